@@ -1,0 +1,44 @@
+import type { Exchange } from './tick.js';
+import { EXCHANGES, parseVtSymbol } from './tick.js';
+
+/**
+ * Topic scheme (ZeroMQ subscriptions are byte-prefix matches):
+ *
+ *   tick.<EXCHANGE>.<symbol>.   one instrument; the trailing dot stops `rb2601` matching `rb26010`
+ *   tick.<EXCHANGE>.            every instrument of an exchange
+ *   tick.                       every tick
+ *   status | log | heartbeat    hub events (exact names; nothing else starts with them)
+ */
+export const TICK_TOPIC_PREFIX = 'tick.';
+export const STATUS_TOPIC = 'status';
+export const LOG_TOPIC = 'log';
+export const HEARTBEAT_TOPIC = 'heartbeat';
+
+export function tickTopic(exchange: string, symbol: string): string {
+  return `tick.${exchange}.${symbol}.`;
+}
+
+/**
+ * Turns a subscription pattern into the ZeroMQ prefix to subscribe:
+ * `rb2601.SHFE` (exact), `*.SHFE` (one exchange), `*` (all ticks),
+ * or one of `status`, `log`, `heartbeat`.
+ */
+export function subscriptionPrefix(pattern: string): string {
+  if (pattern === '*' || pattern === '*.*') return TICK_TOPIC_PREFIX;
+  if (pattern === STATUS_TOPIC || pattern === LOG_TOPIC || pattern === HEARTBEAT_TOPIC) return pattern;
+  if (pattern.startsWith('*.')) {
+    const ex = pattern.slice(2) as Exchange;
+    if (!EXCHANGES.includes(ex)) throw new TypeError(`MDH_ERR_TOPIC_BAD_PATTERN: unknown exchange in "${pattern}"`);
+    return `tick.${ex}.`;
+  }
+  const vt = parseVtSymbol(pattern);
+  if (!vt || vt.symbol.includes('*') || vt.symbol.includes('.')) {
+    throw new TypeError(`MDH_ERR_TOPIC_BAD_PATTERN: "${pattern}" is not SYMBOL.EXCHANGE, *.EXCHANGE, * or an event topic`);
+  }
+  return tickTopic(vt.exchange, vt.symbol);
+}
+
+/** Whether a published topic is delivered to a subscription prefix (ZeroMQ's rule). */
+export function topicMatches(prefix: string, topic: string): boolean {
+  return topic.startsWith(prefix);
+}
