@@ -1,0 +1,260 @@
+import type { MarketTick } from '@mdhub/protocol';
+import { stateKey, subscriptionPrefix, tickTopic } from '@mdhub/protocol';
+
+export type Policy = 'race' | 'priority';
+
+/** An instrument group: which instruments (patterns as for subscriptions) and how sources compete. */
+export interface GroupConfig {
+  name: string;
+  policy: Policy;
+  /** `*`, `*.SHFE` or `rb2601.SHFE`; the first group whose pattern matches an instrument owns it. */
+  instruments: string[];
+  /** Source ids in priority order (best first). Empty: every source, in the order they were added. */
+  sources: string[];
+}
+
+/** Why a copy was not published. */
+export type Verdict = 'win' | 'duplicate' | 'old' | 'standby' | 'future' | 'unhealthy';
+
+export interface SourceCounters {
+  received: number;
+  wins: number;
+  duplicates: number;
+  old: number;
+  standby: number;
+  future: number;
+  unhealthy: number;
+  rejected: number;
+}
+
+/** Per-instrument arbitration state, interned once per instrument (the key is `symbol.EXCHANGE`). */
+export interface InstrumentState {
+  readonly vt: string;
+  readonly topic: Buffer;
+  readonly group: GroupRuntime;
+  /** Watermark: exchange datetime, then cumulative volume, of the newest published state. */
+  wmDt: number;
+  wmVol: number;
+  /** State keys published at exactly the watermark (CZCE: several real books share one second). */
+  keys: number[];
+  iseq: number;
+  /** The last published market state (for snapshots and takeovers). */
+  last: MarketTick | null;
+  lastWinMono: number;
+  /** Start of a run of copies older than the watermark with no win in between (0 = none). */
+  olderSinceMono: number;
+  olderFrom: Set<string>;
+  /** priority groups: each standby source's latest copy, published at takeover. */
+  standbyLast: Map<string, MarketTick> | null;
+}
+
+export interface GroupRuntime {
+  readonly cfg: GroupConfig;
+  readonly prefixes: string[];
+  /** The feeding source of a priority group (null when none is healthy). */
+  feeder: string | null;
+}
+
+export interface ArbiterOptions {
+  groups: GroupConfig[];
+  /** A copy stamped later than market now + skewMs never advances the watermark. */
+  skewMs?: number;
+  /** If every healthy source keeps arriving older than the watermark for this long, the watermark resets. */
+  resetAfterMs?: number;
+  onEvent?: (ev: { kind: string; [k: string]: unknown }) => void;
+}
+
+const MAX_KEYS_AT_WATERMARK = 16;
+
+/**
+ * Races copies of market states from several sources. The first copy of a new state wins; later copies of
+ * that state (same watermark and same state key) are duplicates; copies older than the watermark are old.
+ * `race` groups let every healthy source compete; `priority` groups take only the best healthy source and
+ * keep the others as hot standby.
+ */
+export class Arbiter {
+  private readonly instruments = new Map<string, InstrumentState>();
+  private readonly groups: GroupRuntime[];
+  private readonly health = new Map<string, boolean>();
+  private readonly order: string[] = [];
+  readonly counters = new Map<string, SourceCounters>();
+  private readonly skewMs: number;
+  private readonly resetAfterMs: number;
+  private readonly onEvent: NonNullable<ArbiterOptions['onEvent']>;
+
+  constructor(opts: ArbiterOptions) {
+    const groups = [...opts.groups];
+    // Instruments no configured group claims race on every source.
+    if (!groups.some((g) => g.instruments.includes('*'))) groups.push({ name: 'default', policy: 'race', instruments: ['*'], sources: [] });
+    this.groups = groups.map((cfg) => ({ cfg, prefixes: cfg.instruments.map(subscriptionPrefix), feeder: null }));
+    this.skewMs = opts.skewMs ?? 10_000;
+    this.resetAfterMs = opts.resetAfterMs ?? 3_000;
+    this.onEvent = opts.onEvent ?? (() => {});
+  }
+
+  /** Registers a source (idempotent). New sources start unhealthy until told otherwise. */
+  addSource(id: string): SourceCounters {
+    let c = this.counters.get(id);
+    if (!c) {
+      c = { received: 0, wins: 0, duplicates: 0, old: 0, standby: 0, future: 0, unhealthy: 0, rejected: 0 };
+      this.counters.set(id, c);
+      this.order.push(id);
+      this.health.set(id, false);
+    }
+    return c;
+  }
+
+  /** Sets a source's health. Returns standby states to publish when a priority group changes feeder. */
+  setHealth(id: string, healthy: boolean): Array<{ state: InstrumentState; tick: MarketTick }> {
+    this.addSource(id);
+    this.health.set(id, healthy);
+    const takeovers: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+    for (const g of this.groups) {
+      if (g.cfg.policy !== 'priority') continue;
+      const next = this.pickFeeder(g);
+      if (next === g.feeder) continue;
+      const prev = g.feeder;
+      g.feeder = next;
+      this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: next });
+      if (next === null) continue;
+      for (const st of this.instruments.values()) {
+        if (st.group !== g) continue;
+        const t = st.standbyLast?.get(next);
+        if (t && this.isNewer(st, t)) takeovers.push({ state: st, tick: t });
+      }
+    }
+    return takeovers;
+  }
+
+  isHealthy(id: string): boolean {
+    return this.health.get(id) === true;
+  }
+
+  /** Interned state of an instrument, created on first sight. */
+  instrument(t: MarketTick): InstrumentState {
+    const vt = `${t.symbol}.${t.exchange}`;
+    let st = this.instruments.get(vt);
+    if (!st) {
+      const topic = tickTopic(t.exchange, t.symbol);
+      const group = this.groupOf(topic);
+      st = {
+        vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null,
+        lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
+      };
+      this.instruments.set(vt, st);
+    }
+    return st;
+  }
+
+  get size(): number {
+    return this.instruments.size;
+  }
+
+  states(): IterableIterator<InstrumentState> {
+    return this.instruments.values();
+  }
+
+  /**
+   * Offers one cleansed copy from `source`. On 'win' the watermark has advanced and the caller publishes
+   * the copy with `st.iseq` (already incremented).
+   */
+  offer(st: InstrumentState, t: MarketTick, source: string, marketNowMs: number, monoMs: number): Verdict {
+    const c = this.counters.get(source) ?? this.addSource(source);
+    c.received++;
+    if (this.health.get(source) !== true) { c.unhealthy++; return 'unhealthy'; }
+    const g = st.group;
+    if (g.cfg.policy === 'priority') {
+      if (g.feeder === null) g.feeder = this.pickFeeder(g);
+      if (g.feeder !== source) {
+        if (g.cfg.sources.length === 0 || g.cfg.sources.includes(source)) st.standbyLast!.set(source, t);
+        c.standby++;
+        return 'standby';
+      }
+    } else if (g.cfg.sources.length > 0 && !g.cfg.sources.includes(source)) {
+      c.standby++;
+      return 'standby';
+    }
+    if (t.datetime > marketNowMs + this.skewMs) { c.future++; return 'future'; }
+
+    const dt = t.datetime;
+    const vol = t.volume;
+    if (dt > st.wmDt || (dt === st.wmDt && vol > st.wmVol)) {
+      this.advance(st, t, monoMs, stateKey(t));
+      c.wins++;
+      return 'win';
+    }
+    if (dt === st.wmDt && vol === st.wmVol) {
+      const key = stateKey(t);
+      if (st.keys.includes(key)) { c.duplicates++; return 'duplicate'; }
+      if (st.keys.length < MAX_KEYS_AT_WATERMARK) st.keys.push(key);
+      st.iseq++;
+      st.last = t;
+      st.lastWinMono = monoMs;
+      st.olderSinceMono = 0;
+      c.wins++;
+      return 'win';
+    }
+    // Older than the watermark: normally a slower source's copy of a state already published.
+    if (this.olderRunTooLong(st, source, monoMs)) {
+      this.onEvent({ kind: 'watermark_reset', instrument: st.vt, from_datetime: st.wmDt, to_datetime: dt, source });
+      this.advance(st, t, monoMs, stateKey(t));
+      c.wins++;
+      return 'win';
+    }
+    c.old++;
+    return 'old';
+  }
+
+  /** Counts a copy that cleansing rejected (it never reaches offer). */
+  countRejected(source: string): void {
+    const c = this.counters.get(source) ?? this.addSource(source);
+    c.received++;
+    c.rejected++;
+  }
+
+  private advance(st: InstrumentState, t: MarketTick, monoMs: number, key: number): void {
+    st.wmDt = t.datetime;
+    st.wmVol = t.volume;
+    st.keys.length = 0;
+    st.keys.push(key);
+    st.iseq++;
+    st.last = t;
+    st.lastWinMono = monoMs;
+    st.olderSinceMono = 0;
+    if (st.olderFrom.size > 0) st.olderFrom.clear();
+  }
+
+  private isNewer(st: InstrumentState, t: MarketTick): boolean {
+    if (t.datetime !== st.wmDt) return t.datetime > st.wmDt;
+    if (t.volume !== st.wmVol) return t.volume > st.wmVol;
+    return !st.keys.includes(stateKey(t));
+  }
+
+  private olderRunTooLong(st: InstrumentState, source: string, monoMs: number): boolean {
+    if (st.olderSinceMono === 0) {
+      st.olderSinceMono = monoMs;
+      st.olderFrom.clear();
+    }
+    st.olderFrom.add(source);
+    if (monoMs - st.olderSinceMono < this.resetAfterMs) return false;
+    if (monoMs - st.lastWinMono < this.resetAfterMs) return false;
+    for (const [id, ok] of this.health) if (ok && !st.olderFrom.has(id) && this.competes(st.group, id)) return false;
+    return true;
+  }
+
+  private competes(g: GroupRuntime, id: string): boolean {
+    if (g.cfg.policy === 'priority') return g.feeder === id;
+    return g.cfg.sources.length === 0 || g.cfg.sources.includes(id);
+  }
+
+  private pickFeeder(g: GroupRuntime): string | null {
+    const order = g.cfg.sources.length > 0 ? g.cfg.sources : this.order;
+    for (const id of order) if (this.health.get(id) === true) return id;
+    return null;
+  }
+
+  private groupOf(topic: string): GroupRuntime {
+    for (const g of this.groups) for (const p of g.prefixes) if (topic.startsWith(p)) return g;
+    return this.groups[this.groups.length - 1]!;
+  }
+}

@@ -1,0 +1,278 @@
+import * as zmq from 'zeromq';
+import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
+import {
+  HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, TickEncoder, WIRE_VERSION, decodeBatch, decodeEvent, encodeEvent,
+} from '@mdhub/protocol';
+import type { Clock } from '../market/types.js';
+import type { GroupConfig, InstrumentState, SourceCounters } from './arbiter.js';
+import { Arbiter } from './arbiter.js';
+import { Publisher } from './publisher.js';
+
+/** Result of cleansing one copy (see @mdhub/core's cleansing pipeline). */
+export type CheckResult = { ok: true } | { ok: false; rule: string; reason: string };
+export type TickCheck = (tick: MarketTick, source: string) => CheckResult;
+
+export interface DataPlaneOptions {
+  hubId: string;
+  runId: string;
+  clock: Clock;
+  pubEndpoint: string;
+  snapshotEndpoint: string;
+  /** How gateway links are bound: abstract ipc (`ipc://@mdhub-<hub>-<gateway>`) or tcp loopback. */
+  linkTransport: 'ipc' | 'tcp';
+  groups: GroupConfig[];
+  sendHighWaterMark?: number;
+  maxPublishQueue?: number;
+  /** Heartbeat period, ms (≤ 500). */
+  heartbeatMs?: number;
+  check?: TickCheck;
+  /** Reference data served by the snapshot service's `instruments` request. */
+  instruments?: () => unknown[];
+  onStatus?: (ev: StatusEvent) => void;
+  onLog?: (rec: LogRecord) => void;
+}
+
+export interface LinkCounters {
+  batches: number;
+  badBatches: number;
+  badTicks: number;
+  wrongRun: number;
+  lastBatchSeq: number;
+  gaps: number;
+}
+
+export interface DataPlaneStats {
+  seq: number;
+  instruments: number;
+  published: number;
+  publishDropped: number;
+  publishQueue: number;
+  publishQueueMax: number;
+  sources: Record<string, SourceCounters & LinkCounters & { healthy: boolean }>;
+  rejections: Record<string, Record<string, number>>;
+}
+
+const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * The data plane: gateway links in, cleanse, arbitrate, publish, heartbeat and snapshot service. It runs in
+ * its own worker thread in the hub (see worker.ts) and can run in-process for tests and benchmarks.
+ */
+export class DataPlane {
+  readonly arbiter: Arbiter;
+  private readonly pub: Publisher;
+  private readonly router: zmq.Router;
+  private readonly links = new Map<string, { sock: zmq.Pull; endpoint: string; counters: LinkCounters }>();
+  private readonly encoder = new TickEncoder();
+  private readonly rejections = new Map<string, Map<string, number>>();
+  private seq = 0;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private closed = false;
+  endpoints = { pub: '', snapshot: '' };
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.arbiter = new Arbiter({
+      groups: opts.groups,
+      onEvent: (ev) => this.status(ev),
+    });
+    this.pub = new Publisher({
+      endpoint: opts.pubEndpoint,
+      sendHighWaterMark: opts.sendHighWaterMark ?? 100_000,
+      maxQueue: opts.maxPublishQueue ?? 1_000_000,
+    });
+    this.router = new zmq.Router({ linger: 0 });
+  }
+
+  async start(): Promise<{ pub: string; snapshot: string }> {
+    this.endpoints.pub = await this.pub.bind();
+    await this.router.bind(this.opts.snapshotEndpoint);
+    this.endpoints.snapshot = this.router.lastEndpoint ?? this.opts.snapshotEndpoint;
+    void this.serveSnapshots();
+    const period = Math.min(500, this.opts.heartbeatMs ?? 250);
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), period);
+    this.sendHeartbeat();
+    return this.endpoints;
+  }
+
+  /** Binds the data link of one gateway and returns the endpoint the gateway process connects to. */
+  async addGateway(id: string): Promise<string> {
+    const existing = this.links.get(id);
+    if (existing) return existing.endpoint;
+    this.arbiter.addSource(id);
+    const sock = new zmq.Pull({ linger: 0, receiveHighWaterMark: 0 });
+    const want = this.opts.linkTransport === 'ipc'
+      ? `ipc://@mdhub-${this.opts.hubId}-${this.opts.runId.slice(0, 8)}-${id}`
+      : 'tcp://127.0.0.1:*';
+    await sock.bind(want);
+    const endpoint = sock.lastEndpoint ?? want;
+    const counters: LinkCounters = { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+    this.links.set(id, { sock, endpoint, counters });
+    void this.receive(id, sock, counters);
+    return endpoint;
+  }
+
+  setHealth(id: string, healthy: boolean): void {
+    const takeovers = this.arbiter.setHealth(id, healthy);
+    for (const { state, tick } of takeovers) {
+      // A takeover publishes the standby's latest state as if it had just won.
+      if (this.arbiter.offer(state, tick, tick.gateway_name, this.opts.clock.now(), performance.now()) === 'win') {
+        this.publishTick(state, tick, nowUs());
+      }
+    }
+  }
+
+  private async receive(id: string, sock: zmq.Pull, counters: LinkCounters): Promise<void> {
+    try {
+      for await (const [msg] of sock) {
+        if (this.closed) break;
+        this.handleBatch(id, msg!, counters);
+      }
+    } catch (err) {
+      if (!this.closed) this.log('error', 'gateway link receive failed', { gateway: id, error: String(err) });
+    }
+  }
+
+  /** Processes one gateway batch: decode, cleanse, arbitrate, publish. */
+  handleBatch(id: string, msg: Uint8Array, counters: LinkCounters): void {
+    const recvUs = nowUs();
+    let batch;
+    try {
+      batch = decodeBatch(msg);
+    } catch (err) {
+      counters.badBatches++;
+      this.log('warn', 'bad batch on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', error: String(err) });
+      return;
+    }
+    if (batch.runId !== this.opts.runId) {
+      counters.wrongRun++;
+      return;
+    }
+    counters.batches++;
+    if (counters.lastBatchSeq !== 0 && batch.batchSeq !== counters.lastBatchSeq + 1 && batch.batchSeq > counters.lastBatchSeq) counters.gaps++;
+    counters.lastBatchSeq = batch.batchSeq;
+    if (batch.bad.length > 0) {
+      counters.badTicks += batch.bad.length;
+      this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: batch.bad.slice(0, 5) });
+    }
+    const marketNow = this.opts.clock.now();
+    const mono = performance.now();
+    const check = this.opts.check;
+    const arbiter = this.arbiter;
+    for (let i = 0; i < batch.ticks.length; i++) {
+      const t = batch.ticks[i]!;
+      const st = arbiter.instrument(t);
+      if (check) {
+        const r = check(t, id);
+        if (!r.ok) {
+          arbiter.countRejected(id);
+          this.countRejection(id, r.rule);
+          continue;
+        }
+      }
+      if (arbiter.offer(st, t, id, marketNow, mono) === 'win') this.publishTick(st, t, recvUs);
+    }
+  }
+
+  private publishTick(st: InstrumentState, t: MarketTick, recvUs: number): void {
+    const out = t as Tick;
+    out.seq = ++this.seq;
+    out.iseq = st.iseq;
+    out.source = t.gateway_name;
+    out.hub_recv_ts = recvUs;
+    out.hub_pub_ts = nowUs();
+    out.run_id = this.opts.runId;
+    this.pub.send(st.topic, this.encoder.encode(out));
+  }
+
+  private countRejection(source: string, rule: string): void {
+    let m = this.rejections.get(source);
+    if (!m) this.rejections.set(source, (m = new Map()));
+    m.set(rule, (m.get(rule) ?? 0) + 1);
+  }
+
+  /** Publishes a status event on the `status` topic and hands it to the control plane. */
+  status(ev: { kind: string; [k: string]: unknown }): void {
+    const full: StatusEvent = { ...ev, ts: Date.now(), hub_id: this.opts.hubId, run_id: this.opts.runId };
+    this.pub.send(STATUS_TOPIC, encodeEvent(full));
+    this.opts.onStatus?.(full);
+  }
+
+  /** Publishes a log record on the `log` topic (the control plane also writes it to its JSON log). */
+  log(level: LogRecord['level'], msg: string, details: Record<string, unknown> = {}): void {
+    const rec: LogRecord = { level, ts: Date.now(), msg, area: 'dataplane', details };
+    this.publishLog(rec);
+    this.opts.onLog?.(rec);
+  }
+
+  publishLog(rec: LogRecord): void {
+    this.pub.send(LOG_TOPIC, encodeEvent(rec));
+  }
+
+  publishStatus(ev: StatusEvent): void {
+    this.pub.send(STATUS_TOPIC, encodeEvent(ev));
+  }
+
+  private sendHeartbeat(): void {
+    const hb: Heartbeat = {
+      hub_id: this.opts.hubId, run_id: this.opts.runId, seq: this.seq, ts: Date.now(),
+      market_ts: Math.round(this.opts.clock.now()), simulated: this.opts.clock.simulated, v: WIRE_VERSION,
+    };
+    this.pub.send(HEARTBEAT_TOPIC, encodeEvent(hb));
+  }
+
+  /** Snapshot service (ROUTER): `{op:'last', instruments?: string[]}` and `{op:'instruments'}`. */
+  private async serveSnapshots(): Promise<void> {
+    try {
+      for await (const frames of this.router) {
+        if (this.closed) break;
+        const envelope = frames.slice(0, -1);
+        let reply: Record<string, unknown>;
+        try {
+          const req = decodeEvent<{ op?: unknown; instruments?: unknown; id?: unknown }>(frames[frames.length - 1]!);
+          reply = this.answer(req);
+          if (req.id !== undefined) reply['id'] = req.id;
+        } catch (err) {
+          reply = { ok: false, error: 'MDH_ERR_WIRE_BAD_MESSAGE', message: String(err) };
+        }
+        await this.router.send([...envelope, encodeEvent(reply)]);
+      }
+    } catch (err) {
+      if (!this.closed) this.log('error', 'snapshot service failed', { error: String(err) });
+    }
+  }
+
+  private answer(req: { op?: unknown; instruments?: unknown }): Record<string, unknown> {
+    if (req.op === 'instruments') return { ok: true, run_id: this.opts.runId, instruments: this.opts.instruments?.() ?? [] };
+    if (req.op !== 'last') return { ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'op must be "last" or "instruments"' };
+    const want = Array.isArray(req.instruments) ? new Set(req.instruments.filter((x) => typeof x === 'string')) : null;
+    const ticks: MarketTick[] = [];
+    for (const st of this.arbiter.states()) {
+      if (st.last && (!want || want.has(st.vt))) ticks.push(st.last);
+    }
+    return { ok: true, run_id: this.opts.runId, seq: this.seq, ticks };
+  }
+
+  stats(): DataPlaneStats {
+    const sources: DataPlaneStats['sources'] = {};
+    for (const [id, c] of this.arbiter.counters) {
+      const link = this.links.get(id)?.counters ?? { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+      sources[id] = { ...c, ...link, healthy: this.arbiter.isHealthy(id) };
+    }
+    const rejections: DataPlaneStats['rejections'] = {};
+    for (const [s, m] of this.rejections) rejections[s] = Object.fromEntries(m);
+    return {
+      seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped,
+      publishQueue: this.pub.depth, publishQueueMax: this.pub.maxDepth, sources, rejections,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.pub.flush(1000);
+    this.closed = true;
+    for (const l of this.links.values()) l.sock.close();
+    this.router.close();
+    this.pub.close();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Worker-thread entry of the data plane. The control plane (main thread: database, HTTP, supervisor,
+ * alerts) talks to it with messages only, so a slow query or a slow browser never stalls ticks.
+ * Never terminate() this worker while it holds sockets: send {t:'close'} and let it exit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LogRecord, StatusEvent } from '@mdhub/protocol';
+import { clockFromParams } from '../market/index.js';
+import type { ClockParams } from '../market/types.js';
+import type { GroupConfig } from './arbiter.js';
+import type { TickCheck } from './dataplane.js';
+import { DataPlane } from './dataplane.js';
+import { buildCheck, type CleansingSettings } from './cleansing-hook.js';
+
+export interface WorkerInit {
+  hubId: string;
+  runId: string;
+  clock: ClockParams;
+  pubEndpoint: string;
+  snapshotEndpoint: string;
+  linkTransport: 'ipc' | 'tcp';
+  groups: GroupConfig[];
+  sendHighWaterMark: number;
+  cleansing: CleansingSettings;
+}
+
+export type ToWorker =
+  | { t: 'addGateway'; reqId: number; id: string }
+  | { t: 'health'; id: string; healthy: boolean }
+  | { t: 'status'; ev: StatusEvent }
+  | { t: 'log'; rec: LogRecord }
+  | { t: 'stats'; reqId: number }
+  | { t: 'close'; reqId: number };
+
+export type FromWorker =
+  | { t: 'ready'; endpoints: { pub: string; snapshot: string } }
+  | { t: 'failed'; error: string }
+  | { t: 'reply'; reqId: number; result?: unknown; error?: string }
+  | { t: 'status'; ev: StatusEvent }
+  | { t: 'log'; rec: LogRecord };
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+process.on('unhandledRejection', (err) => {
+  post({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in data plane', area: 'dataplane', details: { error: String(err) } } });
+});
+
+async function main(): Promise<void> {
+  let check: TickCheck | undefined;
+  try {
+    check = await buildCheck(init.cleansing, (rec) => post({ t: 'log', rec }));
+  } catch (err) {
+    post({ t: 'failed', error: String(err) });
+    return;
+  }
+  const dp = new DataPlane({
+    hubId: init.hubId,
+    runId: init.runId,
+    clock: clockFromParams(init.clock),
+    pubEndpoint: init.pubEndpoint,
+    snapshotEndpoint: init.snapshotEndpoint,
+    linkTransport: init.linkTransport,
+    groups: init.groups,
+    sendHighWaterMark: init.sendHighWaterMark,
+    ...(check ? { check } : {}),
+    onStatus: (ev) => post({ t: 'status', ev }),
+    onLog: (rec) => post({ t: 'log', rec }),
+  });
+  let endpoints;
+  try {
+    endpoints = await dp.start();
+  } catch (err) {
+    post({ t: 'failed', error: String(err) });
+    await dp.close().catch(() => {});
+    return;
+  }
+  port.on('message', (m: ToWorker) => {
+    switch (m.t) {
+      case 'addGateway':
+        dp.addGateway(m.id).then(
+          (endpoint) => post({ t: 'reply', reqId: m.reqId, result: endpoint }),
+          (err: unknown) => post({ t: 'reply', reqId: m.reqId, error: String(err) }),
+        );
+        break;
+      case 'health':
+        dp.setHealth(m.id, m.healthy);
+        break;
+      case 'status':
+        dp.publishStatus(m.ev);
+        break;
+      case 'log':
+        dp.publishLog(m.rec);
+        break;
+      case 'stats':
+        post({ t: 'reply', reqId: m.reqId, result: dp.stats() });
+        break;
+      case 'close':
+        dp.close().then(() => {
+          post({ t: 'reply', reqId: m.reqId, result: true });
+          port.close();
+        });
+        break;
+    }
+  });
+  post({ t: 'ready', endpoints });
+}
+
+void main();

@@ -1,0 +1,48 @@
+/**
+ * Error catalog of @mdhub/core (fastify-style): a stable code, a message, whether retrying can help.
+ * Every code is listed in docs/reference/errors.md; a test keeps the two in step. Never reuse a code.
+ */
+export const CORE_ERRORS = {
+  MDH_ERR_CONFIG_INVALID: { message: 'the hub configuration is invalid', retryable: false },
+  MDH_ERR_CONFIG_FILE_UNREADABLE: { message: 'the configuration file cannot be read or parsed', retryable: false },
+  MDH_ERR_DB_UNREACHABLE: { message: 'the configured database cannot be reached', retryable: true },
+  MDH_ERR_DB_BAD_ROW: { message: 'a database row does not match its schema', retryable: false },
+  MDH_ERR_DB_UNSUPPORTED_URL: { message: 'the database URL names an unsupported database', retryable: false },
+  MDH_ERR_PLUGIN_NOT_FOUND: { message: 'a plugin package cannot be loaded', retryable: false },
+  MDH_ERR_PLUGIN_BAD_MANIFEST: { message: 'a plugin manifest is malformed', retryable: false },
+  MDH_ERR_PLUGIN_WRONG_KIND: { message: 'a plugin is not of the kind it is used as', retryable: false },
+  MDH_ERR_PLUGIN_INCOMPATIBLE: { message: 'a plugin does not support this core version', retryable: false },
+  MDH_ERR_PLUGIN_BAD_CONFIG: { message: 'a plugin instance configuration does not match the plugin schema', retryable: false },
+  MDH_ERR_GATEWAY_START_FAILED: { message: 'a gateway process failed to start', retryable: true },
+  MDH_ERR_GATEWAY_UNKNOWN: { message: 'no gateway instance has that id', retryable: false },
+  MDH_ERR_LINK_BAD_BATCH: { message: 'a gateway sent a malformed batch on the data link', retryable: false },
+  MDH_ERR_LINK_WRONG_RUN: { message: 'a gateway batch carries another hub run id', retryable: false },
+  MDH_ERR_HUB_ALREADY_RUNNING: { message: 'another hub runs with this data folder', retryable: false },
+  MDH_ERR_HUB_NOT_RUNNING: { message: 'no running hub was found for this data folder', retryable: true },
+  MDH_ERR_CLI_USAGE: { message: 'the command line is not valid', retryable: false },
+} as const;
+
+export type CoreErrorCode = keyof typeof CORE_ERRORS;
+
+export class MdhubError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+  constructor(code: CoreErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
+    const why = typeof details['reason'] === 'string' ? ` (${details['reason']})` : '';
+    super(`${code}: ${CORE_ERRORS[code].message}${why}`, cause === undefined ? undefined : { cause });
+    this.name = 'MdhubError';
+    this.code = code;
+    this.retryable = CORE_ERRORS[code].retryable;
+    this.details = details;
+  }
+}
+
+export function errorInfo(err: unknown): { code?: string; message: string; details?: Record<string, unknown> } {
+  if (err instanceof MdhubError) return { code: err.code, message: err.message, details: err.details };
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { ...(typeof code === 'string' ? { code } : {}), message: err.message };
+  }
+  return { message: String(err) };
+}

@@ -1,0 +1,94 @@
+/**
+ * Entry of a gateway child process: one process per gateway instance, so a hung or crashed vendor library
+ * can be SIGKILLed and restarted without touching the others or the core. Configuration (and credentials)
+ * arrive over the IPC control channel, never in argv or the environment.
+ */
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import type { LogLevel, MarketTick } from '@mdhub/protocol';
+import { errorInfo } from '../errors.js';
+import { TradingCalendar, clockFromParams, loadMarketData } from '../market/index.js';
+import { loadGatewayPlugin, parseGatewayConfig } from '../plugin/registry.js';
+import type { Gateway, GatewayContext, GatewayState } from '../plugin/types.js';
+import { TOKENS } from '../tokens.js';
+import { GatewayLink } from './link.js';
+import type { FromGateway, ToGateway } from './messages.js';
+
+const send = (m: FromGateway): void => {
+  if (process.connected) process.send!(m);
+};
+
+let gateway: Gateway | null = null;
+let link: GatewayLink | null = null;
+let stopping = false;
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await gateway?.stop();
+  } catch { /* exiting anyway */ }
+  await link?.close().catch(() => {});
+  process.exit(code);
+}
+
+// Die with the parent: IPC disconnect, or the parent pid changing (re-parented to init).
+const parentPid = process.ppid;
+process.on('disconnect', () => void shutdown(0));
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0);
+}, 500).unref();
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => { /* the hub stops us over IPC */ });
+process.on('unhandledRejection', (err) => {
+  send({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in gateway', area: 'gateway', details: { error: String(err) } } });
+});
+
+async function init(m: Extract<ToGateway, { t: 'init' }>): Promise<void> {
+  const plugin = await loadGatewayPlugin(m.plugin);
+  const config = parseGatewayConfig(plugin, m.id, m.config);
+  const calendar = new TradingCalendar(loadMarketData());
+  const clock = clockFromParams(m.clock);
+  link = new GatewayLink(m.runId, m.id);
+  link.connect(m.endpoint);
+  const l = link;
+  const ctx: GatewayContext<unknown> = {
+    id: m.id, hubId: m.hubId, runId: m.runId, config, clock, calendar,
+    emit: (ticks: readonly MarketTick[]) => l.emit(ticks),
+    setState: (state: GatewayState, reason?: string) => send({ t: 'state', state, ...(reason ? { reason } : {}) }),
+    log: (level: LogLevel, msg: string, details?: Record<string, unknown>) =>
+      send({ t: 'log', rec: { level, ts: Date.now(), msg, area: `gateway:${m.id}`, ...(details ? { details } : {}) } }),
+  };
+  // Each plugin instance gets its own child container; nothing it registers leaks into the core.
+  const scope = container.createChildContainer();
+  scope.register(TOKENS.GatewayContext, { useValue: ctx });
+  gateway = plugin.create(scope.resolve<GatewayContext<unknown>>(TOKENS.GatewayContext));
+  send({ t: 'ready', pid: process.pid });
+  await gateway.start();
+}
+
+process.on('message', (m: ToGateway) => {
+  switch (m.t) {
+    case 'init':
+      init(m).catch((err: unknown) => {
+        const e = errorInfo(err);
+        send({ t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, ...(e.details ? { details: e.details } : {}) });
+        setTimeout(() => process.exit(1), 50);
+      });
+      break;
+    case 'ping':
+      send({ t: 'pong', n: m.n, sentTicks: link?.sentTicks ?? 0, sentBatches: link?.sentBatches ?? 0 });
+      break;
+    case 'control':
+      Promise.resolve()
+        .then(() => gateway?.control?.(m.cmd))
+        .then(
+          (result) => send({ t: 'reply', reqId: m.reqId, result }),
+          (err: unknown) => send({ t: 'reply', reqId: m.reqId, error: String(err) }),
+        );
+      break;
+    case 'stop':
+      void shutdown(0);
+      break;
+  }
+});

@@ -1,0 +1,68 @@
+import * as zmq from 'zeromq';
+import type { MarketTick } from '@mdhub/protocol';
+import { encodeBatch } from '@mdhub/protocol';
+
+/**
+ * The gateway side of the data link (PUSH). Natural batching: ticks emitted during one event-loop turn
+ * are sent as one message at the end of the turn (setImmediate), so a quiet market sends one tick per
+ * message with no added delay, and a busy one sends hundreds per message. While a send is in flight,
+ * new ticks gather for the next message.
+ */
+export class GatewayLink {
+  private readonly sock: zmq.Push;
+  private pending: MarketTick[] = [];
+  private scheduled = false;
+  private sending = false;
+  private batchSeq = 0;
+  private closed = false;
+  sentTicks = 0;
+  sentBatches = 0;
+
+  constructor(private readonly runId: string, private readonly gatewayId: string) {
+    // The hub's PULL socket has an unlimited receive queue; this HWM bounds memory if the hub stalls.
+    this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: 10_000 });
+  }
+
+  connect(endpoint: string): void {
+    this.sock.connect(endpoint);
+  }
+
+  emit(ticks: readonly MarketTick[]): void {
+    if (this.closed) return;
+    for (let i = 0; i < ticks.length; i++) this.pending.push(ticks[i]!);
+    if (!this.scheduled && !this.sending) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.sending || this.pending.length === 0 || this.closed) return;
+    const ticks = this.pending;
+    this.pending = [];
+    const msg = encodeBatch(
+      { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: Number(process.hrtime.bigint()) },
+      ticks,
+    );
+    this.sending = true;
+    this.sock.send(msg).then(
+      () => {
+        this.sending = false;
+        this.sentTicks += ticks.length;
+        this.sentBatches++;
+        if (this.pending.length > 0) this.flush();
+      },
+      () => {
+        this.sending = false;
+      },
+    );
+  };
+
+  async close(): Promise<void> {
+    this.flush();
+    for (let i = 0; i < 100 && (this.sending || this.pending.length > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    this.closed = true;
+    this.sock.close();
+  }
+}

@@ -1,0 +1,19 @@
+import type { LogRecord } from '@mdhub/protocol';
+import type { ClockParams } from '../market/types.js';
+import type { GatewayState } from '../plugin/types.js';
+
+/** Control channel (Node IPC) from the supervisor to a gateway process. Credentials travel only here. */
+export type ToGateway =
+  | { t: 'init'; id: string; hubId: string; runId: string; plugin: string; config: unknown; endpoint: string; clock: ClockParams }
+  | { t: 'ping'; n: number }
+  | { t: 'control'; reqId: number; cmd: { op: string; [k: string]: unknown } }
+  | { t: 'stop' };
+
+/** Control channel from a gateway process to the supervisor. */
+export type FromGateway =
+  | { t: 'ready'; pid: number }
+  | { t: 'failed'; code: string; message: string; details?: Record<string, unknown> }
+  | { t: 'state'; state: GatewayState; reason?: string }
+  | { t: 'pong'; n: number; sentTicks: number; sentBatches: number }
+  | { t: 'reply'; reqId: number; result?: unknown; error?: string }
+  | { t: 'log'; rec: LogRecord };

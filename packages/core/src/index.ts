@@ -1,0 +1,22 @@
+export { CORE_VERSION } from './version.js';
+export type { CoreErrorCode } from './errors.js';
+export { CORE_ERRORS, MdhubError } from './errors.js';
+export { TOKENS } from './tokens.js';
+export type { HubConfig, HubConfigInput } from './config.js';
+export { HubConfigSchema, parseHubConfig } from './config.js';
+export type { ReadyInfo } from './hub.js';
+export { Hub, startHub, readReady } from './hub.js';
+export type { Gateway, GatewayContext, GatewayPlugin, GatewayState } from './plugin/types.js';
+export { checkGatewayManifest, loadGatewayPlugin, parseGatewayConfig } from './plugin/registry.js';
+export type { GroupConfig, Policy, Verdict, SourceCounters, InstrumentState } from './dataplane/arbiter.js';
+export { Arbiter } from './dataplane/arbiter.js';
+export type { DataPlaneOptions, DataPlaneStats, TickCheck, CheckResult } from './dataplane/dataplane.js';
+export { DataPlane } from './dataplane/dataplane.js';
+export type { Clock, ClockParams, ProductSpec, Segment, Auction, SessionTemplateId } from './market/types.js';
+export {
+  TradingCalendar, marketCalendar, loadMarketData, listProducts, findProduct, productOfSymbol,
+  systemClock, simulatedClock, clockFromParams, defaultSimAnchor, marketSleep, vendorTime,
+  shanghaiDate, shanghaiTime, atShanghai,
+} from './market/index.js';
+export { Store } from './store/store.js';
+export type { GatewayRow } from './store/store.js';

@@ -1,0 +1,27 @@
+import type { DataPlaneStats } from './dataplane/dataplane.js';
+
+/** Prometheus text exposition of the hub's counters (`mdhub_` prefix). */
+export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; state: string; restarts: number }>): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: Array<[Record<string, string>, number]>): void => {
+    out.push(`# HELP mdhub_${name} ${help}`, `# TYPE mdhub_${name} ${type}`);
+    for (const [labels, v] of rows) {
+      const l = Object.entries(labels).map(([k, x]) => `${k}="${x.replace(/["\\\n]/g, '_')}"`).join(',');
+      out.push(`mdhub_${name}${l ? `{${l}}` : ''} ${v}`);
+    }
+  };
+  metric('published_ticks_total', 'counter', 'Ticks published on the PUB socket.', [[{}, s.seq]]);
+  metric('instruments', 'gauge', 'Instruments seen.', [[{}, s.instruments]]);
+  metric('publish_queue_depth', 'gauge', 'Messages waiting for the PUB socket.', [[{}, s.publishQueue]]);
+  metric('publish_dropped_total', 'counter', 'Messages dropped because the publish queue was full.', [[{}, s.publishDropped]]);
+  const src = Object.entries(s.sources);
+  for (const k of ['received', 'wins', 'duplicates', 'old', 'standby', 'future', 'unhealthy', 'rejected', 'batches', 'badBatches', 'badTicks'] as const) {
+    metric(`source_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`, 'counter', `Per-source ${k}.`, src.map(([id, c]) => [{ source: id }, c[k]]));
+  }
+  metric('source_healthy', 'gauge', '1 when the source feeds arbitration.', src.map(([id, c]) => [{ source: id }, c.healthy ? 1 : 0]));
+  metric('source_restarts_total', 'counter', 'Gateway process restarts.', sources.map((x) => [{ source: x.id }, x.restarts]));
+  const rej: Array<[Record<string, string>, number]> = [];
+  for (const [source, m] of Object.entries(s.rejections)) for (const [rule, n] of Object.entries(m)) rej.push([{ source, rule }, n]);
+  metric('cleansing_rejected_total', 'counter', 'Ticks rejected by cleansing, per rule and source.', rej);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { MarketTick } from '@mdhub/protocol';
+import { emptyMarketTick } from '@mdhub/protocol';
+import { Arbiter } from '../../src/dataplane/arbiter.js';
+
+const T0 = 1_764_034_200_000;
+function tick(over: Partial<MarketTick> = {}, symbol = 'rb2601', exchange: MarketTick['exchange'] = 'SHFE'): MarketTick {
+  return { ...emptyMarketTick(symbol, exchange), datetime: T0, trading_day: '20251125', volume: 100, last_price: 3100, bid_price_1: 3099, ask_price_1: 3100, bid_volume_1: 5, ask_volume_1: 5, ...over };
+}
+
+function race(sources = ['a', 'b', 'c']): Arbiter {
+  const arb = new Arbiter({ groups: [] });
+  for (const s of sources) arb.setHealth(s, true);
+  return arb;
+}
+
+const offer = (arb: Arbiter, t: MarketTick, src: string, mono = 0): string => arb.offer(arb.instrument(t), t, src, T0 + 60_000, mono);
+
+describe('arbiter: race', () => {
+  it('the first copy of a new state wins; later copies of it are duplicates', () => {
+    const arb = race();
+    expect(offer(arb, tick(), 'b')).toBe('win');
+    expect(offer(arb, tick(), 'a')).toBe('duplicate');
+    expect(offer(arb, tick(), 'c')).toBe('duplicate');
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 101 }), 'a')).toBe('win');
+    expect(arb.counters.get('b')).toMatchObject({ wins: 1, duplicates: 0 });
+    expect(arb.counters.get('a')).toMatchObject({ wins: 1, duplicates: 1 });
+    expect(arb.counters.get('c')).toMatchObject({ wins: 0, duplicates: 1 });
+  });
+
+  it('out-of-order copies (older than the watermark) are dropped as old', () => {
+    const arb = race();
+    expect(offer(arb, tick({ datetime: T0 + 1000, volume: 110 }), 'a')).toBe('win');
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 105 }), 'b')).toBe('old');
+    expect(offer(arb, tick({ datetime: T0 + 1000, volume: 109 }), 'b')).toBe('old');
+    expect(arb.counters.get('b')!.old).toBe(2);
+  });
+
+  it('at the same timestamp, higher cumulative volume is newer (volume tie-break)', () => {
+    const arb = race();
+    expect(offer(arb, tick({ volume: 100 }), 'a')).toBe('win');
+    expect(offer(arb, tick({ volume: 102, last_price: 3101 }), 'b')).toBe('win');
+    expect(offer(arb, tick({ volume: 101 }), 'c')).toBe('old');
+  });
+
+  it('equal timestamp and volume but a different book is a new state (CZCE without milliseconds)', () => {
+    const arb = race();
+    const a = tick({ bid_volume_1: 5 }, 'SR601', 'CZCE');
+    const b = tick({ bid_volume_1: 9 }, 'SR601', 'CZCE');
+    expect(offer(arb, a, 'a')).toBe('win');
+    expect(offer(arb, b, 'a')).toBe('win');
+    expect(offer(arb, a, 'b')).toBe('duplicate');
+    expect(offer(arb, b, 'c')).toBe('duplicate');
+    expect(arb.instrument(a).iseq).toBe(2);
+  });
+
+  it('iseq counts per instrument', () => {
+    const arb = race();
+    offer(arb, tick(), 'a');
+    offer(arb, tick({ datetime: T0 + 500 }), 'a');
+    const cu = tick({}, 'cu2601');
+    offer(arb, cu, 'b');
+    expect(arb.instrument(tick()).iseq).toBe(2);
+    expect(arb.instrument(cu).iseq).toBe(1);
+  });
+
+  it('an unhealthy source never wins', () => {
+    const arb = race(['a', 'b']);
+    arb.setHealth('b', false);
+    expect(offer(arb, tick(), 'b')).toBe('unhealthy');
+    expect(offer(arb, tick(), 'a')).toBe('win');
+  });
+
+  it('a copy stamped beyond market now + skew never advances the watermark', () => {
+    const arb = race();
+    expect(offer(arb, tick({ datetime: T0 + 3_600_000 }), 'a')).toBe('future');
+    expect(offer(arb, tick(), 'b')).toBe('win');
+  });
+
+  it('resets the watermark when every source keeps arriving older for a few seconds', () => {
+    const events: string[] = [];
+    const arb = new Arbiter({ groups: [], resetAfterMs: 3000, onEvent: (e) => events.push(e.kind) });
+    arb.setHealth('a', true);
+    arb.setHealth('b', true);
+    const st = arb.instrument(tick());
+    // a bad copy, far ahead but inside the skew bound, poisons the watermark
+    expect(arb.offer(st, tick({ datetime: T0 + 9000, volume: 999_999 }), 'a', T0 + 5000, 0)).toBe('win');
+    expect(arb.offer(st, tick({ datetime: T0 + 500 }), 'a', T0 + 5000, 100)).toBe('old');
+    expect(arb.offer(st, tick({ datetime: T0 + 1000 }), 'b', T0 + 5000, 1500)).toBe('old');
+    // not yet: only 2.9 s
+    expect(arb.offer(st, tick({ datetime: T0 + 1500 }), 'a', T0 + 5000, 3000)).toBe('old');
+    expect(arb.offer(st, tick({ datetime: T0 + 2000 }), 'b', T0 + 5000, 3200)).toBe('win');
+    expect(events).toContain('watermark_reset');
+    expect(arb.offer(st, tick({ datetime: T0 + 2500 }), 'a', T0 + 5000, 3300)).toBe('win');
+  });
+
+  it('does not reset while a healthy source has not shown the same symptom', () => {
+    const arb = new Arbiter({ groups: [], resetAfterMs: 3000 });
+    arb.setHealth('a', true);
+    arb.setHealth('b', true);
+    const st = arb.instrument(tick());
+    arb.offer(st, tick({ datetime: T0 + 9000 }), 'a', T0 + 5000, 0);
+    for (let i = 1; i <= 10; i++) expect(arb.offer(st, tick({ datetime: T0 + i }), 'a', T0 + 5000, i * 1000)).toBe('old');
+  });
+});
+
+describe('arbiter: priority', () => {
+  const groups = [{ name: 'p', policy: 'priority' as const, instruments: ['*'], sources: ['a', 'b', 'c'] }];
+
+  it('only the best healthy source feeds; the others are hot standby', () => {
+    const arb = new Arbiter({ groups });
+    for (const s of ['c', 'b', 'a']) arb.setHealth(s, true);
+    expect(offer(arb, tick(), 'b')).toBe('standby');
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    expect(offer(arb, tick({ datetime: T0 + 500 }), 'c')).toBe('standby');
+    expect(arb.counters.get('b')!.standby).toBe(1);
+  });
+
+  it('fails over to the next source when the feeder becomes unhealthy, publishing its newer state at takeover', () => {
+    const events: Array<Record<string, unknown>> = [];
+    const arb = new Arbiter({ groups, onEvent: (e) => events.push(e) });
+    for (const s of ['a', 'b', 'c']) arb.setHealth(s, true);
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 105 }), 'b')).toBe('standby');
+    const takeovers = arb.setHealth('a', false);
+    expect(events.at(-1)).toMatchObject({ kind: 'failover', from: 'a', to: 'b' });
+    expect(takeovers).toHaveLength(1);
+    expect(takeovers[0]!.tick.volume).toBe(105);
+    expect(offer(arb, tick({ datetime: T0 + 1000, volume: 106 }), 'b')).toBe('win');
+    // the preferred source comes back and feeds again
+    arb.setHealth('a', true);
+    expect(offer(arb, tick({ datetime: T0 + 1500, volume: 107 }), 'b')).toBe('standby');
+    expect(offer(arb, tick({ datetime: T0 + 1500, volume: 107 }), 'a')).toBe('win');
+  });
+
+  it('groups split instruments: priority for one exchange, race for the rest', () => {
+    const arb = new Arbiter({ groups: [{ name: 'cffex', policy: 'priority', instruments: ['*.CFFEX'], sources: ['b', 'a'] }] });
+    arb.setHealth('a', true);
+    arb.setHealth('b', true);
+    expect(offer(arb, tick({}, 'IF2512', 'CFFEX'), 'a')).toBe('standby');
+    expect(offer(arb, tick({}, 'IF2512', 'CFFEX'), 'b')).toBe('win');
+    expect(offer(arb, tick(), 'a')).toBe('win');
+  });
+});

@@ -1,0 +1,100 @@
+import { decode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import type { Tick } from '../src/index.js';
+import {
+  FLOAT_FIELDS, TICK_WIRE_FIELDS, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
+} from '../src/index.js';
+
+function sampleTick(over: Partial<Tick> = {}): Tick {
+  const m = emptyMarketTick('rb2601', 'SHFE');
+  return {
+    ...m, datetime: 1_764_034_200_500, trading_day: '20251125', name: '螺纹钢2601', volume: 123456, turnover: 4.2e9,
+    open_interest: 1_800_000, last_price: 3120, last_volume: 12, limit_up: 3340, limit_down: 2900, open_price: 3100,
+    high_price: 3130, low_price: 3095, pre_close: 3105, pre_settlement: 3110, average_price: 31150, bid_price_1: 3119,
+    ask_price_1: 3120, bid_volume_1: 88, ask_volume_1: 7, localtime: 1_764_034_200_503, gateway_name: 'sim-a',
+    seq: 42, iseq: 7, source: 'sim-a', hub_recv_ts: 1_764_034_200_503_100, hub_pub_ts: 1_764_034_200_503_130, run_id: 'r-1',
+    ...over,
+  };
+}
+
+describe('tick wire codec', () => {
+  it('round-trips every field through the fixed-schema encoder and a generic msgpack decoder', () => {
+    const t = sampleTick();
+    const bytes = new TickEncoder().encode(t);
+    const generic = decode(bytes) as Record<string, unknown>;
+    expect(Object.keys(generic).sort()).toEqual([...TICK_WIRE_FIELDS].sort());
+    expect(decodeTick(bytes)).toEqual(t);
+  });
+
+  it('writes market numbers as float64 even when they are whole numbers, and seq as an integer', () => {
+    const bytes = new TickEncoder().encode(sampleTick({ volume: 5 }));
+    // key "volume" (fixstr 6) followed by 0xcb (float64)
+    const key = Buffer.from([0xa6, ...Buffer.from('volume')]);
+    const at = bytes.indexOf(key);
+    expect(at).toBeGreaterThan(0);
+    expect(bytes[at + key.length]).toBe(0xcb);
+    const seqKey = Buffer.from([0xa3, ...Buffer.from('seq')]);
+    const s = bytes.indexOf(seqKey);
+    expect(bytes[s + seqKey.length]).toBe(42); // positive fixint
+  });
+
+  it('encodes large integers (epoch microseconds) exactly', () => {
+    const t = sampleTick({ hub_pub_ts: 2 ** 52 + 3, datetime: 4_102_444_800_000 });
+    const back = decodeTick(new TickEncoder().encode(t));
+    expect(back.hub_pub_ts).toBe(2 ** 52 + 3);
+    expect(back.datetime).toBe(4_102_444_800_000);
+  });
+
+  it('handles long UTF-8 names and reuses its buffer across ticks of different sizes', () => {
+    const enc = new TickEncoder();
+    const long = '很长的名字'.repeat(40);
+    expect(decodeTick(enc.encode(sampleTick({ name: long }))).name).toBe(long);
+    expect(decodeTick(enc.encode(sampleTick({ name: 'x' }))).name).toBe('x');
+  });
+
+  it('rejects malformed payloads with named errors', () => {
+    expect(() => decodeTick(Buffer.from([0xc1]))).toThrow(/MDH_ERR_WIRE_BAD_MESSAGE/);
+    expect(() => decodeTick(Buffer.from([0x91, 0x01]))).toThrow(/MDH_ERR_WIRE_BAD_TICK/);
+    const bytes = new TickEncoder().encode(sampleTick({ seq: 1.5 }));
+    expect(() => decodeTick(bytes)).not.toThrow(); // encoder truncates non-integers to integers
+    expect(decodeTick(bytes).seq).toBe(1);
+  });
+});
+
+describe('gateway batch framing', () => {
+  it('round-trips a batch and keeps good ticks when one is malformed', () => {
+    const a = sampleTick();
+    const b = sampleTick({ symbol: 'SR601', exchange: 'CZCE' });
+    const msg = encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 3, sentNs: 12.5 }, [a, b]);
+    const d = decodeBatch(msg);
+    expect(d).toMatchObject({ runId: 'r', gatewayId: 'g', batchSeq: 3, sentNs: 12.5, bad: [] });
+    expect(d.ticks).toHaveLength(2);
+    for (const f of FLOAT_FIELDS) expect(d.ticks[0]![f]).toBe(a[f]);
+    expect(d.ticks[1]!.exchange).toBe('CZCE');
+    const broken = encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 4, sentNs: 0 }, [a, { ...b, exchange: 'NYSE' as never }]);
+    const d2 = decodeBatch(broken);
+    expect(d2.ticks).toHaveLength(1);
+    expect(d2.bad).toEqual([{ index: 1, reason: 'exchange' }]);
+  });
+
+  it('throws MDH_ERR_WIRE_BAD_BATCH on a frame that is not a batch', () => {
+    expect(() => decodeBatch(Buffer.from('hello'))).toThrow(/MDH_ERR_WIRE_BAD_BATCH/);
+  });
+});
+
+describe('stateKey', () => {
+  it('ignores where and when a copy arrived, and hub metadata', () => {
+    const a = sampleTick();
+    const b = sampleTick({ localtime: 1, gateway_name: 'sim-b', seq: 9, iseq: 1, source: 'x', hub_recv_ts: 0, hub_pub_ts: 0, run_id: 'z' });
+    expect(stateKey(a)).toBe(stateKey(b));
+  });
+
+  it('differs when any exchange-given field differs (a book-only change at the same second and volume)', () => {
+    const a = sampleTick();
+    expect(stateKey(sampleTick({ bid_volume_1: 89 }))).not.toBe(stateKey(a));
+    expect(stateKey(sampleTick({ ask_price_5: 3125 }))).not.toBe(stateKey(a));
+    expect(stateKey(sampleTick({ datetime: a.datetime + 1 }))).not.toBe(stateKey(a));
+    expect(stateKey(sampleTick({ trading_day: '20251126' }))).not.toBe(stateKey(a));
+    expect(Number.isSafeInteger(stateKey(a))).toBe(true);
+  });
+});
