@@ -52,6 +52,23 @@ export interface DataPlaneStats {
   rejections: Record<string, Record<string, number>>;
 }
 
+/** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
+function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, items: Buffer[]): Buffer {
+  const entries = Object.entries(fields);
+  const parts: Buffer[] = [Buffer.from([0x80 | (entries.length + 1)])];
+  for (const [k, v] of entries) {
+    const kv = encodeEvent({ [k]: v });
+    parts.push(kv.subarray(1)); // drop the one-entry fixmap header
+  }
+  const kb = encodeEvent({ [key]: null });
+  parts.push(kb.subarray(1, kb.length - 1)); // the key alone (drop header and the nil value)
+  const head = Buffer.allocUnsafe(5);
+  head[0] = 0xdd;
+  head.writeUInt32BE(items.length, 1);
+  parts.push(head, ...items);
+  return Buffer.concat(parts);
+}
+
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
@@ -226,30 +243,31 @@ export class DataPlane {
       for await (const frames of this.router) {
         if (this.closed) break;
         const envelope = frames.slice(0, -1);
-        let reply: Record<string, unknown>;
+        let reply: Buffer;
         try {
           const req = decodeEvent<{ op?: unknown; instruments?: unknown; id?: unknown }>(frames[frames.length - 1]!);
           reply = this.answer(req);
-          if (req.id !== undefined) reply['id'] = req.id;
         } catch (err) {
-          reply = { ok: false, error: 'MDH_ERR_WIRE_BAD_MESSAGE', message: String(err) };
+          reply = encodeEvent({ ok: false, error: 'MDH_ERR_WIRE_BAD_MESSAGE', message: String(err) });
         }
-        await this.router.send([...envelope, encodeEvent(reply)]);
+        await this.router.send([...envelope, reply]);
       }
     } catch (err) {
       if (!this.closed) this.log('error', 'snapshot service failed', { error: String(err) });
     }
   }
 
-  private answer(req: { op?: unknown; instruments?: unknown }): Record<string, unknown> {
-    if (req.op === 'instruments') return { ok: true, run_id: this.opts.runId, instruments: this.opts.instruments?.() ?? [] };
-    if (req.op !== 'last') return { ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'op must be "last" or "instruments"' };
+  private answer(req: { op?: unknown; instruments?: unknown; id?: unknown }): Buffer {
+    const id = req.id !== undefined ? { id: req.id } : {};
+    if (req.op === 'instruments') return encodeEvent({ ok: true, run_id: this.opts.runId, instruments: this.opts.instruments?.() ?? [], ...id });
+    if (req.op !== 'last') return encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'op must be "last" or "instruments"', ...id });
     const want = Array.isArray(req.instruments) ? new Set(req.instruments.filter((x) => typeof x === 'string')) : null;
-    const ticks: MarketTick[] = [];
+    const ticks: Buffer[] = [];
     for (const st of this.arbiter.states()) {
-      if (st.last && (!want || want.has(st.vt))) ticks.push(st.last);
+      // st.last is the published Tick (hub metadata included): same typed encoding as on the PUB socket.
+      if (st.last && (!want || want.has(st.vt))) ticks.push(this.encoder.encode(st.last as Tick));
     }
-    return { ok: true, run_id: this.opts.runId, seq: this.seq, ticks };
+    return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...id }, 'ticks', ticks);
   }
 
   stats(): DataPlaneStats {
