@@ -1,0 +1,154 @@
+import type { MarketTick } from '@mdhub/protocol';
+import type { Gateway, GatewayContext, GatewayPlugin } from '@mdhub/core';
+import { CORE_VERSION, listProducts, shanghaiDate } from '@mdhub/core';
+import { z } from 'zod';
+import type { BadTickKind } from './replica.js';
+import { BAD_TICK_KINDS, SourceReplica } from './replica.js';
+import { buildUniverse } from './universe.js';
+
+const BadKind = z.enum(BAD_TICK_KINDS as unknown as [BadTickKind, ...BadTickKind[]]);
+
+/** Configuration of one simulated source (a row of the gateways table). */
+export const SimConfigSchema = z.object({
+  /** The simulated exchange. Sources with the same market replicate the same tape. */
+  market: z.object({
+    seed: z.number().int().default(20260101),
+    instruments: z.number().int().min(1).max(50_000).default(300),
+  }).default({ seed: 20260101, instruments: 300 }),
+  /** This source's own randomness (latencies, drops, corruptions); default: derived from its id. */
+  seed: z.union([z.number().int(), z.string()]).optional(),
+  latency: z.object({
+    medianMs: z.number().min(0).default(3),
+    sigma: z.number().min(0).default(0.6),
+    minMs: z.number().min(0).default(0.5),
+  }).default({ medianMs: 3, sigma: 0.6, minMs: 0.5 }),
+  dropRate: z.number().min(0).max(1).default(0),
+  badTickRate: z.number().min(0).max(1).default(0),
+  badKinds: z.array(BadKind).optional(),
+  /** Time from start to `subscribed` (connect, log in, subscribe), real ms. */
+  loginMs: z.number().min(0).default(150),
+});
+
+export type SimConfig = z.infer<typeof SimConfigSchema>;
+
+/** Fault-injection commands (`Supervisor.control(id, cmd)`). */
+export type SimCommand =
+  | { op: 'disconnect'; ms: number }
+  | { op: 'stall'; ms: number }
+  | { op: 'hang' }
+  | { op: 'crash' }
+  | { op: 'set'; dropRate?: number; badTickRate?: number }
+  | { op: 'stats' };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A simulated market-data source: a replica of the simulated exchange's tape, with faults on demand. */
+class SimGateway implements Gateway {
+  private replica: SourceReplica | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  /** Until this market ms the source delivers nothing: disconnected (copies lost) or stalled. */
+  private silentUntil = 0;
+  private silentMode: 'disconnect' | 'stall' | null = null;
+  private cfg: SimConfig;
+
+  constructor(private readonly ctx: GatewayContext<SimConfig>) {
+    this.cfg = ctx.config;
+  }
+
+  async start(): Promise<void> {
+    const { ctx, cfg } = this;
+    ctx.setState('connecting');
+    const anchor = ctx.clock.toJSON().anchorMs;
+    const tradingDay = ctx.calendar.tradingDayAt('commodity_day', anchor) ?? ctx.calendar.tradingDayOnOrAfter(shanghaiDate(anchor));
+    const universe = buildUniverse({ seed: cfg.market.seed, tradingDay, products: listProducts(), instruments: cfg.market.instruments });
+    await sleep(cfg.loginMs / 3);
+    ctx.setState('connected');
+    await sleep(cfg.loginMs / 3);
+    ctx.setState('logged_in');
+    this.replica = new SourceReplica({
+      universe,
+      tape: { seed: cfg.market.seed, calendar: ctx.calendar, startMs: anchor },
+      sourceSeed: cfg.seed ?? ctx.id,
+      latency: cfg.latency,
+      dropRate: cfg.dropRate,
+      badTickRate: cfg.badTickRate,
+      ...(cfg.badKinds ? { badKinds: cfg.badKinds } : {}),
+      gatewayName: ctx.id,
+      deliverFromMs: ctx.clock.now(),
+    });
+    await sleep(cfg.loginMs / 3);
+    this.running = true;
+    ctx.setState('subscribed');
+    ctx.log('info', 'simulated source subscribed', { instruments: universe.length, market_seed: cfg.market.seed });
+    this.loop();
+  }
+
+  private readonly loop = (): void => {
+    this.timer = null;
+    if (!this.running || !this.replica) return;
+    const now = this.ctx.clock.now();
+    const r = this.replica.poll(now);
+    if (now >= this.silentUntil) {
+      if (this.silentMode === 'disconnect') {
+        this.silentMode = null;
+        this.ctx.setState('subscribed', 'reconnected');
+      } else if (this.silentMode === 'stall') {
+        this.silentMode = null;
+      }
+      if (r.due.length > 0) this.ctx.emit(r.due as MarketTick[]);
+    }
+    const next = r.nextDueMs;
+    const wait = next === null ? 1000 : Math.max(0, (next - this.ctx.clock.now()) / this.ctx.clock.rate);
+    this.timer = setTimeout(this.loop, Math.min(wait, 1000));
+  };
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.ctx.setState('stopped');
+  }
+
+  control(cmd: { op: string; [k: string]: unknown }): unknown {
+    const c = cmd as SimCommand;
+    const now = this.ctx.clock.now();
+    switch (c.op) {
+      case 'disconnect':
+        this.silentMode = 'disconnect';
+        this.silentUntil = now + c.ms * this.ctx.clock.rate;
+        this.ctx.setState('disconnected', 'simulated front disconnect (4097)');
+        return { ok: true };
+      case 'stall':
+        // Connected and subscribed, but silent: only data health (canaries) can see it.
+        this.silentMode = 'stall';
+        this.silentUntil = now + c.ms * this.ctx.clock.rate;
+        return { ok: true };
+      case 'hang':
+        // The vendor library deadlocks the process: nothing answers any more (pings included).
+        setImmediate(() => { for (;;) { /* hung */ } });
+        return { ok: true };
+      case 'crash':
+        setImmediate(() => process.abort());
+        return { ok: true };
+      case 'set':
+        return { ok: false, reason: 'restart the source with a new configuration to change rates' };
+      case 'stats':
+        return this.replica?.stats() ?? null;
+      default:
+        throw new Error(`unknown simulator command ${String((cmd as { op: unknown }).op)}`);
+    }
+  }
+}
+
+/** The gateway-sim plugin manifest. */
+export const plugin: GatewayPlugin<SimConfig> = {
+  name: '@mdhub/gateway-sim',
+  kind: 'gateway',
+  coreVersion: `^${CORE_VERSION}`,
+  defaultName: 'SIM',
+  simulated: true,
+  configSchema: SimConfigSchema as unknown as GatewayPlugin<SimConfig>['configSchema'],
+  create: (ctx) => new SimGateway(ctx),
+};
+
+export default plugin;
