@@ -54,7 +54,7 @@ async function start(argv: string[]): Promise<void> {
     pub: r.pub, snapshot: r.snapshot, http: r.http, sources: r.sources, run_id: r.runId, db: r.db,
   });
   if (process.stdout.isTTY) {
-    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- rb2601.SHFE   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  stop:   Ctrl-C\n\n`);
+    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  stop:   Ctrl-C\n\n`);
   }
   let stopping = false;
   const stop = (sig: string): void => {

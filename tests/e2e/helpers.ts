@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ReadyInfo } from '@mdhub/core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'packages/core/dist/cli.js');
+
+/** Tests pin the simulated market clock so instrument ids are stable (rb2701, SR701 on 2026-11-25). */
+export const SIM_ANCHOR = '2026-11-25T09:35:00+08:00';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface HubProcess {
+  proc: ChildProcess;
+  dataDir: string;
+  ready: ReadyInfo;
+  output: () => string;
+  /** Gateway pids as the hub recorded them (children.json). */
+  childPids: () => number[];
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Starts `mdhub start` as a user would (the built CLI), on free loopback ports, in a temp data folder. */
+export async function startHubProcess(extra: string[] = [], opts: { dataDir?: string; pub?: string } = {}): Promise<HubProcess> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
+  fs.rmSync(path.join(dataDir, 'ready.json'), { force: true });
+  const args = [CLI, 'start', '--data-dir', dataDir, '--pub', opts.pub ?? 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', `e2e${process.pid}`, '--sim-anchor', SIM_ANCHOR, ...extra];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  let exited = false;
+  proc.on('exit', () => { exited = true; });
+  const readyFile = path.join(dataDir, 'ready.json');
+  const ready = await waitFor('hub ready file', () => {
+    if (exited) throw new Error(`hub exited early:\n${out}`);
+    try {
+      const r = JSON.parse(fs.readFileSync(readyFile, 'utf8')) as ReadyInfo;
+      return r.pid === proc.pid ? r : null;
+    } catch {
+      return null;
+    }
+  }, 30_000);
+  const childPids = (): number[] => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dataDir, 'children.json'), 'utf8')) as number[];
+    } catch {
+      return [];
+    }
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (exited) return proc.exitCode;
+    const done = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    proc.kill(signal);
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    const code = await done;
+    clearTimeout(t);
+    return code;
+  };
+  return { proc, dataDir, ready, output: () => out, childPids, stop };
+}
