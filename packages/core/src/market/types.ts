@@ -24,6 +24,39 @@ export interface ProductSpec {
   limit_pct: number | null;
   session: SessionTemplateId;
   underlying?: string;
+  /** The product's id in markets.json, unique per exchange (`m_o` for soybean-meal options, `l_f`, `rb`). */
+  key?: string;
+  /** Fields the data marks as unconfirmed (e.g. `price_tick`). */
+  unconfirmed?: string[];
+  /** Example instrument id from markets.json, when given. */
+  id_example?: string;
+}
+
+/** One auction rule of a session template, as parsed from markets.json `auctions` (times 'HH:MM'). */
+export interface AuctionRule {
+  phase: Auction['phase'];
+  entryStart: string;
+  /** Matching starts; the auction-result snapshot falls in the minute from here (09:25 for ETF options). */
+  matchStart: string;
+  end: string;
+}
+
+/** Validated content of markets.json, as the market module uses it. Calendar days are 'YYYYMMDD'. */
+export interface MarketData {
+  version: string;
+  /** Segments per template in trading-day order, ['HH:MM', 'HH:MM'] (night end may be past midnight). */
+  sessions: Record<SessionTemplateId, Array<[string, string]>>;
+  /** Auction rules per template; night-only rules carry phase 'night_open'. */
+  auctions: Record<SessionTemplateId, AuctionRule[]>;
+  products: ProductSpec[];
+  /** Weekday closures (YYYYMMDD) of every year with holiday data. */
+  holidays: string[];
+  /** Years (e.g. 2026) for which holiday data exists. */
+  holidayYears: number[];
+  /** Evenings (YYYYMMDD) without a night session, including entries marked expected/unconfirmed. */
+  noNightEvenings: string[];
+  /** First trading days after a closure (no night segment precedes them). */
+  firstTradingDayAfterClosure: string[];
 }
 
 /** One trading segment of one trading day, epoch ms, [start, end). */

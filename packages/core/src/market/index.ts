@@ -1,0 +1,20 @@
+/** Market module: products, trading calendar and sessions, market clock, vendor time. */
+export type {
+  SessionTemplateId, ProductSpec, Segment, Auction, AuctionRule, Clock, ClockParams, MarketData,
+} from './types.js';
+export { MARKET_ERRORS, MarketError } from './errors.js';
+export type { MarketErrorCode } from './errors.js';
+export {
+  SHANGHAI_OFFSET_MS, DAY_MS, shanghaiDate, shanghaiTime, shanghaiMsOfDay, atShanghai, timeOfDayMs,
+  dayNumber, dayFromNumber, addDays, weekday, isValidDay,
+} from './time.js';
+export {
+  SESSION_TEMPLATES, parseMarketData, loadMarketData, listProducts, findProduct, productOfSymbol,
+} from './products.js';
+export {
+  TradingCalendar, marketCalendar, TRADING_DAY_ROLL, NIGHT_TAIL_END, DATA_EXPIRY_WARN_DAYS,
+} from './calendar.js';
+export { systemClock, simulatedClock, clockFromParams, defaultSimAnchor, marketSleep } from './clock.js';
+export type { SimulatedClockOptions } from './clock.js';
+export { vendorTime } from './vendor-time.js';
+export type { VendorTimeInput, VendorTimeResult } from './vendor-time.js';
