@@ -42,7 +42,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-const INT_FIELDS = ['datetime', 'localtime', 'seq', 'iseq', 'hub_recv_ts', 'hub_pub_ts'];
+const INT_FIELDS = ['datetime', 'localtime', 'seq', 'iseq', 'gw_recv_ts', 'hub_recv_ts', 'hub_pub_ts'];
 
 describe('Python subscriber example', () => {
   const have = pythonHasZmq();

@@ -7,7 +7,8 @@ import { EXCHANGES, FLOAT_FIELDS, LINK_FIELDS } from './tick.js';
  * Gateway → core link framing. One ZeroMQ message carries everything a gateway had ready in one
  * event-loop turn: `[BATCH_TAG, run_id, gateway_id, batch_seq, sent_ns, ticks]`, where each tick is a
  * positional array in LINK_FIELDS order and sent_ns is the gateway's monotonic clock (CLOCK_MONOTONIC,
- * shared by every process of the machine) in nanoseconds as a float.
+ * shared by every process of the machine, `process.hrtime.bigint()`) in nanoseconds as a float, read when
+ * the batch's first tick was handed to the link: the gateway-receive stamp of every tick of the batch.
  */
 export const BATCH_TAG = 'mdb1';
 

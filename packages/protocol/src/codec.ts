@@ -7,10 +7,10 @@ import { FLOAT_FIELDS } from './tick.js';
 export const WIRE_VERSION = 1;
 
 type StrField = 'symbol' | 'exchange' | 'trading_day' | 'name' | 'gateway_name' | 'source' | 'run_id';
-type IntField = 'datetime' | 'localtime' | 'seq' | 'iseq' | 'hub_recv_ts' | 'hub_pub_ts';
+type IntField = 'datetime' | 'localtime' | 'seq' | 'iseq' | 'gw_recv_ts' | 'hub_recv_ts' | 'hub_pub_ts';
 
 const STR_FIELDS: readonly StrField[] = ['symbol', 'exchange', 'trading_day', 'name', 'gateway_name', 'source', 'run_id'];
-const INT_FIELDS: readonly IntField[] = ['datetime', 'localtime', 'seq', 'iseq', 'hub_recv_ts', 'hub_pub_ts'];
+const INT_FIELDS: readonly IntField[] = ['datetime', 'localtime', 'seq', 'iseq', 'gw_recv_ts', 'hub_recv_ts', 'hub_pub_ts'];
 
 /** Public field order of the tick map. */
 const LAYOUT: ReadonlyArray<{ key: keyof Tick; kind: 'str' | 'int' | 'f64' }> = [
@@ -25,6 +25,7 @@ const LAYOUT: ReadonlyArray<{ key: keyof Tick; kind: 'str' | 'int' | 'f64' }> = 
   { key: 'seq', kind: 'int' },
   { key: 'iseq', kind: 'int' },
   { key: 'source', kind: 'str' },
+  { key: 'gw_recv_ts', kind: 'int' },
   { key: 'hub_recv_ts', kind: 'int' },
   { key: 'hub_pub_ts', kind: 'int' },
   { key: 'run_id', kind: 'str' },

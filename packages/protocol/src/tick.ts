@@ -67,6 +67,11 @@ export interface Tick extends MarketTick {
   iseq: number;
   /** Id of the source whose copy won the race (same as gateway_name). */
   source: string;
+  /**
+   * When the winning source's gateway process handed the copy to the data link, epoch microseconds
+   * (same machine's clock as the hub timestamps: gateway → hub latency is hub_recv_ts − gw_recv_ts).
+   */
+  gw_recv_ts: number;
   /** Hub receive time (the core took the copy off the gateway link), epoch microseconds. */
   hub_recv_ts: number;
   /** Hub publish time, epoch microseconds. */

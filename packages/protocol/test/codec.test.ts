@@ -12,7 +12,7 @@ function sampleTick(over: Partial<Tick> = {}): Tick {
     open_interest: 1_800_000, last_price: 3120, last_volume: 12, limit_up: 3340, limit_down: 2900, open_price: 3100,
     high_price: 3130, low_price: 3095, pre_close: 3105, pre_settlement: 3110, average_price: 31150, bid_price_1: 3119,
     ask_price_1: 3120, bid_volume_1: 88, ask_volume_1: 7, localtime: 1_764_034_200_503, gateway_name: 'sim-a',
-    seq: 42, iseq: 7, source: 'sim-a', hub_recv_ts: 1_764_034_200_503_100, hub_pub_ts: 1_764_034_200_503_130, run_id: 'r-1',
+    seq: 42, iseq: 7, source: 'sim-a', gw_recv_ts: 1_764_034_200_503_000, hub_recv_ts: 1_764_034_200_503_100, hub_pub_ts: 1_764_034_200_503_130, run_id: 'r-1',
     ...over,
   };
 }
@@ -85,7 +85,7 @@ describe('gateway batch framing', () => {
 describe('stateKey', () => {
   it('ignores where and when a copy arrived, and hub metadata', () => {
     const a = sampleTick();
-    const b = sampleTick({ localtime: 1, gateway_name: 'sim-b', seq: 9, iseq: 1, source: 'x', hub_recv_ts: 0, hub_pub_ts: 0, run_id: 'z' });
+    const b = sampleTick({ localtime: 1, gateway_name: 'sim-b', seq: 9, iseq: 1, source: 'x', gw_recv_ts: 5, hub_recv_ts: 0, hub_pub_ts: 0, run_id: 'z' });
     expect(stateKey(a)).toBe(stateKey(b));
   });
 

@@ -70,6 +70,8 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+/** Epoch µs minus CLOCK_MONOTONIC µs in this process: turns a gateway's hrtime stamp into epoch µs. */
+const epochMinusMonoUs = (performance.timeOrigin + performance.now()) * 1000 - Number(process.hrtime.bigint()) / 1000;
 
 /**
  * The data plane: gateway links in, cleanse, arbitrate, publish, heartbeat and snapshot service. It runs in
@@ -133,6 +135,7 @@ export class DataPlane {
     for (const { state, tick } of takeovers) {
       // A takeover publishes the standby's latest state as if it had just won.
       if (this.arbiter.offer(state, tick, tick.gateway_name, this.opts.clock.now(), performance.now()) === 'win') {
+        (tick as Tick).gw_recv_ts ??= nowUs();
         this.publishTick(state, tick, nowUs());
       }
     }
@@ -173,6 +176,7 @@ export class DataPlane {
     }
     const marketNow = this.opts.clock.now();
     const mono = performance.now();
+    const gwUs = Math.round(batch.sentNs / 1000 + epochMinusMonoUs);
     const check = this.opts.check;
     const arbiter = this.arbiter;
     for (let i = 0; i < batch.ticks.length; i++) {
@@ -186,7 +190,10 @@ export class DataPlane {
           continue;
         }
       }
-      if (arbiter.offer(st, t, id, marketNow, mono) === 'win') this.publishTick(st, t, recvUs);
+      if (arbiter.offer(st, t, id, marketNow, mono) === 'win') {
+        (t as Tick).gw_recv_ts = gwUs;
+        this.publishTick(st, t, recvUs);
+      }
     }
   }
 

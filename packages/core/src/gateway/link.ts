@@ -11,6 +11,7 @@ import { encodeBatch } from '@mdhub/protocol';
 export class GatewayLink {
   private readonly sock: zmq.Push;
   private pending: MarketTick[] = [];
+  private pendingSinceNs = 0;
   private scheduled = false;
   private sending = false;
   private batchSeq = 0;
@@ -29,6 +30,7 @@ export class GatewayLink {
 
   emit(ticks: readonly MarketTick[]): void {
     if (this.closed) return;
+    if (this.pending.length === 0) this.pendingSinceNs = Number(process.hrtime.bigint());
     for (let i = 0; i < ticks.length; i++) this.pending.push(ticks[i]!);
     if (!this.scheduled && !this.sending) {
       this.scheduled = true;
@@ -42,7 +44,7 @@ export class GatewayLink {
     const ticks = this.pending;
     this.pending = [];
     const msg = encodeBatch(
-      { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: Number(process.hrtime.bigint()) },
+      { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: this.pendingSinceNs },
       ticks,
     );
     this.sending = true;
