@@ -5,13 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { stateKey } from '@mdhub/protocol';
 import { connect, type MdhubClient } from '@mdhub/client';
-import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
-import { Tape, buildUniverse } from '@mdhub/gateway-sim';
 import { alive, sleep, startHubProcess, waitFor, type HubProcess } from './helpers.js';
+import { compareWithTape } from './tape-check.js';
 
-const MARKET_SEED = 20260101;
 let hub: HubProcess | null = null;
 let client: MdhubClient | null = null;
 
@@ -40,50 +37,6 @@ async function collect(c: MdhubClient, ms: number, during?: () => Promise<void>)
   return { ticks };
 }
 
-/** Compares what the client got with the tape for the window where the subscription surely covered it. */
-function compareWithTape(h: HubProcess, got: Tick[]): { expected: number; window: [number, number] } {
-  const calendar = new TradingCalendar(loadMarketData());
-  const anchor = h.ready.clock.anchorMs;
-  const tradingDay = calendar.tradingDayAt('commodity_day', anchor)!;
-  const universe = buildUniverse({ seed: MARKET_SEED, tradingDay, products: listProducts(), instruments: 300 });
-  const tape = new Tape(universe, { seed: MARKET_SEED, calendar, startMs: anchor });
-
-  const arrivals = got.map((t) => t.localtime);
-  const from = Math.min(...arrivals) + 1500;
-  const to = Math.max(...arrivals) - 1500;
-  expect(to - from).toBeGreaterThan(4000);
-  const expected = tape.advance(to).filter((s) => s.emitMs >= from);
-
-  // No duplicates: each market state once.
-  const keys = new Map<number, Tick>();
-  for (const t of got) {
-    const k = stateKey(t);
-    expect(keys.has(k), `duplicate state ${t.symbol}.${t.exchange} @${t.datetime}`).toBe(false);
-    keys.set(k, t);
-  }
-  // Nothing missing in the window, and every copy equal to the tape in every exchange field.
-  const missing = expected.filter((s) => !keys.has(stateKey(s.tick)));
-  expect(missing.map((s) => `${s.tick.symbol}@${s.emitMs}`).slice(0, 10)).toEqual([]);
-  // Nothing invented: every received state inside the window is on the tape.
-  const tapeKeys = new Set(expected.map((s) => stateKey(s.tick)));
-  const inWindow = got.filter((t) => t.datetime >= from + 1000 && t.datetime <= to - 1000);
-  expect(inWindow.filter((t) => !tapeKeys.has(stateKey(t))).length).toBe(0);
-  // Order: seq strictly increasing; per instrument iseq contiguous and datetime/volume monotonic.
-  for (let i = 1; i < got.length; i++) expect(got[i]!.seq).toBeGreaterThan(got[i - 1]!.seq);
-  const last = new Map<string, Tick>();
-  for (const t of got) {
-    const vt = `${t.symbol}.${t.exchange}`;
-    const p = last.get(vt);
-    if (p) {
-      expect(t.iseq, vt).toBe(p.iseq + 1);
-      expect(t.datetime >= p.datetime, vt).toBe(true);
-      if (t.trading_day === p.trading_day) expect(t.volume >= p.volume, vt).toBe(true);
-    }
-    last.set(vt, t);
-  }
-  return { expected: expected.length, window: [from, to] };
-}
-
 describe('hub end to end on simulated sources', () => {
   it('delivers the tape exactly: nothing missing, no duplicates, ordered per instrument', async () => {
     hub = await startHubProcess();
@@ -92,7 +45,7 @@ describe('hub end to end on simulated sources', () => {
     client = connect({ endpoint: hub.ready.pub });
     const { ticks } = await collect(client, 8000);
     const r = compareWithTape(hub, ticks);
-    expect(r.expected).toBeGreaterThan(2000);
+    expect(r.expected).toBeGreaterThan(1000);
     // All three sources won some races (they race, the fastest wins most).
     const winners = new Set(ticks.map((t) => t.source));
     expect(winners.size).toBeGreaterThanOrEqual(2);

@@ -25,7 +25,12 @@ export const HubConfigSchema = z.object({
   simAnchor: z.string().optional(),
   /** Simulated hubs: market ms per real ms. */
   clockRate: z.number().positive().default(1),
-  cleansing: z.object({ enabled: z.boolean().default(true), options: z.record(z.string(), z.unknown()).optional() }).default({ enabled: true }),
+  /** Cleansing before arbitration: `options` is the pipeline configuration (docs/cleansing.md). */
+  cleansing: z.object({
+    enabled: z.boolean().default(true),
+    options: z.record(z.string(), z.unknown()).optional(),
+    plugins: z.array(z.string()).optional(),
+  }).default({ enabled: true }),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   logFormat: z.enum(['json', 'pretty']).optional(),
 });

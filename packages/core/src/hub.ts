@@ -97,7 +97,11 @@ export class Hub {
     this.countersTimer = setInterval(() => {
       this.stats().then((s) => {
         this.lastStats = s;
-        this.dataplane.publishStatus(this.event({ kind: 'counters', seq: s.seq, instruments: s.instruments, sources: s.sources, rejections: s.rejections, publish_dropped: s.publishDropped }));
+        this.dataplane.publishStatus(this.event({
+          kind: 'counters', seq: s.seq, instruments: s.instruments, sources: s.sources, publish_dropped: s.publishDropped,
+          // cleansing rejections per rule × source × group
+          rejections: s.cleansing?.rejections ?? [],
+        }));
       }, () => {});
     }, everyMs);
     this.countersTimer.unref();

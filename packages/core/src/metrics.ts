@@ -20,8 +20,8 @@ export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; st
   }
   metric('source_healthy', 'gauge', '1 when the source feeds arbitration.', src.map(([id, c]) => [{ source: id }, c.healthy ? 1 : 0]));
   metric('source_restarts_total', 'counter', 'Gateway process restarts.', sources.map((x) => [{ source: x.id }, x.restarts]));
-  const rej: Array<[Record<string, string>, number]> = [];
-  for (const [source, m] of Object.entries(s.rejections)) for (const [rule, n] of Object.entries(m)) rej.push([{ source, rule }, n]);
-  metric('cleansing_rejected_total', 'counter', 'Ticks rejected by cleansing, per rule and source.', rej);
+  const rej: Array<[Record<string, string>, number]> = (s.cleansing?.rejections ?? []).map((r) => [{ source: r.source, rule: r.rule, group: r.group }, r.count]);
+  metric('cleansing_rejected_total', 'counter', 'Ticks rejected by cleansing, per rule, source and instrument group.', rej);
+  metric('cleansing_checked_total', 'counter', 'Ticks checked by cleansing.', [[{}, s.cleansing?.checked ?? 0]]);
   return `${out.join('\n')}\n`;
 }

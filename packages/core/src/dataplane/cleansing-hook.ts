@@ -1,16 +1,49 @@
 import type { LogRecord } from '@mdhub/protocol';
+import type { CleansingConfig, CleansingStats, FilterPlugin } from '../cleansing/index.js';
+import { checkFilterManifest, createCleansingPipeline } from '../cleansing/index.js';
+import { MdhubError } from '../errors.js';
 import type { TickCheck } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
 export interface CleansingSettings {
   enabled: boolean;
-  /** Options handed to createCleansingPipeline (rules, thresholds, groups). */
+  /** The pipeline configuration (thresholds, groups, enabled rules, plugin filter instances). */
   options?: Record<string, unknown>;
+  /** Module specifiers of filter plugins to register (their instances are configured in options.filters). */
+  plugins?: string[];
 }
 
-/** Builds the per-copy check the data plane runs before arbitration (undefined when disabled). */
-export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void): Promise<TickCheck | undefined> {
-  void log;
+export interface BuiltCheck {
+  check: TickCheck;
+  stats: () => CleansingStats;
+  forgetSource: (source: string) => void;
+}
+
+/** Loads a filter plugin package (its `plugin` or default export) and checks its manifest. */
+export async function loadFilterPlugin(specifier: string): Promise<FilterPlugin<unknown>> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (err) {
+    throw new MdhubError('MDH_ERR_PLUGIN_NOT_FOUND', { plugin: specifier, reason: (err as Error).message }, err);
+  }
+  return checkFilterManifest(mod['plugin'] ?? mod['default']);
+}
+
+/**
+ * Builds the per-copy check the data plane runs before arbitration (undefined when disabled). Rejections
+ * are logged through the pipeline's sampler (a token bucket per rule), so a flood cannot swamp the log.
+ */
+export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void): Promise<BuiltCheck | undefined> {
   if (!s.enabled) return undefined;
-  return undefined;
+  const plugins = await Promise.all((s.plugins ?? []).map(loadFilterPlugin));
+  const pipeline = createCleansingPipeline({
+    config: (s.options ?? {}) as CleansingConfig,
+    plugins,
+    log: (r) => log({
+      level: 'warn', ts: Date.now(), msg: `tick rejected by ${r.rule}`, area: 'cleansing', code: 'MDH_ERR_TICK_REJECTED',
+      details: { ...r },
+    }),
+  });
+  return { check: (t, source) => pipeline.check(t, source), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
 }

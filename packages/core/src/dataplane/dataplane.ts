@@ -3,6 +3,7 @@ import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub
 import {
   HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, TickEncoder, WIRE_VERSION, decodeBatch, decodeEvent, encodeEvent,
 } from '@mdhub/protocol';
+import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
 import type { GroupConfig, InstrumentState, SourceCounters } from './arbiter.js';
 import { Arbiter } from './arbiter.js';
@@ -26,6 +27,10 @@ export interface DataPlaneOptions {
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   check?: TickCheck;
+  /** Counters of the cleansing pipeline (rejections per rule × source × group). */
+  cleansingStats?: () => CleansingStats;
+  /** Drops a source's cleansing state (after its process restarted). */
+  forgetSource?: (source: string) => void;
   /** Reference data served by the snapshot service's `instruments` request. */
   instruments?: () => unknown[];
   onStatus?: (ev: StatusEvent) => void;
@@ -50,6 +55,7 @@ export interface DataPlaneStats {
   publishQueueMax: number;
   sources: Record<string, SourceCounters & LinkCounters & { healthy: boolean }>;
   rejections: Record<string, Record<string, number>>;
+  cleansing: CleansingStats | null;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -131,6 +137,8 @@ export class DataPlane {
   }
 
   setHealth(id: string, healthy: boolean): void {
+    // A source that comes back (new process, reconnect) starts its cleansing history afresh.
+    if (healthy && !this.arbiter.isHealthy(id)) this.opts.forgetSource?.(id);
     const takeovers = this.arbiter.setHealth(id, healthy);
     for (const { state, tick } of takeovers) {
       // A takeover publishes the standby's latest state as if it had just won.
@@ -288,6 +296,7 @@ export class DataPlane {
     return {
       seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped,
       publishQueue: this.pub.depth, publishQueueMax: this.pub.maxDepth, sources, rejections,
+      cleansing: this.opts.cleansingStats?.() ?? null,
     };
   }
 

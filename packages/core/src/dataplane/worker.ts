@@ -8,9 +8,8 @@ import type { LogRecord, StatusEvent } from '@mdhub/protocol';
 import { clockFromParams } from '../market/index.js';
 import type { ClockParams } from '../market/types.js';
 import type { GroupConfig } from './arbiter.js';
-import type { TickCheck } from './dataplane.js';
 import { DataPlane } from './dataplane.js';
-import { buildCheck, type CleansingSettings } from './cleansing-hook.js';
+import { buildCheck, type BuiltCheck, type CleansingSettings } from './cleansing-hook.js';
 
 export interface WorkerInit {
   hubId: string;
@@ -48,7 +47,7 @@ process.on('unhandledRejection', (err) => {
 });
 
 async function main(): Promise<void> {
-  let check: TickCheck | undefined;
+  let check: BuiltCheck | undefined;
   try {
     check = await buildCheck(init.cleansing, (rec) => post({ t: 'log', rec }));
   } catch (err) {
@@ -64,7 +63,7 @@ async function main(): Promise<void> {
     linkTransport: init.linkTransport,
     groups: init.groups,
     sendHighWaterMark: init.sendHighWaterMark,
-    ...(check ? { check } : {}),
+    ...(check ? { check: check.check, cleansingStats: check.stats, forgetSource: check.forgetSource } : {}),
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),
   });

@@ -1,0 +1,32 @@
+/**
+ * Error catalog of the cleansing stage (filter plugins and pipeline configuration). Codes are stable
+ * and never reused; the integrator merges this catalog into the package's catalog.
+ */
+export const CLEANSING_ERRORS = {
+  MDH_ERR_PLUGIN_BAD_MANIFEST: { message: 'a plugin manifest is malformed', retryable: false },
+  MDH_ERR_PLUGIN_WRONG_KIND: { message: 'a plugin is not of the kind it is used as', retryable: false },
+  MDH_ERR_PLUGIN_INCOMPATIBLE: { message: 'a plugin does not support this core version', retryable: false },
+  MDH_ERR_PLUGIN_BAD_CONFIG: { message: 'a plugin instance configuration does not match the plugin schema', retryable: false },
+  MDH_ERR_PLUGIN_UNKNOWN: { message: 'the configuration names a filter plugin that is not registered', retryable: false },
+  MDH_ERR_PLUGIN_DUPLICATE: { message: 'two filter plugins (or a plugin and a built-in rule) share a name', retryable: false },
+  MDH_ERR_PLUGIN_BAD_FILTER: { message: "a filter plugin's create() did not return a valid filter", retryable: false },
+  MDH_ERR_CLEANSING_BAD_CONFIG: { message: 'the cleansing configuration is invalid', retryable: false },
+  MDH_ERR_CLEANSING_UNKNOWN_RULE: { message: 'the cleansing configuration names a rule that does not exist', retryable: false },
+} as const;
+
+/** A code of {@link CLEANSING_ERRORS}. */
+export type CleansingErrorCode = keyof typeof CLEANSING_ERRORS;
+
+/** A named cleansing / filter-plugin error: stable `code`, `retryable`, typed `details`, optional `cause`. */
+export class CleansingError extends Error {
+  readonly code: CleansingErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+  constructor(code: CleansingErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(`${code}: ${CLEANSING_ERRORS[code].message}`, cause === undefined ? undefined : { cause });
+    this.name = 'CleansingError';
+    this.code = code;
+    this.retryable = CLEANSING_ERRORS[code].retryable;
+    this.details = details;
+  }
+}

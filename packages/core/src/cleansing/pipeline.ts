@@ -1,0 +1,340 @@
+/**
+ * The cleansing pipeline: runs the built-in rules and plugin filters over each tick of one source,
+ * keeping interned per-instrument and per-source state, counting rejections per rule × source × group
+ * and logging rejections through a token bucket per rule.
+ */
+import type { Exchange, MarketTick } from '@mdhub/protocol';
+import { CORE_VERSION } from '../version.js';
+import { BUILTIN_RULES, DEFAULT_THRESHOLDS, cleansingConfigSchema } from './config.js';
+import type { CleansingConfig, CleansingGroupConfig, CleansingThresholds } from './config.js';
+import { CleansingError } from './errors.js';
+import { defaultCleansingMarket } from './market.js';
+import { instantiateFilter } from './plugin.js';
+import { BUILTIN_CHECKS, commitAccepted } from './rules.js';
+import type { RuleEnv } from './rules.js';
+import { SourceState, locate, makeRecord } from './state.js';
+import type { GroupRuntime, InstrumentRecord } from './state.js';
+import type {
+  CheckResult, CleansingMarket, CleansingStats, Filter, FilterPlugin, InstrumentSpec, RejectionCount, RejectionLogRecord,
+} from './types.js';
+
+/** Options of {@link createCleansingPipeline}; every field is optional. */
+export interface CleansingPipelineOptions {
+  /** Plain-JSON configuration (validated with {@link cleansingConfigSchema}; MDH_ERR_CLEANSING_BAD_CONFIG). */
+  config?: CleansingConfig;
+  /** Market facts; default: products.ts + the shared trading calendar. */
+  market?: CleansingMarket;
+  /** Filter plugins the configuration's `filters` may name. */
+  plugins?: readonly FilterPlugin<unknown>[];
+  /** Filter instances added as they are (run for every group, after the configured plugin filters). */
+  filters?: readonly Filter<unknown>[];
+  /** Receives sampled rejection records (a token bucket per rule; see config `log`). */
+  log?: (record: RejectionLogRecord) => void;
+  /** Core version plugins are checked against (default: this core's). */
+  coreVersion?: string;
+}
+
+/** A running cleansing pipeline. */
+export interface CleansingPipeline {
+  /**
+   * Checks one tick of `source` (default: `tick.gateway_name`). Returns the shared `{ ok: true }` or
+   * `{ ok: false, rule, reason }`. Accepted ticks update the source's state; "now" is `tick.localtime`.
+   */
+  check(tick: MarketTick, source?: string): CheckResult;
+  /** Counters since creation or the last {@link resetStats}. */
+  stats(): CleansingStats;
+  resetStats(): void;
+  /** Forgets a source's per-instrument state (after a hard restart, say); its counters stay. */
+  forgetSource(source: string): void;
+  /** The group an instrument belongs to ('default' when no configured group matches). */
+  groupOf(symbol: string, exchange: Exchange): string;
+  /** Every rule name the pipeline can reject with (built-in rules, then plugin rules). */
+  readonly rules: readonly string[];
+}
+
+/** The accept answer, shared (never allocate on the accept path). */
+export const ACCEPTED: CheckResult = Object.freeze({ ok: true as const });
+
+const UNKNOWN_CACHE_LIMIT = 10_000;
+const NO_SOURCE = '(unknown)';
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  suppressed: number;
+}
+
+interface PluginEntry {
+  readonly filter: Filter<unknown>;
+  readonly groups: ReadonlySet<string> | null;
+}
+
+function matches(g: CleansingGroupConfig, symbol: string, exchange: string, spec: InstrumentSpec | undefined): boolean {
+  const m = g.match;
+  if (!m) return true;
+  if (m.exchanges && !m.exchanges.includes(exchange)) return false;
+  if (m.symbols && !m.symbols.includes(symbol)) return false;
+  if (m.products && !(spec && m.products.includes(spec.product))) return false;
+  if (m.kinds && !(spec && m.kinds.includes(spec.kind))) return false;
+  return true;
+}
+
+/**
+ * Creates a cleansing pipeline. With no options it uses the default thresholds, one group `default`
+ * and the market module (tick size and multiplier from products, sessions / auctions / trading day
+ * from the calendar). Throws CleansingError (MDH_ERR_CLEANSING_BAD_CONFIG, MDH_ERR_CLEANSING_UNKNOWN_RULE,
+ * MDH_ERR_PLUGIN_*) for a bad configuration.
+ */
+export function createCleansingPipeline(options: CleansingPipelineOptions = {}): CleansingPipeline {
+  const parsed = cleansingConfigSchema.safeParse(options.config ?? {});
+  if (!parsed.success) {
+    throw new CleansingError('MDH_ERR_CLEANSING_BAD_CONFIG', {
+      reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    });
+  }
+  const cfg = parsed.data;
+  const market = options.market ?? defaultCleansingMarket();
+  const env: RuleEnv = { market };
+  const coreVersion = options.coreVersion ?? CORE_VERSION;
+
+  // Plugin filters: configured instances first, then the ones passed as objects.
+  const registry = new Map<string, FilterPlugin<unknown>>();
+  for (const p of options.plugins ?? []) registry.set(p.name, p);
+  const plugins: PluginEntry[] = [];
+  for (const inst of cfg.filters ?? []) {
+    const plugin = registry.get(inst.plugin);
+    if (!plugin) throw new CleansingError('MDH_ERR_PLUGIN_UNKNOWN', { plugin: inst.plugin, registered: [...registry.keys()] });
+    plugins.push({ filter: instantiateFilter(plugin, inst.config, { market, coreVersion }), groups: inst.groups ? new Set(inst.groups) : null });
+  }
+  for (const f of options.filters ?? []) plugins.push({ filter: f, groups: null });
+  const names = new Set<string>(BUILTIN_RULES);
+  for (const { filter } of plugins) {
+    if (names.has(filter.name)) throw new CleansingError('MDH_ERR_PLUGIN_DUPLICATE', { name: filter.name });
+    names.add(filter.name);
+  }
+  const pluginRules = plugins.flatMap((p) => p.filter.rules.filter((r) => !(BUILTIN_RULES as readonly string[]).includes(r)));
+  const allRules: readonly string[] = Object.freeze([...BUILTIN_RULES, ...new Set(pluginRules)]);
+  const known = new Set<string>([...allRules, ...plugins.map((p) => p.filter.name)]);
+  const checkNames = (list: readonly string[] | undefined, where: string): void => {
+    for (const n of list ?? []) if (!known.has(n)) throw new CleansingError('MDH_ERR_CLEANSING_UNKNOWN_RULE', { rule: n, where, known: [...known] });
+  };
+  checkNames(cfg.disable, 'disable');
+
+  const groupConfigs: CleansingGroupConfig[] = [...(cfg.groups ?? [])];
+  const seenGroups = new Set<string>();
+  for (const g of groupConfigs) {
+    if (seenGroups.has(g.name) || g.name === 'default') {
+      throw new CleansingError('MDH_ERR_CLEANSING_BAD_CONFIG', { reason: `group name ${g.name} is duplicated or reserved` });
+    }
+    seenGroups.add(g.name);
+    checkNames(g.disable, `groups.${g.name}.disable`);
+    checkNames(g.enable, `groups.${g.name}.enable`);
+  }
+  for (const p of plugins) {
+    for (const g of p.groups ?? []) {
+      if (g !== 'default' && !seenGroups.has(g)) throw new CleansingError('MDH_ERR_CLEANSING_BAD_CONFIG', { reason: `filter ${p.filter.name} names unknown group ${g}` });
+    }
+  }
+
+  const makeGroup = (name: string, gc: CleansingGroupConfig | undefined): GroupRuntime => {
+    const th: CleansingThresholds = { ...DEFAULT_THRESHOLDS, ...(cfg.thresholds ?? {}), ...(gc?.thresholds ?? {}) };
+    const off = new Set<string>(cfg.disable ?? []);
+    for (const n of gc?.enable ?? []) off.delete(n);
+    for (const n of gc?.disable ?? []) off.add(n);
+    const enabled = new Uint8Array(BUILTIN_RULES.length);
+    BUILTIN_RULES.forEach((r, i) => { enabled[i] = off.has(r) ? 0 : 1; });
+    const pluginEnabled = new Uint8Array(plugins.length);
+    plugins.forEach((p, i) => {
+      const f = p.filter;
+      const allOff = off.has(f.name) || (f.rules.length > 0 && f.rules.every((r) => off.has(r)));
+      pluginEnabled[i] = !allOff && (p.groups === null || p.groups.has(name)) ? 1 : 0;
+    });
+    return { name, th, enabled, pluginEnabled, windows: new Map() };
+  };
+  const groups = groupConfigs.map((g) => ({ cfg: g, rt: makeGroup(g.name, g) }));
+  const defaultGroup = makeGroup('default', undefined);
+
+  const logCfg = { burst: cfg.log?.burst ?? 10, perSecond: cfg.log?.perSecond ?? 1 };
+  const log = options.log;
+  const buckets = new Map<string, Bucket>();
+
+  // State.
+  const records = new Map<string, Map<string, InstrumentRecord>>();
+  let unknownCount = 0;
+  /** group → source → rule → count */
+  const counters = new Map<string, Map<string, Map<string, number>>>();
+  const sourceStats = new Map<string, { checked: number; rejected: number }>();
+  let checked = 0;
+  let accepted = 0;
+
+  const countersFor = (group: string, source: string): Map<string, number> => {
+    let bySource = counters.get(group);
+    if (!bySource) counters.set(group, (bySource = new Map()));
+    let m = bySource.get(source);
+    if (!m) bySource.set(source, (m = new Map()));
+    return m;
+  };
+  const statsFor = (source: string): { checked: number; rejected: number } => {
+    let st = sourceStats.get(source);
+    if (!st) sourceStats.set(source, (st = { checked: 0, rejected: 0 }));
+    return st;
+  };
+
+  const resolve = (symbol: string, exchange: Exchange): { spec: InstrumentSpec | undefined; group: GroupRuntime } => {
+    let spec: InstrumentSpec | undefined;
+    try {
+      spec = typeof symbol === 'string' && typeof exchange === 'string' ? market.instrument(symbol, exchange) : undefined;
+    } catch {
+      spec = undefined;
+    }
+    const hit = groups.find((g) => matches(g.cfg, symbol, exchange, spec));
+    return { spec, group: hit ? hit.rt : defaultGroup };
+  };
+
+  const recordOf = (symbol: string, exchange: Exchange): InstrumentRecord => {
+    let byEx = records.get(exchange);
+    if (!byEx) {
+      byEx = new Map();
+      if (records.size < 64) records.set(exchange, byEx);
+    }
+    let rec = byEx.get(symbol);
+    if (rec) return rec;
+    const { spec, group } = resolve(symbol, exchange);
+    rec = makeRecord(symbol, exchange, spec, group);
+    if (spec !== undefined) byEx.set(symbol, rec);
+    else if (unknownCount < UNKNOWN_CACHE_LIMIT) {
+      unknownCount++;
+      byEx.set(symbol, rec);
+    }
+    return rec;
+  };
+
+  const sourceOf = (rec: InstrumentRecord, source: string): SourceState => {
+    const list = rec.sources;
+    for (let i = 0; i < list.length; i++) if (list[i]!.source === source) return list[i]!;
+    const s = new SourceState(source, rec.info, list, countersFor(rec.group.name, source), statsFor(source));
+    list.push(s);
+    return s;
+  };
+
+  const reject = (t: MarketTick, s: SourceState, rule: string, reason: string): CheckResult => {
+    s.counters.set(rule, (s.counters.get(rule) ?? 0) + 1);
+    s.stats.rejected++;
+    if (log) {
+      const now = t.localtime;
+      let b = buckets.get(rule);
+      if (!b) buckets.set(rule, (b = { tokens: logCfg.burst, last: now, suppressed: 0 }));
+      const elapsed = now - b.last;
+      if (elapsed > 0) {
+        b.tokens = Math.min(logCfg.burst, b.tokens + (elapsed / 1000) * logCfg.perSecond);
+        b.last = now;
+      }
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        const suppressed = b.suppressed;
+        b.suppressed = 0;
+        log({
+          rule, reason, source: s.source, group: s.instrument.group, symbol: String(t.symbol), exchange: String(t.exchange),
+          datetime: t.datetime, localtime: t.localtime, suppressed,
+        });
+      } else {
+        b.suppressed++;
+      }
+    }
+    return { ok: false, rule, reason };
+  };
+
+  const nBuiltin = BUILTIN_CHECKS.length;
+  const nPlugins = plugins.length;
+  const pluginFilters = plugins.map((p) => p.filter);
+
+  const check = (t: MarketTick, source?: string): CheckResult => {
+    checked++;
+    const rec = recordOf(t.symbol, t.exchange);
+    const s = sourceOf(rec, source ?? (typeof t.gateway_name === 'string' && t.gateway_name !== '' ? t.gateway_name : NO_SOURCE));
+    s.stats.checked++;
+    const g = rec.group;
+    const en = g.enabled;
+    if (rec.spec === undefined) {
+      if (en[0] === 1) return reject(t, s, 'unknown_instrument', `${String(t.symbol)}.${String(t.exchange)} is not a known instrument`);
+      accepted++;
+      return ACCEPTED;
+    }
+    const th = g.th;
+    rec.inWindow = locate(market, rec, t.trading_day, t.datetime);
+    for (let i = 0; i < nBuiltin; i++) {
+      if (en[i + 1] === 1) {
+        const reason = BUILTIN_CHECKS[i]!.check(t, s, rec, th, env);
+        if (reason !== null) return reject(t, s, BUILTIN_CHECKS[i]!.name, reason);
+      }
+    }
+    if (nPlugins > 0) {
+      const pe = g.pluginEnabled;
+      for (let i = 0; i < nPlugins; i++) {
+        if (pe[i] !== 1) continue;
+        const f = pluginFilters[i]!;
+        let st = s.slots[i];
+        if (st === undefined && f.createState) s.slots[i] = st = f.createState(rec.info, s.source);
+        const v = f.check(t, s, st);
+        if (v !== null) return reject(t, s, v.rule, v.reason);
+      }
+    }
+    commitAccepted(t, s, rec, th);
+    if (nPlugins > 0) {
+      const pe = g.pluginEnabled;
+      for (let i = 0; i < nPlugins; i++) {
+        const f = pluginFilters[i]!;
+        if (pe[i] === 1 && f.accepted) f.accepted(t, s, s.slots[i]);
+      }
+    }
+    accepted++;
+    return ACCEPTED;
+  };
+
+  const stats = (): CleansingStats => {
+    const byRule: Record<string, number> = {};
+    const rejections: RejectionCount[] = [];
+    let rejected = 0;
+    for (const [group, bySource] of counters) {
+      for (const [source, m] of bySource) {
+        for (const [rule, count] of m) {
+          if (count === 0) continue;
+          rejections.push({ rule, source, group, count });
+          byRule[rule] = (byRule[rule] ?? 0) + count;
+          rejected += count;
+        }
+      }
+    }
+    const bySource: Record<string, { checked: number; rejected: number }> = {};
+    for (const [source, st] of sourceStats) bySource[source] = { checked: st.checked, rejected: st.rejected };
+    return { checked, accepted, rejected, byRule, bySource, rejections };
+  };
+
+  const resetStats = (): void => {
+    checked = 0;
+    accepted = 0;
+    for (const bySource of counters.values()) for (const m of bySource.values()) m.clear();
+    for (const st of sourceStats.values()) {
+      st.checked = 0;
+      st.rejected = 0;
+    }
+  };
+
+  const forgetSource = (source: string): void => {
+    for (const byEx of records.values()) {
+      for (const rec of byEx.values()) {
+        const i = rec.sources.findIndex((s) => s.source === source);
+        if (i >= 0) rec.sources.splice(i, 1);
+      }
+    }
+  };
+
+  return {
+    check,
+    stats,
+    resetStats,
+    forgetSource,
+    groupOf: (symbol, exchange) => recordOf(symbol, exchange).group.name,
+    rules: allRules,
+  };
+}

@@ -1,0 +1,54 @@
+import { expect } from 'vitest';
+import type { Tick } from '@mdhub/protocol';
+import { stateKey } from '@mdhub/protocol';
+import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
+import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+import type { HubProcess } from './helpers.js';
+
+/** The demo market's seed (store/seed.ts) and universe size. */
+export const MARKET_SEED = 20260101;
+
+/** Compares what the client got with the tape for the window where the subscription surely covered it. */
+export function compareWithTape(h: HubProcess, got: Tick[]): { expected: number; window: [number, number] } {
+  const calendar = new TradingCalendar(loadMarketData());
+  const anchor = h.ready.clock.anchorMs;
+  const tradingDay = calendar.tradingDayAt('commodity_day', anchor)!;
+  const universe = buildUniverse({ seed: MARKET_SEED, tradingDay, products: listProducts(), instruments: 300 });
+  const tape = new Tape(universe, { seed: MARKET_SEED, calendar, startMs: anchor });
+
+  const arrivals = got.map((t) => t.localtime);
+  const from = Math.min(...arrivals) + 1500;
+  const to = Math.max(...arrivals) - 1500;
+  expect(to - from).toBeGreaterThan(4000);
+  const expected = tape.advance(to).filter((s) => s.emitMs >= from);
+
+  // No duplicates: each market state once.
+  const keys = new Map<number, Tick>();
+  for (const t of got) {
+    const k = stateKey(t);
+    expect(keys.has(k), `duplicate state ${t.symbol}.${t.exchange} @${t.datetime}`).toBe(false);
+    keys.set(k, t);
+  }
+  // Nothing missing in the window, and every copy equal to the tape in every exchange field.
+  const missing = expected.filter((s) => !keys.has(stateKey(s.tick)));
+  expect(missing.map((s) => `${s.tick.symbol}@${s.emitMs}`).slice(0, 10)).toEqual([]);
+  // Nothing invented: every received state inside the window is on the tape.
+  const tapeKeys = new Set(expected.map((s) => stateKey(s.tick)));
+  const inWindow = got.filter((t) => t.datetime >= from + 1000 && t.datetime <= to - 1000);
+  expect(inWindow.filter((t) => !tapeKeys.has(stateKey(t))).length).toBe(0);
+  // Order: seq strictly increasing; per instrument iseq contiguous and datetime/volume monotonic.
+  for (let i = 1; i < got.length; i++) expect(got[i]!.seq).toBeGreaterThan(got[i - 1]!.seq);
+  const last = new Map<string, Tick>();
+  for (const t of got) {
+    const vt = `${t.symbol}.${t.exchange}`;
+    const p = last.get(vt);
+    if (p) {
+      expect(t.iseq, vt).toBe(p.iseq + 1);
+      expect(t.datetime >= p.datetime, vt).toBe(true);
+      if (t.trading_day === p.trading_day) expect(t.volume >= p.volume, vt).toBe(true);
+    }
+    last.set(vt, t);
+  }
+  return { expected: expected.length, window: [from, to] };
+}
+
