@@ -179,7 +179,13 @@ export async function startHub(config: HubConfig, opts: { dbExplicit?: boolean; 
   const dbUrl = config.db ?? embeddedDbUrl(config);
   const embedded = config.db === undefined;
 
-  const store = await Store.open(dbUrl);
+  let store: Store;
+  try {
+    store = await Store.open(dbUrl);
+  } catch (err) {
+    fs.rmSync(path.join(config.dataDir, 'hub.pid'), { force: true });
+    throw err;
+  }
   if (embedded && (await store.isEmpty())) {
     await seedDemo(store);
     log.info('hub', 'created the embedded database with a demo of three simulated sources', { db: dbUrl });

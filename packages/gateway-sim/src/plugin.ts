@@ -128,7 +128,8 @@ class SimGateway implements Gateway {
         setImmediate(() => { for (;;) { /* hung */ } });
         return { ok: true };
       case 'crash':
-        setImmediate(() => process.abort());
+        // Dies as a vendor library crash would (no core file): the supervisor sees a signal death.
+        setImmediate(() => process.kill(process.pid, 'SIGKILL'));
         return { ok: true };
       case 'set':
         return { ok: false, reason: 'restart the source with a new configuration to change rates' };

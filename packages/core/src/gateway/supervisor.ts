@@ -33,6 +33,8 @@ interface Child {
   spec: GatewaySpec;
   proc: ChildProcess | null;
   state: GatewayState;
+  /** Last health reported to the data plane (reported on change only). */
+  healthy: boolean;
   attempts: number;
   restarts: number;
   lastPong: number;
@@ -60,7 +62,7 @@ export class Supervisor {
   async start(specs: GatewaySpec[]): Promise<void> {
     for (const spec of specs) {
       const c: Child = {
-        spec, proc: null, state: 'stopped', attempts: 0, restarts: 0, lastPong: 0, pingN: 0, restartTimer: null, stopping: false, replies: new Map(),
+        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, restartTimer: null, stopping: false, replies: new Map(),
       };
       this.children.set(spec.id, c);
       await this.spawn(c);
@@ -108,7 +110,7 @@ export class Supervisor {
         c.state = m.state;
         if (was !== m.state) {
           this.opts.onEvent({ kind: 'source_state', source: c.spec.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) });
-          this.opts.onHealth(c.spec.id, m.state === 'subscribed');
+          this.setHealthy(c, m.state === 'subscribed');
           if (m.state === 'subscribed') c.attempts = 0;
         }
         break;
@@ -136,9 +138,8 @@ export class Supervisor {
   private onExit(c: Child, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (c.proc !== proc) return;
     c.proc = null;
-    const wasHealthy = c.state === 'subscribed';
     c.state = 'stopped';
-    if (wasHealthy || !c.stopping) this.opts.onHealth(c.spec.id, false);
+    this.setHealthy(c, false);
     this.opts.onPids?.(this.pids());
     for (const cb of c.replies.values()) cb({ error: 'gateway exited' });
     c.replies.clear();
@@ -151,6 +152,12 @@ export class Supervisor {
       c.restartTimer = null;
       this.spawn(c).catch((err: unknown) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway restart failed', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
     }, delay);
+  }
+
+  private setHealthy(c: Child, healthy: boolean): void {
+    if (c.healthy === healthy) return;
+    c.healthy = healthy;
+    this.opts.onHealth(c.spec.id, healthy);
   }
 
   private ping(): void {
@@ -172,7 +179,7 @@ export class Supervisor {
     const c = this.children.get(id);
     if (!c) throw new MdhubError('MDH_ERR_GATEWAY_UNKNOWN', { gateway: id });
     if (!c.proc) return;
-    this.opts.onHealth(id, false);
+    this.setHealthy(c, false);
     this.opts.onEvent({ kind: 'source_killed', source: id, pid: c.proc.pid, reason });
     c.proc.kill('SIGKILL');
   }

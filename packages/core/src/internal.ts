@@ -1,0 +1,8 @@
+/**
+ * Internal surface for sibling packages, tests and benchmarks (`@mdhub/core/internal`). Not a stable API.
+ */
+export { Supervisor } from './gateway/supervisor.js';
+export type { SupervisorOptions, GatewaySpec } from './gateway/supervisor.js';
+export { GatewayLink } from './gateway/link.js';
+export { defaultSimAnchor, marketCalendar } from './market/index.js';
+export { Publisher } from './dataplane/publisher.js';

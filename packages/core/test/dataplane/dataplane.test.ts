@@ -1,0 +1,126 @@
+/**
+ * The data plane in-process with real ZeroMQ sockets: batches in on a gateway link, ticks out on PUB.
+ * Bad input (garbage frames, malformed ticks, another run's batches) is counted and never stops it.
+ */
+import * as zmq from 'zeromq';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MarketTick, Tick } from '@mdhub/protocol';
+import { decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { DataPlane } from '../../src/dataplane/dataplane.js';
+import { simulatedClock } from '../../src/market/index.js';
+
+const T0 = Date.parse('2026-11-25T09:40:00+08:00');
+const clock = simulatedClock({ anchorMs: T0 });
+let dp: DataPlane | null = null;
+const socks: Array<{ close(): void }> = [];
+
+afterEach(async () => {
+  for (const s of socks.splice(0)) s.close();
+  await dp?.close();
+  dp = null;
+});
+
+function tick(symbol: string, dt: number, volume: number, src: string): MarketTick {
+  return {
+    ...emptyMarketTick(symbol, 'SHFE'), datetime: dt, trading_day: '20261125', volume, last_price: 3100, bid_price_1: 3099,
+    ask_price_1: 3100, bid_volume_1: 3, ask_volume_1: 4, localtime: dt + 3, gateway_name: src,
+  };
+}
+
+async function setup(): Promise<{ dp: DataPlane; push: (src: string) => Promise<zmq.Push>; sub: zmq.Subscriber; runId: string }> {
+  const runId = 'run-test';
+  dp = new DataPlane({
+    hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
+  });
+  const ep = await dp.start();
+  const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 3000 });
+  socks.push(sub);
+  sub.connect(ep.pub);
+  sub.subscribe('tick.');
+  const d = dp;
+  const push = async (src: string): Promise<zmq.Push> => {
+    const endpoint = await d.addGateway(src);
+    d.setHealth(src, true);
+    const p = new zmq.Push({ linger: 0 });
+    socks.push(p);
+    p.connect(endpoint);
+    return p;
+  };
+  await new Promise((r) => setTimeout(r, 200)); // let the SUB connect
+  return { dp: d, push, sub, runId };
+}
+
+async function receive(sub: zmq.Subscriber, n: number): Promise<Tick[]> {
+  const out: Tick[] = [];
+  while (out.length < n) {
+    const [, payload] = await sub.receive();
+    out.push(decodeTick(payload!));
+  }
+  return out;
+}
+
+describe('DataPlane', () => {
+  it('races copies from two links and publishes each state once with seq, iseq and hub stamps', async () => {
+    const { dp: d, push, sub, runId } = await setup();
+    const a = await push('a');
+    const b = await push('b');
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: Number(process.hrtime.bigint()) }, [tick('rb2701', T0, 10, 'a'), tick('cu2701', T0, 5, 'a')]));
+    await b.send(encodeBatch({ runId, gatewayId: 'b', batchSeq: 1, sentNs: Number(process.hrtime.bigint()) }, [tick('rb2701', T0, 10, 'b'), tick('rb2701', T0 + 500, 12, 'b')]));
+    const got = await receive(sub, 3);
+    expect(got.map((t) => [t.symbol, t.volume, t.seq])).toEqual([['rb2701', 10, 1], ['cu2701', 5, 2], ['rb2701', 12, 3]]);
+    expect(got.map((t) => t.iseq)).toEqual([1, 1, 2]);
+    for (const t of got) {
+      expect(t.run_id).toBe(runId);
+      expect(t.hub_pub_ts).toBeGreaterThanOrEqual(t.hub_recv_ts);
+      expect(t.gw_recv_ts).toBeGreaterThan(0);
+      expect(t.hub_recv_ts - t.gw_recv_ts).toBeLessThan(5_000_000); // same clock, seconds at most
+    }
+    const s = d.stats();
+    expect(s.sources['a']).toMatchObject({ wins: 2, batches: 1 });
+    expect(s.sources['b']).toMatchObject({ wins: 1, duplicates: 1 });
+  });
+
+  it('counts garbage frames, malformed ticks and batches of another run, and keeps going', async () => {
+    const { dp: d, push, sub, runId } = await setup();
+    const a = await push('a');
+    await a.send(Buffer.from('not msgpack at all'));
+    await a.send(encodeBatch({ runId: 'other-run', gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [tick('rb2701', T0, 1, 'a')]));
+    const broken = { ...tick('rb2701', T0, 2, 'a'), last_price: 'x' as unknown as number };
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 2, sentNs: 0 }, [broken, tick('rb2701', T0, 3, 'a')]));
+    const [t] = await receive(sub, 1);
+    expect(t!.volume).toBe(3);
+    const s = d.stats().sources['a']!;
+    expect(s).toMatchObject({ badBatches: 1, wrongRun: 1, badTicks: 1, batches: 1, wins: 1 });
+  });
+
+  it('runs the cleansing check per copy before the race: a rejected copy never wins', async () => {
+    const runId = 'run-test';
+    dp = new DataPlane({
+      hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
+      check: (t) => (t.last_price > 1e300 ? { ok: false, rule: 'non_finite', reason: 'DBL_MAX' } : { ok: true }),
+    });
+    const ep = await dp.start();
+    const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 3000 });
+    socks.push(sub);
+    sub.connect(ep.pub);
+    sub.subscribe('tick.');
+    const ea = await dp.addGateway('a');
+    const eb = await dp.addGateway('b');
+    dp.setHealth('a', true);
+    dp.setHealth('b', true);
+    const a = new zmq.Push({ linger: 0 });
+    const b = new zmq.Push({ linger: 0 });
+    socks.push(a, b);
+    a.connect(ea);
+    b.connect(eb);
+    await new Promise((r) => setTimeout(r, 200));
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [{ ...tick('rb2701', T0, 10, 'a'), last_price: 1.7976931348623157e308 }]));
+    await new Promise((r) => setTimeout(r, 50));
+    await b.send(encodeBatch({ runId, gatewayId: 'b', batchSeq: 1, sentNs: 0 }, [tick('rb2701', T0, 10, 'b')]));
+    const [t] = await receive(sub, 1);
+    expect(t!.source).toBe('b');
+    expect(t!.last_price).toBe(3100);
+    expect(dp.stats().rejections).toEqual({ a: { non_finite: 1 } });
+    expect(dp.stats().sources['a']).toMatchObject({ rejected: 1, wins: 0 });
+  });
+});

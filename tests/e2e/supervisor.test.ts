@@ -1,0 +1,100 @@
+/**
+ * The supervisor with real gateway processes (the simulator plugin): a hung process (no pong on the
+ * control channel) is SIGKILLed and restarted; a crashed one is restarted with backoff; a disconnect
+ * takes the source out of the race and back; stop leaves no process behind.
+ */
+import * as zmq from 'zeromq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeBatch } from '@mdhub/protocol';
+import { Supervisor, defaultSimAnchor, marketCalendar } from '@mdhub/core/internal';
+import { alive, waitFor } from './helpers.js';
+
+let sup: Supervisor | null = null;
+const socks: zmq.Pull[] = [];
+
+afterEach(async () => {
+  await sup?.stop();
+  sup = null;
+  for (const s of socks.splice(0)) s.close();
+});
+
+interface Harness {
+  sup: Supervisor;
+  events: Array<Record<string, unknown>>;
+  health: Array<[string, boolean]>;
+  received: Map<string, number>;
+}
+
+async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Promise<Harness> {
+  const events: Array<Record<string, unknown>> = [];
+  const health: Array<[string, boolean]> = [];
+  const received = new Map<string, number>();
+  const clock = { simulated: true, anchorMs: defaultSimAnchor(marketCalendar(), Date.parse('2026-11-25T12:00:00+08:00')), monoRefNs: Number(process.hrtime.bigint()), rate: 1 };
+  const s = new Supervisor({
+    hubId: 'sup', runId: 'run-sup', clock,
+    linkEndpoint: async (id) => {
+      const pull = new zmq.Pull({ linger: 0 });
+      socks.push(pull);
+      await pull.bind('tcp://127.0.0.1:*');
+      void (async () => {
+        try {
+          for await (const [m] of pull) received.set(id, (received.get(id) ?? 0) + decodeBatch(m!).ticks.length);
+        } catch { /* closed */ }
+      })();
+      return pull.lastEndpoint!;
+    },
+    onHealth: (id, h) => health.push([id, h]),
+    onEvent: (e) => events.push(e),
+    onLog: () => {},
+    retryDelayMs: () => 200,
+    pingMs: 200,
+    hangAfterMs: opts.hangAfterMs ?? 1500,
+  });
+  sup = s;
+  await s.start(ids.map((id) => ({ id, plugin: '@mdhub/gateway-sim', config: { market: { seed: 1, instruments: 40 }, loginMs: 30 } })));
+  await waitFor('all subscribed', () => ids.every((id) => health.some(([i, h]) => i === id && h)), 20_000);
+  return { sup: s, events, health, received };
+}
+
+describe('gateway supervisor', () => {
+  it('SIGKILLs and restarts a hung gateway (no pong on the control channel)', async () => {
+    const h = await harness(['g1']);
+    const pid = h.sup.pids()[0]!;
+    await h.sup.control('g1', { op: 'hang' });
+    await waitFor('source_hung', () => h.events.some((e) => e['kind'] === 'source_hung'), 10_000);
+    await waitFor('restarted and subscribed again', () => h.sup.pids().length === 1 && h.sup.pids()[0] !== pid && h.health.filter(([, ok]) => ok).length >= 2, 15_000);
+    expect(alive(pid)).toBe(false);
+    expect(h.events.some((e) => e['kind'] === 'source_killed' && e['reason'] === 'hung')).toBe(true);
+  });
+
+  it('restarts a crashed gateway and reports the exit; the source feeds again', async () => {
+    const h = await harness(['g1', 'g2']);
+    const before = h.received.get('g1') ?? 0;
+    await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+    await waitFor('source_exit', () => h.events.some((e) => e['kind'] === 'source_exit' && e['source'] === 'g1'), 10_000);
+    await waitFor('g1 healthy again', () => h.health.filter(([id, ok]) => id === 'g1' && ok).length >= 2, 15_000);
+    await waitFor('g1 sends ticks again', () => (h.received.get('g1') ?? 0) > before + 10, 15_000);
+    expect(h.health).toContainEqual(['g1', false]);
+    // the other source was never touched
+    expect(h.health.filter(([id, ok]) => id === 'g2' && !ok)).toEqual([]);
+  });
+
+  it('a front disconnect takes the source out of the race and back in, without a restart', async () => {
+    const h = await harness(['g1']);
+    const pid = h.sup.pids()[0];
+    await h.sup.control('g1', { op: 'disconnect', ms: 800 });
+    await waitFor('unhealthy', () => h.health.some(([, ok]) => !ok));
+    await waitFor('healthy again', () => h.health.filter(([, ok]) => ok).length >= 2, 10_000);
+    expect(h.sup.pids()[0]).toBe(pid);
+    expect(h.events.some((e) => e['kind'] === 'source_state' && e['state'] === 'disconnected')).toBe(true);
+  });
+
+  it('stop ends every gateway process', async () => {
+    const h = await harness(['g1', 'g2', 'g3']);
+    const pids = h.sup.pids();
+    expect(pids).toHaveLength(3);
+    await h.sup.stop();
+    sup = null;
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+});
