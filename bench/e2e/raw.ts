@@ -1,0 +1,191 @@
+/**
+ * The raw baseline: one ZeroMQ PUB → SUB hop between two processes, nothing else.
+ *
+ *   raw.ts pub --instruments I --rate R --mode paced|blast     (binds tcp://127.0.0.1:*)
+ *   raw.ts sub --endpoint E --mode paced|blast
+ *
+ * The publisher replays the gateway-sim Tape (same seed, anchor and universe size as the hub run) at
+ * market clock rate R, timer-paced like the simulated gateway (setTimeout to the next snapshot, no busy
+ * spin). Each timer turn's snapshots are stamped once as they "arrive" (CLOCK_MONOTONIC, carried in a
+ * third frame), then encoded with @mdhub/protocol's TickEncoder and sent one by one, awaiting each send,
+ * on topic tick.<EX>.<sym>. The subscriber decodes each payload with decodeTick (as @mdhub/client does)
+ * and records hrtime − stamp. `blast` mode sends a pool of encoded ticks as fast as awaited sends go:
+ * the subscriber's own ceiling.
+ */
+import { parseArgs } from 'node:util';
+import * as zmq from 'zeromq';
+import type { Tick } from '@mdhub/protocol';
+import { TickEncoder, decodeTick, tickTopic } from '@mdhub/protocol';
+import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
+import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+import type { ClockReport, RawPubResult, RawSubResult, ReadyMsg, ToRaw } from './common.js';
+import { MARKET_SEED, SIM_ANCHOR, encodeHist, epochMinusMonoUs, monoNs, newHist, realtimeMinusMonoUs, recordUs } from './common.js';
+
+const role = process.argv[2];
+const { values } = parseArgs({
+  args: process.argv.slice(3),
+  options: {
+    endpoint: { type: 'string' }, instruments: { type: 'string' }, rate: { type: 'string' }, mode: { type: 'string' },
+    seed: { type: 'string' }, anchor: { type: 'string' },
+  },
+});
+const mode = values.mode === 'blast' ? 'blast' : 'paced';
+const send = (m: ReadyMsg | RawPubResult | RawSubResult): void => {
+  process.send?.(m);
+};
+const clockReport = (): ClockReport => ({ offsetUs: epochMinusMonoUs(), realtimeOffsetUs: realtimeMinusMonoUs(), pid: process.pid });
+process.on('disconnect', () => process.exit(0));
+
+async function pub(): Promise<void> {
+  const instruments = Number(values.instruments ?? 5000);
+  const rate = Number(values.rate ?? 1);
+  const seed = Number(values.seed ?? MARKET_SEED);
+  const anchor = Date.parse(values.anchor ?? SIM_ANCHOR);
+  const calendar = new TradingCalendar(loadMarketData());
+  const tradingDay = calendar.tradingDayAt('commodity_day', anchor) ?? calendar.tradingDayOnOrAfter(values.anchor ?? SIM_ANCHOR);
+  const universe = buildUniverse({ seed, tradingDay, products: listProducts(), instruments });
+  const tape = new Tape(universe, { seed, calendar, startMs: anchor });
+  const topics = universe.map((u) => tickTopic(u.exchange, u.symbol));
+  const iseq = new Int32Array(universe.length);
+  const offset = epochMinusMonoUs();
+  const enc = new TickEncoder();
+  const runId = '00000000-0000-4000-8000-00000000raw0';
+  let seq = 0;
+  const toTick = (t: Tick, index: number, stampUs: number, localtime: number): Tick => {
+    t.localtime = Math.round(localtime);
+    t.gateway_name = 'raw';
+    t.source = 'raw';
+    t.seq = ++seq;
+    t.iseq = ++iseq[index]!;
+    t.gw_recv_ts = stampUs;
+    t.hub_recv_ts = stampUs;
+    t.hub_pub_ts = Math.round(monoNs() / 1000 + offset);
+    t.run_id = runId;
+    return t;
+  };
+
+  const sock = new zmq.Publisher({ sendHighWaterMark: mode === 'blast' ? 10_000 : 100_000, linger: 0 });
+  await sock.bind('tcp://127.0.0.1:*');
+  send({ t: 'ready', endpoint: sock.lastEndpoint ?? '', clock: clockReport() });
+
+  let sent = 0;
+  let sentInWindow = 0;
+  let turns = 0;
+  let fromNs = 0;
+  let toNs = 0;
+  let stopNs = 0;
+  let finished = false;
+  const stamp = Buffer.alloc(8);
+
+  const paced = async (startNs: number): Promise<void> => {
+    const marketAt = (ns: number): number => anchor + ((ns - startNs) / 1e6) * rate;
+    const loop = async (): Promise<void> => {
+      const now = monoNs();
+      if (now >= stopNs || finished) return;
+      const snaps = tape.advance(marketAt(now));
+      if (snaps.length > 0) {
+        turns++;
+        // the turn's ticks "arrive" now: one stamp for all of them, then one awaited send each
+        const st = monoNs();
+        const stUs = Math.round(st / 1000 + offset);
+        const inWin = st >= fromNs && st <= toNs;
+        const market = marketAt(st);
+        for (let i = 0; i < snaps.length; i++) {
+          const s = snaps[i]!;
+          const payload = enc.encode(toTick(s.tick as Tick, s.index, stUs, market));
+          const frame = Buffer.allocUnsafe(8);
+          frame.writeDoubleLE(st, 0);
+          await sock.send([topics[s.index]!, payload, frame]);
+          sent++;
+          if (inWin) sentInWindow++;
+        }
+      }
+      const next = tape.peekNextEmitMs();
+      const wait = next === null ? 1000 : Math.max(0, (next - marketAt(monoNs())) / rate);
+      setTimeout(() => void loop(), Math.min(wait, 1000));
+    };
+    await loop();
+  };
+
+  const blast = async (): Promise<void> => {
+    // a pool of real tape ticks, encoded once: the publisher side then costs only the awaited send
+    const snaps = tape.advance(anchor + 3000).slice(0, 20_000);
+    const stUs = Math.round(monoNs() / 1000 + offset);
+    const pool = snaps.map((s) => ({ topic: topics[s.index]!, payload: enc.encode(toTick(s.tick as Tick, s.index, stUs, anchor)) }));
+    let i = 0;
+    for (;;) {
+      const now = monoNs();
+      if (now >= stopNs || finished) break;
+      const p = pool[i++ % pool.length]!;
+      stamp.writeDoubleLE(now, 0);
+      await sock.send([p.topic, p.payload, stamp]);
+      sent++;
+      if (now >= fromNs && now <= toNs) sentInWindow++;
+      if ((i & 4095) === 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  process.on('message', (m: ToRaw) => {
+    if (m.t === 'go') {
+      fromNs = m.fromNs;
+      toNs = m.toNs;
+      stopNs = m.stopNs;
+      if (mode === 'blast') void blast();
+      else void paced(monoNs());
+    } else if (m.t === 'finish') {
+      finished = true;
+      send({ t: 'pub-result', sent, sentInWindow, ratePerS: sentInWindow / ((toNs - fromNs) / 1e9), turns });
+      setTimeout(() => {
+        sock.close();
+        process.exit(0);
+      }, 50);
+    }
+  });
+}
+
+async function sub(): Promise<void> {
+  const sock = new zmq.Subscriber({ receiveHighWaterMark: mode === 'blast' ? 10_000 : 100_000, linger: 0 });
+  sock.connect(values.endpoint!);
+  sock.subscribe('tick.');
+  const lat = newHist();
+  const decode = newHist();
+  let received = 0;
+  let inWindow = 0;
+  let fromNs = Infinity;
+  let toNs = -Infinity;
+  process.on('message', (m: ToRaw) => {
+    if (m.t === 'go') {
+      fromNs = m.fromNs;
+      toNs = m.toNs;
+    } else if (m.t === 'finish') {
+      send({
+        t: 'raw-result', lat: encodeHist(lat), decode: encodeHist(decode), received, inWindow,
+        ratePerS: inWindow / ((toNs - fromNs) / 1e9), clock: clockReport(),
+      });
+      setTimeout(() => {
+        sock.close();
+        process.exit(0);
+      }, 50);
+    }
+  });
+  send({ t: 'ready', clock: clockReport() });
+  for await (const frames of sock) {
+    const t0 = monoNs();
+    decodeTick(frames[1]!);
+    const t1 = monoNs();
+    received++;
+    if (t1 < fromNs || t1 > toNs) continue;
+    inWindow++;
+    const st = frames[2]!.readDoubleLE(0);
+    recordUs(lat, (t1 - st) / 1000);
+    // decode cost in ns/1000 rounded: recorded in ns for resolution (the histogram is unit-free)
+    decode.recordValue(Math.max(1, Math.round(t1 - t0)));
+  }
+}
+
+if (role === 'pub') void pub();
+else if (role === 'sub') void sub();
+else {
+  process.stderr.write('usage: raw.ts pub|sub ...\n');
+  process.exit(2);
+}
