@@ -20,3 +20,11 @@ export {
 } from './market/index.js';
 export { Store } from './store/store.js';
 export type { GatewayRow } from './store/store.js';
+export type {
+  CleansingPipeline, CleansingPipelineOptions, CleansingConfig, CleansingGroupConfig, CleansingThresholds, CleansingStats,
+  CheckResult as CleansingCheckResult, Filter, FilterContext, FilterPlugin, FilterPluginContext, FilterVerdict, Rejection,
+  AcceptedState, InstrumentInfo, RejectionCount, RejectionLogRecord, BuiltinRuleName,
+} from './cleansing/index.js';
+export {
+  createCleansingPipeline, checkFilterManifest, BUILTIN_RULES, DEFAULT_THRESHOLDS, cleansingConfigSchema, CleansingError, CLEANSING_ERRORS,
+} from './cleansing/index.js';
