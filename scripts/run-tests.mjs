@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Runs the unit projects (in parallel) and then the end-to-end project (one file at a time), and ends
+// with one plain summary line "N passed, N failed, N skipped" over both runs.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-test-'));
+const runs = [
+  ['unit', ['--project', 'unit', '--project', 'unit-tz']],
+  ['e2e', ['--project', 'e2e']],
+];
+const extra = process.argv.slice(2);
+let passed = 0, failed = 0, skipped = 0, exit = 0;
+for (const [name, args] of runs) {
+  const file = path.join(out, `${name}.json`);
+  const r = spawnSync('npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`, ...extra], { stdio: 'inherit' });
+  if (r.status !== 0) exit = r.status ?? 1;
+  try {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += j.numPassedTests;
+    failed += j.numFailedTests;
+    skipped += j.numPendingTests + j.numTodoTests;
+    if (j.numTotalTests === 0) { console.error(`no test ran in the ${name} run`); exit = exit || 1; }
+  } catch {
+    console.error(`the ${name} run wrote no results`);
+    exit = exit || 1;
+  }
+}
+fs.rmSync(out, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(exit);
