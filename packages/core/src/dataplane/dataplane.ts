@@ -213,7 +213,18 @@ export class DataPlane {
     out.hub_recv_ts = recvUs;
     out.hub_pub_ts = nowUs();
     out.run_id = this.opts.runId;
-    this.pub.send(st.topic, this.encoder.encode(out));
+    if (!this.pub.send(st.topic, this.encoder.encode(out))) this.overloaded();
+  }
+
+  private lastOverloadEvent = 0;
+
+  /** The publish queue is full: ticks are being dropped. Never silent: counted, and a status event per second. */
+  private overloaded(): void {
+    const now = Date.now();
+    if (now - this.lastOverloadEvent < 1000) return;
+    this.lastOverloadEvent = now;
+    this.pub.forceSend(STATUS_TOPIC, encodeEvent({ kind: 'overload', ts: now, hub_id: this.opts.hubId, run_id: this.opts.runId, publish_dropped: this.pub.dropped, queue: this.pub.depth }));
+    this.opts.onLog?.({ level: 'error', ts: now, msg: 'publish queue full: ticks dropped', area: 'dataplane', code: 'MDH_ERR_PUBLISH_OVERLOAD', details: { dropped: this.pub.dropped } });
   }
 
   private countRejection(source: string, rule: string): void {

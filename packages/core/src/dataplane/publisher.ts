@@ -54,6 +54,14 @@ export class Publisher {
     return true;
   }
 
+  /** Queues a message even when the queue is full (overload notices must get out). */
+  forceSend(topic: Buffer | string, payload: Buffer): void {
+    if (this.closed) return;
+    this.topics.push(topic);
+    this.payloads.push(payload);
+    if (!this.draining) void this.drain();
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {

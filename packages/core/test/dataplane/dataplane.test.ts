@@ -5,7 +5,7 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MarketTick, Tick } from '@mdhub/protocol';
-import { decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { decodeEvent, decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
@@ -122,5 +122,38 @@ describe('DataPlane', () => {
     expect(t!.last_price).toBe(3100);
     expect(dp.stats().rejections).toEqual({ a: { non_finite: 1 } });
     expect(dp.stats().sources['a']).toMatchObject({ rejected: 1, wins: 0 });
+  });
+});
+
+describe('DataPlane overload policy', () => {
+  it('drops beyond the bounded publish queue, counts it and says so on the status topic', async () => {
+    const runId = 'run-test';
+    dp = new DataPlane({
+      hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [], maxPublishQueue: 10,
+    });
+    const ep = await dp.start();
+    const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 3000 });
+    socks.push(sub);
+    sub.connect(ep.pub);
+    sub.subscribe('status');
+    const link = await dp.addGateway('a');
+    dp.setHealth('a', true);
+    const a = new zmq.Push({ linger: 0 });
+    socks.push(a);
+    a.connect(link);
+    await new Promise((r) => setTimeout(r, 200));
+    const burst = Array.from({ length: 500 }, (_, i) => tick(`rb27${String(i).padStart(2, '0')}x`, T0, 1, 'a'));
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, burst));
+    for (;;) {
+      const [, payload] = await sub.receive();
+      const ev = decodeEvent<{ kind: string; publish_dropped: number }>(payload!);
+      if (ev.kind === 'overload') {
+        expect(ev.publish_dropped).toBeGreaterThan(0);
+        break;
+      }
+    }
+    const s = dp.stats();
+    expect(s.publishDropped).toBeGreaterThan(400);
+    expect(s.sources['a']!.wins).toBe(500);
   });
 });
