@@ -48,8 +48,13 @@ process.on('unhandledRejection', (err) => {
 
 async function main(): Promise<void> {
   let check: BuiltCheck | undefined;
+  let plane: DataPlane | null = null;
   try {
-    check = await buildCheck(init.cleansing, (rec) => post({ t: 'log', rec }));
+    // Sampled rejection records go to the `log` topic and to the control plane's log.
+    check = await buildCheck(init.cleansing, (rec) => {
+      plane?.publishLog(rec);
+      post({ t: 'log', rec });
+    });
   } catch (err) {
     post({ t: 'failed', error: String(err) });
     return;
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),
   });
+  plane = dp;
   let endpoints;
   try {
     endpoints = await dp.start();
