@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord, StatusEvent } from '@mdhub/protocol';
-import { clockFromParams } from '../market/index.js';
+import { clockFromParams, productOfSymbol } from '../market/index.js';
 import type { ClockParams } from '../market/types.js';
 import type { GroupConfig } from './arbiter.js';
 import { DataPlane } from './dataplane.js';
@@ -46,6 +46,22 @@ process.on('unhandledRejection', (err) => {
   post({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in data plane', area: 'dataplane', details: { error: String(err) } } });
 });
 
+/** Reference data of every instrument seen: from the product table plus the last published state. */
+function referenceData(dp: DataPlane): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const st of dp.arbiter.states()) {
+    const t = st.last;
+    if (!t) continue;
+    const p = productOfSymbol(t.symbol, t.exchange);
+    out.push({
+      vt_symbol: st.vt, symbol: t.symbol, exchange: t.exchange, name: t.name, product: p?.product ?? null, kind: p?.kind ?? null,
+      multiplier: p?.multiplier ?? null, price_tick: p?.price_tick ?? null, session: p?.session ?? null,
+      limit_up: t.limit_up, limit_down: t.limit_down, pre_settlement: t.pre_settlement, trading_day: t.trading_day,
+    });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   let check: BuiltCheck | undefined;
   let plane: DataPlane | null = null;
@@ -59,7 +75,7 @@ async function main(): Promise<void> {
     post({ t: 'failed', error: String(err) });
     return;
   }
-  const dp = new DataPlane({
+  const dp: DataPlane = new DataPlane({
     hubId: init.hubId,
     runId: init.runId,
     clock: clockFromParams(init.clock),
@@ -69,6 +85,7 @@ async function main(): Promise<void> {
     groups: init.groups,
     sendHighWaterMark: init.sendHighWaterMark,
     ...(check ? { check: check.check, cleansingStats: check.stats, forgetSource: check.forgetSource } : {}),
+    instruments: (): Array<Record<string, unknown>> => referenceData(dp),
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),
   });
