@@ -12,126 +12,130 @@ type IntField = 'datetime' | 'localtime' | 'seq' | 'iseq' | 'gw_recv_ts' | 'hub_
 const STR_FIELDS: readonly StrField[] = ['symbol', 'exchange', 'trading_day', 'name', 'gateway_name', 'source', 'run_id'];
 const INT_FIELDS: readonly IntField[] = ['datetime', 'localtime', 'seq', 'iseq', 'gw_recv_ts', 'hub_recv_ts', 'hub_pub_ts'];
 
-/** Public field order of the tick map. */
-const LAYOUT: ReadonlyArray<{ key: keyof Tick; kind: 'str' | 'int' | 'f64' }> = [
-  { key: 'symbol', kind: 'str' },
-  { key: 'exchange', kind: 'str' },
-  { key: 'datetime', kind: 'int' },
-  { key: 'trading_day', kind: 'str' },
-  { key: 'name', kind: 'str' },
-  ...FLOAT_FIELDS.map((key) => ({ key, kind: 'f64' as const })),
-  { key: 'localtime', kind: 'int' },
-  { key: 'gateway_name', kind: 'str' },
-  { key: 'seq', kind: 'int' },
-  { key: 'iseq', kind: 'int' },
-  { key: 'source', kind: 'str' },
-  { key: 'gw_recv_ts', kind: 'int' },
-  { key: 'hub_recv_ts', kind: 'int' },
-  { key: 'hub_pub_ts', kind: 'int' },
-  { key: 'run_id', kind: 'str' },
-];
+const FIXED_INT_FIELDS: readonly IntField[] = ['datetime', 'localtime', 'seq', 'iseq', 'gw_recv_ts', 'hub_recv_ts', 'hub_pub_ts'];
+const WIRE_STR_FIELDS: readonly StrField[] = ['symbol', 'exchange', 'trading_day', 'name', 'gateway_name', 'source', 'run_id'];
 
-/** Every field a published tick carries. */
-export const TICK_WIRE_FIELDS: readonly (keyof Tick)[] = LAYOUT.map((f) => f.key);
+/** Every field a published tick carries, in wire order: floats, then integers, then strings. */
+export const TICK_WIRE_FIELDS: readonly (keyof Tick)[] = [...FLOAT_FIELDS, ...FIXED_INT_FIELDS, ...WIRE_STR_FIELDS];
 
-const KEY_BYTES: Buffer[] = LAYOUT.map((f) => {
-  const s = Buffer.from(f.key, 'utf8');
-  return Buffer.concat([Buffer.from([0xa0 | s.length]), s]);
-});
-const KINDS: Uint8Array = Uint8Array.from(LAYOUT.map((f) => (f.kind === 'str' ? 0 : f.kind === 'int' ? 1 : 2)));
+function keyBytes(k: string): number[] {
+  const b = Buffer.from(k, 'utf8');
+  return [0xa0 | b.length, ...b];
+}
+
+/**
+ * The fixed part of every tick map: map16 header, then each float and integer key followed by its type
+ * byte and 8 value bytes. Values sit at fixed offsets, so encoding copies this template and writes the
+ * numbers in place; the strings follow.
+ */
+const TEMPLATE: Buffer = (() => {
+  const bytes: number[] = [0xde, TICK_WIRE_FIELDS.length >> 8, TICK_WIRE_FIELDS.length & 0xff];
+  for (const f of FLOAT_FIELDS) bytes.push(...keyBytes(f), 0xcb, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (const f of FIXED_INT_FIELDS) bytes.push(...keyBytes(f), 0xcf, 0, 0, 0, 0, 0, 0, 0, 0);
+  return Buffer.from(bytes);
+})();
+
+/** Offsets of the value bytes in TEMPLATE, per field, in template order. */
+const OFFSETS: number[] = (() => {
+  const out: number[] = [];
+  let pos = 3;
+  for (const f of [...FLOAT_FIELDS, ...FIXED_INT_FIELDS]) {
+    pos += keyBytes(f).length + 1;
+    out.push(pos);
+    pos += 8;
+  }
+  return out;
+})();
+const STR_KEYS: Buffer[] = WIRE_STR_FIELDS.map((f) => Buffer.from(keyBytes(f)));
+
+type Writer = (t: Tick, dv: DataView) => void;
+
+/**
+ * Generated from the field lists: writes every number at its fixed offset with named property loads.
+ * Market numbers are float64; integers are uint64 (negative or unsafe values are written as 0).
+ */
+const writeNumbers: Writer = new Function('t', 'dv', [
+  ...FLOAT_FIELDS.map((f, i) => `dv.setFloat64(${OFFSETS[i]}, +t.${f});`),
+  'let n = 0;',
+  ...FIXED_INT_FIELDS.map((f, j) => {
+    const off = OFFSETS[FLOAT_FIELDS.length + j]!;
+    return `n = t.${f}; if (!(n >= 0 && n <= 9007199254740991)) n = 0; else n = Math.floor(n); dv.setUint32(${off}, Math.floor(n / 4294967296)); dv.setUint32(${off + 4}, n >>> 0);`;
+  }),
+].join('\n')) as Writer;
 
 /**
  * Fixed-schema msgpack encoder for published ticks. Writes a map with every field of TICK_WIRE_FIELDS:
- * market numbers always as float64, integers in the smallest msgpack integer form, strings as str.
- * The output decodes with any msgpack library (tested with @msgpack/msgpack and Python's msgpack).
- * One encoder reuses one scratch buffer; `encode` returns a fresh Buffer the caller owns.
+ * market numbers always as float64, integers as uint64, strings as str. The output decodes with any
+ * msgpack library (tested with @msgpack/msgpack and Python's msgpack). One encoder reuses one scratch
+ * buffer; `encode` returns a fresh Buffer the caller owns.
  */
 export class TickEncoder {
   private buf: Buffer = Buffer.allocUnsafe(4096);
-  private pos = 0;
+  private dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  /** key + msgpack str of recurring string values (symbols, names, sources, run id), per field. */
+  private readonly strCache: Array<Map<string, Uint8Array>> = STR_KEYS.map(() => new Map());
 
   encode(t: Tick): Buffer {
-    this.pos = 0;
-    this.ensure(3);
-    this.buf[this.pos++] = 0xde;
-    this.buf.writeUInt16BE(LAYOUT.length, this.pos);
-    this.pos += 2;
-    for (let i = 0; i < LAYOUT.length; i++) {
-      const kb = KEY_BYTES[i]!;
-      this.ensure(kb.length + 9);
-      kb.copy(this.buf, this.pos);
-      this.pos += kb.length;
-      const v = (t as unknown as Record<string, unknown>)[LAYOUT[i]!.key as string];
-      const kind = KINDS[i];
-      if (kind === 2) {
-        this.buf[this.pos++] = 0xcb;
-        this.buf.writeDoubleBE(typeof v === 'number' ? v : 0, this.pos);
-        this.pos += 8;
-      } else if (kind === 1) {
-        this.writeInt(typeof v === 'number' ? v : 0);
-      } else {
-        this.writeStr(typeof v === 'string' ? v : '');
-      }
-    }
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const b = this.buf;
+    TEMPLATE.copy(b, 0);
+    writeNumbers(t, this.dv);
+    let pos = TEMPLATE.length;
+    pos = this.str(0, t.symbol, pos);
+    pos = this.str(1, t.exchange, pos);
+    pos = this.str(2, t.trading_day, pos);
+    pos = this.str(3, t.name, pos);
+    pos = this.str(4, t.gateway_name, pos);
+    pos = this.str(5, t.source, pos);
+    pos = this.str(6, t.run_id, pos);
+    const out = Buffer.allocUnsafe(pos);
+    this.buf.copy(out, 0, 0, pos);
     return out;
   }
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
+  /** Writes field i's key and string value at pos, from the cache (encoded once per distinct value). */
+  private str(i: number, v: unknown, pos: number): number {
+    const s = typeof v === 'string' ? v : '';
+    const cache = this.strCache[i]!;
+    let enc = cache.get(s);
+    if (enc === undefined) {
+      const tmp = Buffer.allocUnsafe(STR_KEYS[i]!.length + s.length * 3 + 3);
+      STR_KEYS[i]!.copy(tmp, 0);
+      enc = Uint8Array.prototype.slice.call(tmp, 0, writeStr(tmp, STR_KEYS[i]!.length, s));
+      if (cache.size >= 200_000) cache.clear();
+      cache.set(s, enc);
+    }
+    if (pos + enc.length > this.buf.length) this.grow(pos + enc.length);
+    const b = this.buf;
+    for (let k = 0; k < enc.length; k++) b[pos + k] = enc[k]!;
+    return pos + enc.length;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(need * 2);
+    this.buf.copy(next, 0);
     this.buf = next;
+    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
+}
 
-  private writeInt(n: number): void {
-    const b = this.buf;
-    if (!Number.isSafeInteger(n)) n = Math.trunc(n) || 0;
-    if (n >= 0) {
-      if (n < 128) b[this.pos++] = n;
-      else if (n < 0x100) { b[this.pos++] = 0xcc; b[this.pos++] = n; }
-      else if (n < 0x10000) { b[this.pos++] = 0xcd; b.writeUInt16BE(n, this.pos); this.pos += 2; }
-      else if (n < 0x100000000) { b[this.pos++] = 0xce; b.writeUInt32BE(n, this.pos); this.pos += 4; }
-      else {
-        b[this.pos++] = 0xcf;
-        b.writeUInt32BE(Math.floor(n / 0x100000000), this.pos);
-        b.writeUInt32BE(n >>> 0, this.pos + 4);
-        this.pos += 8;
-      }
-    } else if (n >= -32) {
-      b[this.pos++] = n & 0xff;
-    } else {
-      b[this.pos++] = 0xd3;
-      b.writeBigInt64BE(BigInt(n), this.pos);
-      this.pos += 8;
-    }
+/** Writes a msgpack str at pos (fixstr, str8 or str16 by UTF-8 length); returns the new position. */
+function writeStr(b: Buffer, pos: number, s: string): number {
+  const max = s.length * 3;
+  if (max < 32) {
+    const len = b.write(s, pos + 1, 'utf8');
+    b[pos] = 0xa0 | len;
+    return pos + 1 + len;
   }
-
-  private writeStr(s: string): void {
-    const max = s.length * 3;
-    this.ensure(max + 5);
-    const b = this.buf;
-    if (max < 32) {
-      const start = this.pos++;
-      const len = b.write(s, this.pos, 'utf8');
-      b[start] = 0xa0 | len;
-      this.pos += len;
-    } else if (max < 0x100) {
-      b[this.pos++] = 0xd9;
-      const start = this.pos++;
-      const len = b.write(s, this.pos, 'utf8');
-      b[start] = len;
-      this.pos += len;
-    } else {
-      b[this.pos++] = 0xda;
-      const start = this.pos;
-      this.pos += 2;
-      const len = b.write(s, this.pos, 'utf8');
-      b.writeUInt16BE(len, start);
-      this.pos += len;
-    }
+  if (max < 0x100) {
+    b[pos] = 0xd9;
+    const len = b.write(s, pos + 2, 'utf8');
+    b[pos + 1] = len;
+    return pos + 2 + len;
   }
+  b[pos] = 0xda;
+  const len = b.write(s, pos + 3, 'utf8');
+  b.writeUInt16BE(len, pos + 1);
+  return pos + 3 + len;
 }
 
 /**

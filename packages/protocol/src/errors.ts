@@ -13,7 +13,8 @@ export class ProtocolError extends Error {
   readonly retryable: boolean;
   readonly details: Record<string, unknown>;
   constructor(code: ProtocolErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`${code}: ${PROTOCOL_ERRORS[code].message}`, cause === undefined ? undefined : { cause });
+    const why = typeof details['reason'] === 'string' ? ` (${details['reason']})` : '';
+    super(`${code}: ${PROTOCOL_ERRORS[code].message}${why}`, cause === undefined ? undefined : { cause });
     this.name = 'ProtocolError';
     this.code = code;
     this.retryable = PROTOCOL_ERRORS[code].retryable;

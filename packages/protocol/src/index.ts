@@ -1,5 +1,5 @@
 export type { Exchange, MarketTick, Tick, FloatField } from './tick.js';
-export { EXCHANGES, FLOAT_FIELDS, PRICE_FIELDS, LINK_FIELDS, vtSymbol, parseVtSymbol, emptyMarketTick } from './tick.js';
+export { EXCHANGES, FLOAT_FIELDS, PRICE_FIELDS, vtSymbol, parseVtSymbol, emptyMarketTick } from './tick.js';
 export {
   TICK_TOPIC_PREFIX, STATUS_TOPIC, LOG_TOPIC, HEARTBEAT_TOPIC, tickTopic, subscriptionPrefix, topicMatches,
 } from './topics.js';
@@ -7,6 +7,6 @@ export type { Heartbeat, StatusEvent, LogRecord, LogLevel } from './codec.js';
 export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncoder, decodeTick, encodeEvent, decodeEvent } from './codec.js';
 export { stateKey } from './state-key.js';
 export type { BatchHeader, DecodedBatch } from './batch.js';
-export { BATCH_TAG, encodeBatch, decodeBatch, tickToLink } from './batch.js';
+export { BATCH_TAG, encodeBatch, decodeBatch } from './batch.js';
 export type { ProtocolErrorCode } from './errors.js';
 export { ProtocolError, PROTOCOL_ERRORS } from './errors.js';

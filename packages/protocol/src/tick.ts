@@ -101,14 +101,6 @@ export const PRICE_FIELDS = [
   'ask_price_1', 'ask_price_2', 'ask_price_3', 'ask_price_4', 'ask_price_5',
 ] as const satisfies readonly FloatField[];
 
-/**
- * Field order of the positional form used on the gateway → core link (never on the public wire).
- * Index 0..3 are strings/ints, then FLOAT_FIELDS, then localtime and gateway_name.
- */
-export const LINK_FIELDS = [
-  'symbol', 'exchange', 'datetime', 'trading_day', 'name', ...FLOAT_FIELDS, 'localtime', 'gateway_name',
-] as const satisfies readonly (keyof MarketTick)[];
-
 /** vn.py's `vt_symbol`: `rb2601.SHFE`. */
 export function vtSymbol(t: Pick<MarketTick, 'symbol' | 'exchange'>): string {
   return `${t.symbol}.${t.exchange}`;

@@ -35,7 +35,8 @@ describe('tick wire codec', () => {
     expect(bytes[at + key.length]).toBe(0xcb);
     const seqKey = Buffer.from([0xa3, ...Buffer.from('seq')]);
     const s = bytes.indexOf(seqKey);
-    expect(bytes[s + seqKey.length]).toBe(42); // positive fixint
+    expect(bytes[s + seqKey.length]).toBe(0xcf); // uint64: an integer for every msgpack reader
+    expect(bytes.readUInt32BE(s + seqKey.length + 5)).toBe(42);
   });
 
   it('encodes large integers (epoch microseconds) exactly', () => {
@@ -77,12 +78,39 @@ describe('gateway batch framing', () => {
     expect(d2.bad).toEqual([{ index: 1, reason: 'exchange' }]);
   });
 
-  it('throws MDH_ERR_WIRE_BAD_BATCH on a frame that is not a batch', () => {
+  it('throws MDH_ERR_WIRE_BAD_BATCH on a frame that is not a batch or is cut short', () => {
     expect(() => decodeBatch(Buffer.from('hello'))).toThrow(/MDH_ERR_WIRE_BAD_BATCH/);
+    const good = encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 1, sentNs: 0 }, [sampleTick()]);
+    expect(() => decodeBatch(good.subarray(0, good.length - 3))).toThrow(/overruns/);
+    const garbled = Buffer.from(good);
+    garbled.writeUInt32LE(1_000_000, 4);
+    expect(() => decodeBatch(garbled)).toThrow(/MDH_ERR_WIRE_BAD_BATCH/);
+  });
+
+  it('builds ticks in V8 fast-properties mode with hub fields zeroed, and sends each string once per batch', () => {
+    const ticks = Array.from({ length: 300 }, (_, i) => sampleTick({ symbol: `rb27${i % 3}`, volume: i }));
+    const msg = encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 1, sentNs: 0 }, ticks);
+    const d = decodeBatch(msg);
+    expect(d.ticks.map((t) => t.volume)).toEqual(ticks.map((t) => t.volume));
+    expect(d.ticks[0]).toMatchObject({ seq: 0, iseq: 0, source: '', run_id: '', name: '螺纹钢2601' });
+    // 37 float64 + 5 uint16 per tick, strings once: well under the msgpack map size per tick
+    expect(msg.length).toBeLessThan(300 * (37 * 8 + 10) + 400);
+  });
+
+  it('splits a batch with more distinct strings than uint16 indexes can address', () => {
+    const ticks = Array.from({ length: 20_000 }, (_, i) => sampleTick({ symbol: `s${i}`, name: `n${i}`, volume: i }));
+    const d = decodeBatch(encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 9, sentNs: 0 }, ticks));
+    expect(d.ticks).toHaveLength(20_000);
+    expect(d.ticks[19_999]!.symbol).toBe('s19999');
+    expect(d.batchSeq).toBe(9);
   });
 });
 
 describe('stateKey', () => {
+  it('is pinned: the documented algorithm gives this value for this tick (other languages reproduce it)', () => {
+    expect(stateKey(sampleTick())).toBe(PINNED_KEY);
+  });
+
   it('ignores where and when a copy arrived, and hub metadata', () => {
     const a = sampleTick();
     const b = sampleTick({ localtime: 1, gateway_name: 'sim-b', seq: 9, iseq: 1, source: 'x', gw_recv_ts: 5, hub_recv_ts: 0, hub_pub_ts: 0, run_id: 'z' });
@@ -98,3 +126,4 @@ describe('stateKey', () => {
     expect(Number.isSafeInteger(stateKey(a))).toBe(true);
   });
 });
+const PINNED_KEY = 1782695120692566;

@@ -73,7 +73,9 @@ const MAX_KEYS_AT_WATERMARK = 16;
  * keep the others as hot standby.
  */
 export class Arbiter {
-  private readonly instruments = new Map<string, InstrumentState>();
+  /** Interned per-instrument state: exchange → symbol → state (no key string built per tick). */
+  private readonly byExchange = new Map<string, Map<string, InstrumentState>>();
+  private count = 0;
   private readonly groups: GroupRuntime[];
   private readonly health = new Map<string, boolean>();
   private readonly order: string[] = [];
@@ -117,7 +119,7 @@ export class Arbiter {
       g.feeder = next;
       this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: next });
       if (next === null) continue;
-      for (const st of this.instruments.values()) {
+      for (const st of this.states()) {
         if (st.group !== g) continue;
         const t = st.standbyLast?.get(next);
         if (t && this.isNewer(st, t)) takeovers.push({ state: st, tick: t });
@@ -132,26 +134,29 @@ export class Arbiter {
 
   /** Interned state of an instrument, created on first sight. */
   instrument(t: MarketTick): InstrumentState {
-    const vt = `${t.symbol}.${t.exchange}`;
-    let st = this.instruments.get(vt);
+    let bySymbol = this.byExchange.get(t.exchange);
+    if (!bySymbol) this.byExchange.set(t.exchange, (bySymbol = new Map()));
+    let st = bySymbol.get(t.symbol);
     if (!st) {
+      const vt = `${t.symbol}.${t.exchange}`;
       const topic = tickTopic(t.exchange, t.symbol);
       const group = this.groupOf(topic);
       st = {
         vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
       };
-      this.instruments.set(vt, st);
+      bySymbol.set(t.symbol, st);
+      this.count++;
     }
     return st;
   }
 
   get size(): number {
-    return this.instruments.size;
+    return this.count;
   }
 
-  states(): IterableIterator<InstrumentState> {
-    return this.instruments.values();
+  *states(): IterableIterator<InstrumentState> {
+    for (const m of this.byExchange.values()) yield* m.values();
   }
 
   /**

@@ -85,7 +85,7 @@ describe('DataPlane', () => {
     const a = await push('a');
     await a.send(Buffer.from('not msgpack at all'));
     await a.send(encodeBatch({ runId: 'other-run', gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [tick('rb2701', T0, 1, 'a')]));
-    const broken = { ...tick('rb2701', T0, 2, 'a'), last_price: 'x' as unknown as number };
+    const broken = { ...tick('rb2701', T0, 2, 'a'), exchange: 'NYSE' as MarketTick['exchange'] };
     await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 2, sentNs: 0 }, [broken, tick('rb2701', T0, 3, 'a')]));
     const [t] = await receive(sub, 1);
     expect(t!.volume).toBe(3);
