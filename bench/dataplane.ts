@@ -1,6 +1,6 @@
 /**
  * Micro-benchmark of the data plane's per-tick work, in process, no sockets on the input side:
- * decode a gateway batch, cleanse, arbitrate, encode and queue for publishing. Three sources deliver
+ * decode a gateway batch, cleanse, arbitrate, encode and publish on a real PUB socket (no subscriber). Three sources deliver
  * copies of the same simulated tape (so two of three copies are duplicates, as in a race).
  *   npm run bench:dataplane [-- --instruments 5000 --seconds 60 --batch 200]
  * Last line: one JSON object.
@@ -41,7 +41,13 @@ for (const s of sources) { await dp.addGateway(s); dp.setHealth(s, true); }
 const counters = { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
 const t0 = process.hrtime.bigint();
 let ticks = 0;
-for (const b of batches) { dp.handleBatch(b.src, b.msg, counters); ticks += b.n; }
+// Yield between batches, as the worker's receive loop does, so the publisher drains (sends included).
+for (const b of batches) {
+  dp.handleBatch(b.src, b.msg, counters);
+  ticks += b.n;
+  await new Promise<void>((r) => setImmediate(r));
+}
+await new Promise<void>((r) => { const wait = (): void => { if (dp.stats().publishQueue === 0) r(); else setImmediate(wait); }; wait(); });
 const ns = Number(process.hrtime.bigint() - t0);
 const st = dp.stats();
 await dp.close();

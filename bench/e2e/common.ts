@@ -173,7 +173,15 @@ export interface SubResult {
 /** Orchestrator → subscriber. */
 export type ToSub =
   | { t: 'window'; fromNs: number; toNs: number; collectFromNs: number; collectToNs: number }
+  | { t: 'progress' }
   | { t: 'finish' };
+
+/** Subscriber → orchestrator: how far it got (market localtime of the newest tick received). */
+export interface ProgressMsg {
+  t: 'progress';
+  maxLocaltime: number;
+  received: number;
+}
 
 export type ToRaw =
   | { t: 'go'; fromNs: number; toNs: number; stopNs: number }

@@ -169,10 +169,13 @@ function sumOf(m: Map<string, number>, name: string): number {
 
 export interface Sample {
   ns: number;
+  /** When the /metrics answer arrived (the counters below are as of then); 0 when it did not. */
+  metricsNs: number;
   published: number;
   received: number;
   duplicates: number;
   rejected: number;
+  restarts: number;
   queue: number;
   dropped: number;
   hubCpu: number | null;
@@ -189,31 +192,45 @@ export interface Sampler {
   setPy: (pid: number) => void;
 }
 
+/**
+ * Every `everyMs`: /proc readings at once (hub, its gateways, subscribers, machine), then /metrics with a
+ * timeout (an overloaded hub answers late: the counters are stamped with the answer's arrival).
+ */
 export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250): Sampler {
   const samples: Sample[] = [];
   let running = true;
   let pyPid: number | null = null;
+  let gwPids: number[] = hub.gatewayPids();
+  let n = 0;
   const loop = (async () => {
     while (running) {
       const t0 = Date.now();
+      if (++n % 8 === 0) gwPids = hub.gatewayPids();
+      const ns = monoNs();
+      const hubCpu = cpuSeconds(hub.pid);
+      const hubRss = rssMb(hub.pid);
+      let gwCpu = 0;
+      for (const p of gwPids) gwCpu += cpuSeconds(p) ?? 0;
+      const subCpu = subPid !== null ? cpuSeconds(subPid) : null;
+      const pyCpu = pyPid !== null ? cpuSeconds(pyPid) : null;
+      const mj = machineJiffies();
+      const s: Sample = {
+        ns, metricsNs: 0, published: 0, received: 0, duplicates: 0, rejected: 0, restarts: 0, queue: 0, dropped: 0,
+        hubCpu, hubRss, gwCpu, subCpu, pyCpu, machineBusy: mj.busy, machineTotal: mj.total,
+      };
       try {
-        const ns = monoNs();
-        const hubCpu = cpuSeconds(hub.pid);
-        const hubRss = rssMb(hub.pid);
-        let gwCpu = 0;
-        for (const p of hub.gatewayPids()) gwCpu += cpuSeconds(p) ?? 0;
-        const subCpu = subPid !== null ? cpuSeconds(subPid) : null;
-        const pyCpu = pyPid !== null ? cpuSeconds(pyPid) : null;
-        const mj = machineJiffies();
-        const r = await fetch(`http://${hub.ready.http}/metrics`);
+        const r = await fetch(`http://${hub.ready.http}/metrics`, { signal: AbortSignal.timeout(Math.max(everyMs * 4, 1000)) });
         const m = parseMetrics(await r.text());
-        samples.push({
-          ns, published: sumOf(m, 'mdhub_published_ticks_total'), received: sumOf(m, 'mdhub_source_received_total'),
-          duplicates: sumOf(m, 'mdhub_source_duplicates_total'), rejected: sumOf(m, 'mdhub_cleansing_rejected_total'),
-          queue: sumOf(m, 'mdhub_publish_queue_depth'), dropped: sumOf(m, 'mdhub_publish_dropped_total'),
-          hubCpu, hubRss, gwCpu, subCpu, pyCpu, machineBusy: mj.busy, machineTotal: mj.total,
-        });
-      } catch { /* hub busy or gone: skip this sample */ }
+        s.metricsNs = monoNs();
+        s.published = sumOf(m, 'mdhub_published_ticks_total');
+        s.received = sumOf(m, 'mdhub_source_received_total');
+        s.duplicates = sumOf(m, 'mdhub_source_duplicates_total');
+        s.rejected = sumOf(m, 'mdhub_cleansing_rejected_total');
+        s.restarts = sumOf(m, 'mdhub_source_restarts_total');
+        s.queue = sumOf(m, 'mdhub_publish_queue_depth');
+        s.dropped = sumOf(m, 'mdhub_publish_dropped_total');
+      } catch { /* hub too busy to answer in time, or gone */ }
+      samples.push(s);
       await sleep(Math.max(10, everyMs - (Date.now() - t0)));
     }
   })();
@@ -229,6 +246,10 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
 
 export interface WindowStats {
   seconds: number;
+  /** Span between the first and last /metrics answers used for the rates. */
+  metrics_seconds: number;
+  metrics_samples: number;
+  restarts: number;
   published_per_s: number;
   inbound_per_s: number;
   duplicates_per_s: number;
@@ -245,28 +266,45 @@ export interface WindowStats {
   queue_slope_per_s: number;
 }
 
-/** Rates and CPU over the samples inside [fromNs, toNs]. */
+/** Rates and CPU over the samples inside [fromNs, toNs] (widened to the nearest samples when sparse). */
 export function windowStats(samples: Sample[], fromNs: number, toNs: number, slopeFn: (x: number[], y: number[]) => number): WindowStats | null {
-  const w = samples.filter((s) => s.ns >= fromNs - 0.15e9 && s.ns <= toNs + 0.15e9);
+  const pick = (xs: Sample[], t: (s: Sample) => number): Sample[] => {
+    let w = xs.filter((s) => t(s) >= fromNs - 0.15e9 && t(s) <= toNs + 0.15e9);
+    if (w.length < 2) {
+      const before = xs.filter((s) => t(s) < fromNs).pop();
+      const after = xs.find((s) => t(s) > toNs);
+      w = [...(before ? [before] : []), ...w, ...(after ? [after] : [])];
+    }
+    return w;
+  };
+  const w = pick(samples, (s) => s.ns);
+  const wm = pick(samples.filter((s) => s.metricsNs > 0), (s) => s.metricsNs);
   if (w.length < 2) return null;
   const a = w[0]!;
   const b = w[w.length - 1]!;
   const dt = (b.ns - a.ns) / 1e9;
   const pct = (x: number | null, y: number | null): number | null => (x !== null && y !== null ? Math.round(((y - x) / dt) * 1000) / 10 : null);
+  const ma = wm[0];
+  const mb = wm[wm.length - 1];
+  const mdt = ma && mb && mb !== ma ? (mb.metricsNs - ma.metricsNs) / 1e9 : 0;
+  const rate = (f: (s: Sample) => number): number => (mdt > 0 ? Math.round((f(mb!) - f(ma!)) / mdt) : 0);
   return {
     seconds: Math.round(dt * 100) / 100,
-    published_per_s: Math.round((b.published - a.published) / dt),
-    inbound_per_s: Math.round((b.received - a.received) / dt),
-    duplicates_per_s: Math.round((b.duplicates - a.duplicates) / dt),
-    rejected: b.rejected - a.rejected,
-    dropped: b.dropped - a.dropped,
+    metrics_seconds: Math.round(mdt * 100) / 100,
+    published_per_s: rate((s) => s.published),
+    inbound_per_s: rate((s) => s.received),
+    duplicates_per_s: rate((s) => s.duplicates),
+    rejected: mdt > 0 ? mb!.rejected - ma!.rejected : 0,
+    dropped: mdt > 0 ? mb!.dropped - ma!.dropped : 0,
+    restarts: mdt > 0 ? mb!.restarts - ma!.restarts : 0,
     core_cpu_pct: pct(a.hubCpu, b.hubCpu) ?? 0,
     core_rss_mb: Math.round(Math.max(...w.map((s) => s.hubRss ?? 0)) * 10) / 10,
     gateways_cpu_pct: pct(a.gwCpu, b.gwCpu) ?? 0,
     sub_cpu_pct: pct(a.subCpu, b.subCpu),
     py_cpu_pct: pct(a.pyCpu, b.pyCpu),
     machine_busy_pct: Math.round(((b.machineBusy - a.machineBusy) / (b.machineTotal - a.machineTotal)) * 1000) / 10,
-    queue_max: Math.max(...w.map((s) => s.queue)),
-    queue_slope_per_s: Math.round(slopeFn(w.map((s) => (s.ns - a.ns) / 1e9), w.map((s) => s.queue)) * 10) / 10,
+    queue_max: wm.length ? Math.max(...wm.map((s) => s.queue)) : 0,
+    queue_slope_per_s: wm.length >= 2 ? Math.round(slopeFn(wm.map((s) => (s.metricsNs - wm[0]!.metricsNs) / 1e9), wm.map((s) => s.queue)) * 10) / 10 : 0,
+    metrics_samples: wm.length,
   };
 }

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { Tick } from '@mdhub/protocol';
 import { TickEncoder, decodeTick, stateKey } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
-import type { BurstStat, ClockReport, ReadyMsg, SubResult, ToSub } from './common.js';
+import type { BurstStat, ClockReport, ProgressMsg, ReadyMsg, SubResult, ToSub } from './common.js';
 import { encodeHist, epochMinusMonoUs, monoNs, newHist, realtimeMinusMonoUs, recordUs } from './common.js';
 
 const { values } = parseArgs({
@@ -70,6 +70,7 @@ let fromNs = Infinity;
 let toNs = -Infinity;
 let collectFrom = Infinity;
 let collectTo = -Infinity;
+let maxLocaltime = 0;
 let keys = new Float64Array(1 << 20);
 let nKeys = 0;
 const perSecond: SubResult['perSecond'] = [];
@@ -79,6 +80,7 @@ function onTick(t: Tick): void {
   const ns = monoNs();
   const now = ns / 1000 + OFFSET;
   received++;
+  if (t.localtime > maxLocaltime) maxLocaltime = t.localtime;
   if (ns >= collectFrom && ns <= collectTo) {
     if (nKeys === keys.length) {
       const k = new Float64Array(keys.length * 2);
@@ -147,6 +149,8 @@ process.on('message', (m: ToSub) => {
     toNs = m.toNs;
     collectFrom = m.collectFromNs;
     collectTo = m.collectToNs;
+  } else if (m.t === 'progress') {
+    process.send?.({ t: 'progress', maxLocaltime, received } satisfies ProgressMsg);
   } else if (m.t === 'finish') {
     void (async () => {
       fs.writeFileSync(values.keys!, Buffer.from(keys.buffer, 0, nKeys * 8));
