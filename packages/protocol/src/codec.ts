@@ -139,10 +139,98 @@ function writeStr(b: Buffer, pos: number, s: string): number {
 }
 
 /**
- * Decodes and validates one published tick payload. Throws ProtocolError MDH_ERR_WIRE_BAD_MESSAGE when the
- * bytes are not msgpack, MDH_ERR_WIRE_BAD_TICK when a field is missing or of the wrong type.
+ * The template's fixed bytes (keys, type bytes) as checks: 4-byte words where all four bytes are fixed,
+ * single bytes elsewhere. Every one must match for the fast path.
+ */
+const [CHECK32_AT, CHECK32, CHECK8_AT, CHECK8] = ((): [Int32Array, Uint32Array, Int32Array, Uint8Array] => {
+  const fixed = new Uint8Array(TEMPLATE.length).fill(1);
+  for (const off of OFFSETS) fixed.fill(0, off, off + 8);
+  const w: number[] = [];
+  const wv: number[] = [];
+  const b: number[] = [];
+  const bv: number[] = [];
+  for (let i = 0; i < TEMPLATE.length;) {
+    if (i + 4 <= TEMPLATE.length && fixed[i] && fixed[i + 1] && fixed[i + 2] && fixed[i + 3]) {
+      w.push(i);
+      wv.push(TEMPLATE.readUInt32BE(i));
+      i += 4;
+    } else {
+      if (fixed[i]) { b.push(i); bv.push(TEMPLATE[i]!); }
+      i++;
+    }
+  }
+  return [Int32Array.from(w), Uint32Array.from(wv), Int32Array.from(b), Uint8Array.from(bv)];
+})();
+const STR_KEY_BYTES: Uint8Array[] = STR_KEYS.map((k) => new Uint8Array(k));
+
+type NumReader = (dv: DataView, strs: string[]) => Tick;
+
+/** Generated: one object literal per tick (fast properties), values read at the template's offsets. */
+const readTick: NumReader = new Function('dv', 's', [
+  'return {',
+  ...WIRE_STR_FIELDS.map((f, i) => `  ${f}: s[${i}],`),
+  ...FLOAT_FIELDS.map((f, i) => `  ${f}: dv.getFloat64(${OFFSETS[i]}),`),
+  ...FIXED_INT_FIELDS.map((f, j) => {
+    const off = OFFSETS[FLOAT_FIELDS.length + j]!;
+    return `  ${f}: dv.getUint32(${off}) * 4294967296 + dv.getUint32(${off + 4}),`;
+  }),
+  '};',
+].join('\n')) as NumReader;
+
+/** Reads a msgpack str at pos; returns [value, next position] or null when it is not a str. */
+function readStr(b: Uint8Array, pos: number): [string, number] | null {
+  const h = b[pos];
+  let len: number;
+  let at: number;
+  if (h === undefined) return null;
+  if ((h & 0xe0) === 0xa0) { len = h & 0x1f; at = pos + 1; }
+  else if (h === 0xd9) { len = b[pos + 1] ?? 0; at = pos + 2; }
+  else if (h === 0xda) { len = ((b[pos + 1] ?? 0) << 8) | (b[pos + 2] ?? 0); at = pos + 3; }
+  else return null;
+  if (at + len > b.length) return null;
+  let v = '';
+  for (let i = at; i < at + len; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return [Buffer.from(b.buffer, b.byteOffset + at, len).toString('utf8'), at + len];
+    v += String.fromCharCode(c);
+  }
+  return [v, at + len];
+}
+
+/**
+ * Fast path for payloads in TickEncoder's exact layout: the fixed bytes must match the template and the
+ * strings follow in order. Returns null for any other (valid or invalid) msgpack, which then takes the
+ * generic path.
+ */
+function decodeTemplated(b: Uint8Array): Tick | null {
+  if (b.length < TEMPLATE.length) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < CHECK32_AT.length; i++) if (dv.getUint32(CHECK32_AT[i]!) !== CHECK32[i]) return null;
+  for (let i = 0; i < CHECK8_AT.length; i++) if (b[CHECK8_AT[i]!] !== CHECK8[i]) return null;
+  const strs: string[] = new Array<string>(STR_KEY_BYTES.length);
+  let pos = TEMPLATE.length;
+  for (let k = 0; k < STR_KEY_BYTES.length; k++) {
+    const key = STR_KEY_BYTES[k]!;
+    if (pos + key.length > b.length) return null;
+    for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return null;
+    const r = readStr(b, pos + key.length);
+    if (r === null) return null;
+    strs[k] = r[0];
+    pos = r[1];
+  }
+  if (pos !== b.length) return null;
+  return readTick(dv, strs);
+}
+
+/**
+ * Decodes and validates one published tick payload. Payloads in the hub's own layout take a fast path
+ * (fixed offsets, one object literal); anything else is decoded as generic msgpack and validated.
+ * Throws ProtocolError MDH_ERR_WIRE_BAD_MESSAGE when the bytes are not msgpack, MDH_ERR_WIRE_BAD_TICK
+ * when a field is missing or of the wrong type.
  */
 export function decodeTick(payload: Uint8Array): Tick {
+  const fast = decodeTemplated(payload);
+  if (fast !== null) return fast;
   let obj: unknown;
   try {
     obj = decode(payload);

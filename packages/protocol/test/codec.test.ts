@@ -1,4 +1,4 @@
-import { decode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import type { Tick } from '../src/index.js';
 import {
@@ -127,3 +127,28 @@ describe('stateKey', () => {
   });
 });
 const PINNED_KEY = 1782695120692566;
+
+describe('decodeTick fast path', () => {
+  it('gives the same tick as the generic msgpack path, for ASCII and UTF-8 strings and large integers', () => {
+    const t = sampleTick({ name: '螺纹钢2601', hub_pub_ts: 2 ** 52 + 3, run_id: 'x'.repeat(40) });
+    const bytes = new TickEncoder().encode(t);
+    const fast = decodeTick(bytes);
+    expect(fast).toEqual(t);
+    expect(fast).toEqual(decode(bytes));
+  });
+
+  it('falls back to the generic path for a valid map in another layout (another encoder, key order)', () => {
+    const t = sampleTick();
+    const reordered = Object.fromEntries(Object.entries(t).reverse());
+    const bytes = encode(reordered);
+    expect(decodeTick(bytes)).toEqual(t);
+  });
+
+  it('rejects a corrupted templated payload instead of misreading it', () => {
+    const bytes = Buffer.from(new TickEncoder().encode(sampleTick()));
+    bytes[10] = 0x00; // inside the first key
+    expect(() => decodeTick(bytes)).toThrow(/MDH_ERR_WIRE/);
+    const cut = new TickEncoder().encode(sampleTick()).subarray(0, 900);
+    expect(() => decodeTick(cut)).toThrow(/MDH_ERR_WIRE/);
+  });
+});
