@@ -212,9 +212,13 @@ export class SourceReplica {
         if (arrival < this.lastArrival) arrival = this.lastArrival;
         this.lastArrival = arrival;
       }
-      const copy: MarketTick = { ...s.tick, localtime: arrival, gateway_name: this.gatewayName };
+      // The tape's tick belongs to this replica's own tape: deliver it as is (no copy on the hot path);
+      // only a corrupted copy is a new object, so the history keeps the true state.
       let kind: BadTickKind | null = null;
       const uBad = fmix32(h ^ 0x7f4a7c15) / 4294967296;
+      const copy: MarketTick = uBad < this.badRate ? { ...s.tick } : s.tick;
+      copy.localtime = arrival;
+      copy.gateway_name = this.gatewayName;
       if (uBad < this.badRate) {
         const uKind = fmix32(h + 0x3c6ef372);
         kind = this.badKinds[uKind % this.badKinds.length] as BadTickKind;

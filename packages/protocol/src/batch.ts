@@ -1,4 +1,4 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ProtocolError } from './errors.js';
 import type { MarketTick } from './tick.js';
 import { EXCHANGES, FLOAT_FIELDS } from './tick.js';
@@ -25,6 +25,8 @@ const NUMS = 2 + FLOAT_FIELDS.length;
 const STRS = 5;
 /** Most distinct strings one batch can carry (uint16 indexes); the encoder splits larger batches. */
 const MAX_STRINGS = 65535;
+const headerEncoder = new Encoder();
+const headerDecoder = new Decoder();
 
 export interface BatchHeader {
   runId: string;
@@ -84,7 +86,7 @@ function encodeOne(h: BatchHeader, ticks: readonly MarketTick[]): Buffer {
     idx[o + 3] = intern(t.name);
     idx[o + 4] = intern(t.gateway_name);
   }
-  const header = encode([h.runId, h.gatewayId, h.batchSeq, h.sentNs, n, strings]);
+  const header = headerEncoder.encode([h.runId, h.gatewayId, h.batchSeq, h.sentNs, n, strings]);
   const numsAt = (8 + header.length + 7) & ~7;
   const idxAt = numsAt + n * NUMS * 8;
   const buf = Buffer.alloc(idxAt + n * STRS * 2);
@@ -121,7 +123,7 @@ function decodeOne(msg: Uint8Array, start: number, out: DecodedBatch | null): { 
   if (start + 8 + hlen > msg.length) throw bad('header overruns the frame');
   let header: unknown;
   try {
-    header = decode(msg.subarray(start + 8, start + 8 + hlen));
+    header = headerDecoder.decode(msg.subarray(start + 8, start + 8 + hlen));
   } catch (err) {
     throw new ProtocolError('MDH_ERR_WIRE_BAD_BATCH', { reason: 'header is not msgpack' }, err);
   }
