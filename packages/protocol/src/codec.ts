@@ -70,30 +70,36 @@ const writeNumbers: Writer = new Function('t', 'dv', [
  * buffer; `encode` returns a fresh Buffer the caller owns.
  */
 export class TickEncoder {
-  private buf: Buffer = Buffer.allocUnsafe(4096);
-  private dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   /** key + msgpack str of recurring string values (symbols, names, sources, run id), per field. */
   private readonly strCache: Array<Map<string, Uint8Array>> = STR_KEYS.map(() => new Map());
+  private readonly parts: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
 
+  /** Encodes into a Buffer of exactly the payload's size (no scratch copy). */
   encode(t: Tick): Buffer {
-    const b = this.buf;
-    TEMPLATE.copy(b, 0);
-    writeNumbers(t, this.dv);
+    const parts = this.parts;
+    parts[0] = this.str(0, t.symbol);
+    parts[1] = this.str(1, t.exchange);
+    parts[2] = this.str(2, t.trading_day);
+    parts[3] = this.str(3, t.name);
+    parts[4] = this.str(4, t.gateway_name);
+    parts[5] = this.str(5, t.source);
+    parts[6] = this.str(6, t.run_id);
+    let size = TEMPLATE.length;
+    for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
+    const out = Buffer.allocUnsafe(size);
+    TEMPLATE.copy(out, 0);
+    writeNumbers(t, new DataView(out.buffer, out.byteOffset, size));
     let pos = TEMPLATE.length;
-    pos = this.str(0, t.symbol, pos);
-    pos = this.str(1, t.exchange, pos);
-    pos = this.str(2, t.trading_day, pos);
-    pos = this.str(3, t.name, pos);
-    pos = this.str(4, t.gateway_name, pos);
-    pos = this.str(5, t.source, pos);
-    pos = this.str(6, t.run_id, pos);
-    const out = Buffer.allocUnsafe(pos);
-    this.buf.copy(out, 0, 0, pos);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      out.set(p, pos);
+      pos += p.length;
+    }
     return out;
   }
 
-  /** Writes field i's key and string value at pos, from the cache (encoded once per distinct value). */
-  private str(i: number, v: unknown, pos: number): number {
+  /** Field i's key and string value, encoded once per distinct value. */
+  private str(i: number, v: unknown): Uint8Array {
     const s = typeof v === 'string' ? v : '';
     const cache = this.strCache[i]!;
     let enc = cache.get(s);
@@ -104,17 +110,7 @@ export class TickEncoder {
       if (cache.size >= 200_000) cache.clear();
       cache.set(s, enc);
     }
-    if (pos + enc.length > this.buf.length) this.grow(pos + enc.length);
-    const b = this.buf;
-    for (let k = 0; k < enc.length; k++) b[pos + k] = enc[k]!;
-    return pos + enc.length;
-  }
-
-  private grow(need: number): void {
-    const next = Buffer.allocUnsafe(need * 2);
-    this.buf.copy(next, 0);
-    this.buf = next;
-    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    return enc;
   }
 }
 

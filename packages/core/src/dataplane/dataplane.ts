@@ -75,6 +75,9 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
   return Buffer.concat(parts);
 }
 
+/** Publish-queue depth above which the gateway links wait for the PUB socket (see Publisher.waitBelow). */
+const PUBLISH_LOW_WATER = 64;
+
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 /** Epoch µs minus CLOCK_MONOTONIC µs in this process: turns a gateway's hrtime stamp into epoch µs. */
 const epochMinusMonoUs = (performance.timeOrigin + performance.now()) * 1000 - Number(process.hrtime.bigint()) / 1000;
@@ -154,6 +157,8 @@ export class DataPlane {
       for await (const [msg] of sock) {
         if (this.closed) break;
         this.handleBatch(id, msg!, counters);
+        // Publishing first: read the next batch only once the PUB socket has (nearly) caught up.
+        if (this.pub.depth > PUBLISH_LOW_WATER) await this.pub.waitBelow(PUBLISH_LOW_WATER);
       }
     } catch (err) {
       if (!this.closed) this.log('error', 'gateway link receive failed', { gateway: id, error: String(err) });

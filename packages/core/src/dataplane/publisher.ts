@@ -19,6 +19,7 @@ export class Publisher {
   private readonly payloads: Buffer[] = [];
   private head = 0;
   private draining = false;
+  private waiters: Array<{ below: number; resolve: () => void }> = [];
   private closed = false;
   endpoint = '';
   sent = 0;
@@ -69,6 +70,7 @@ export class Publisher {
         const i = this.head++;
         await this.sock.send([this.topics[i]!, this.payloads[i]!]);
         this.sent++;
+        if (this.waiters.length > 0) this.wake();
         if (this.head > 4096 && this.head * 2 > this.topics.length) {
           this.topics.splice(0, this.head);
           this.payloads.splice(0, this.head);
@@ -79,7 +81,28 @@ export class Publisher {
       if (!this.closed) throw err;
     } finally {
       this.draining = false;
+      this.wake();
     }
+  }
+
+  /**
+   * Resolves once at most `below` messages wait. The data plane awaits this between gateway batches, so
+   * sending keeps up with arbitration (one send completes per microtask, and a new batch would otherwise
+   * take its turn between every two sends) and a backlog stays in the bounded gateway links, not here.
+   */
+  waitBelow(below: number): Promise<void> {
+    if (this.depth <= below || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ below, resolve }));
+  }
+
+  private wake(): void {
+    const d = this.depth;
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (d <= w.below || this.closed || !this.draining) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
   }
 
   /** Waits until everything queued has been handed to libzmq (bounded by timeoutMs). */
@@ -90,6 +113,7 @@ export class Publisher {
 
   close(): void {
     this.closed = true;
+    this.wake();
     this.sock.close();
   }
 }
