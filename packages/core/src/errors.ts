@@ -16,6 +16,7 @@ export const CORE_ERRORS = {
   MDH_ERR_GATEWAY_START_FAILED: { message: 'a gateway process failed to start', retryable: true },
   MDH_ERR_GATEWAY_UNKNOWN: { message: 'no gateway instance has that id', retryable: false },
   MDH_ERR_LINK_BAD_BATCH: { message: 'a gateway sent a malformed batch on the data link', retryable: false },
+  MDH_ERR_LINK_OVERFLOW: { message: 'a gateway process dropped ticks because the hub stopped reading its link (counted, status event "link_overflow")', retryable: true },
   MDH_ERR_LINK_WRONG_RUN: { message: 'a gateway batch carries another hub run id', retryable: false },
   MDH_ERR_HUB_ALREADY_RUNNING: { message: 'another hub runs with this data folder', retryable: false },
   MDH_ERR_HUB_NOT_RUNNING: { message: 'no running hub was found for this data folder', retryable: true },

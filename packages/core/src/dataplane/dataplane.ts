@@ -127,7 +127,9 @@ export class DataPlane {
     const existing = this.links.get(id);
     if (existing) return existing.endpoint;
     this.arbiter.addSource(id);
-    const sock = new zmq.Pull({ linger: 0, receiveHighWaterMark: 0 });
+    // Bounded: when the data plane falls behind, batches wait in the gateway's PUSH queue and then in the
+    // gateway process (which merges them into larger batches), not in the core's memory.
+    const sock = new zmq.Pull({ linger: 0, receiveHighWaterMark: 1000 });
     const want = this.opts.linkTransport === 'ipc'
       ? `ipc://@mdhub-${this.opts.hubId}-${this.opts.runId.slice(0, 8)}-${id}`
       : 'tcp://127.0.0.1:*';

@@ -18,10 +18,15 @@ export class GatewayLink {
   private closed = false;
   sentTicks = 0;
   sentBatches = 0;
+  /** Ticks dropped because `pending` was full (the hub fell far behind): counted, reported in pongs. */
+  overflow = 0;
 
-  constructor(private readonly runId: string, private readonly gatewayId: string) {
-    // The hub's PULL socket has an unlimited receive queue; this HWM bounds memory if the hub stalls.
-    this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: 10_000 });
+  /** Default for maxPending: most ticks held in this process while the hub is not reading. */
+  static readonly MAX_PENDING = 1_000_000;
+
+  constructor(private readonly runId: string, private readonly gatewayId: string, private readonly maxPending = GatewayLink.MAX_PENDING) {
+    // With the hub's bounded PULL queue, a stalled or saturated hub backs up here and then in `pending`.
+    this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: 1000 });
   }
 
   connect(endpoint: string): void {
@@ -31,7 +36,10 @@ export class GatewayLink {
   emit(ticks: readonly MarketTick[]): void {
     if (this.closed) return;
     if (this.pending.length === 0) this.pendingSinceNs = Number(process.hrtime.bigint());
-    for (let i = 0; i < ticks.length; i++) this.pending.push(ticks[i]!);
+    const room = this.maxPending - this.pending.length;
+    const n = Math.min(ticks.length, Math.max(0, room));
+    for (let i = 0; i < n; i++) this.pending.push(ticks[i]!);
+    this.overflow += ticks.length - n;
     if (!this.scheduled && !this.sending) {
       this.scheduled = true;
       setImmediate(this.flush);

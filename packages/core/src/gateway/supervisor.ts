@@ -39,6 +39,8 @@ interface Child {
   restarts: number;
   lastPong: number;
   pingN: number;
+  /** Link overflow count last reported by the gateway process. */
+  overflow: number;
   restartTimer: NodeJS.Timeout | null;
   stopping: boolean;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
@@ -62,7 +64,7 @@ export class Supervisor {
   async start(specs: GatewaySpec[]): Promise<void> {
     for (const spec of specs) {
       const c: Child = {
-        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, restartTimer: null, stopping: false, replies: new Map(),
+        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, restartTimer: null, stopping: false, replies: new Map(),
       };
       this.children.set(spec.id, c);
       await this.spawn(c);
@@ -91,6 +93,7 @@ export class Supervisor {
     const proc = fork(HOST, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: { ...process.env } });
     c.proc = proc;
     c.lastPong = Date.now();
+    c.overflow = 0;
     c.state = 'connecting';
     this.opts.onPids?.(this.pids());
     proc.on('message', (m: FromGateway) => this.onMessage(c, m));
@@ -117,6 +120,11 @@ export class Supervisor {
       }
       case 'pong':
         c.lastPong = Date.now();
+        if (m.overflow > c.overflow) {
+          this.opts.onEvent({ kind: 'link_overflow', source: c.spec.id, dropped: m.overflow, new: m.overflow - c.overflow });
+          this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway dropped ticks: the hub is not reading its link', area: 'supervisor', code: 'MDH_ERR_LINK_OVERFLOW', details: { gateway: c.spec.id, dropped: m.overflow } });
+        }
+        c.overflow = m.overflow;
         break;
       case 'log':
         this.opts.onLog(m.rec);

@@ -1,0 +1,36 @@
+import * as zmq from 'zeromq';
+import { describe, expect, it } from 'vitest';
+import { decodeBatch, emptyMarketTick } from '@mdhub/protocol';
+import { GatewayLink } from '../../src/gateway/link.js';
+
+const tick = { ...emptyMarketTick('rb2701', 'SHFE'), datetime: 1, trading_day: '20261125', gateway_name: 'g' };
+
+describe('GatewayLink', () => {
+  it('sends everything emitted in one event-loop turn as one batch', async () => {
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind('tcp://127.0.0.1:*');
+    const link = new GatewayLink('run', 'g');
+    link.connect(pull.lastEndpoint!);
+    link.emit([tick, tick]);
+    link.emit([tick]);
+    const [msg] = await pull.receive();
+    const b = decodeBatch(msg!);
+    expect(b.ticks).toHaveLength(3);
+    expect(b.batchSeq).toBe(1);
+    expect(b.sentNs).toBeGreaterThan(0);
+    await link.close();
+    pull.close();
+  });
+
+  it('bounds what it holds when the hub does not read, and counts the overflow', async () => {
+    const link = new GatewayLink('run', 'g', 1000);
+    link.connect('tcp://127.0.0.1:9'); // nobody there: the first send never completes
+    const chunk = new Array(300).fill(tick);
+    for (let i = 0; i < 4; i++) link.emit(chunk); // 1,200 offered, 1,000 held
+    expect(link.overflow).toBe(200);
+    await new Promise((r) => setImmediate(r)); // the first batch goes to the (stuck) socket
+    for (let i = 0; i < 4; i++) link.emit(chunk); // 1,200 more, 1,000 held while the send is stuck
+    expect(link.overflow).toBe(400);
+    await link.close();
+  });
+});
