@@ -1,3 +1,4 @@
+import { CatalogError } from '@mdhub/protocol';
 /**
  * Error catalog of @mdhub/core (fastify-style): a stable code, a message, whether retrying can help.
  * Every code is listed in docs/reference/errors.md; a test keeps the two in step. Never reuse a code.
@@ -29,17 +30,10 @@ export const CORE_ERRORS = {
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS;
 
-export class MdhubError extends Error {
-  readonly code: string;
-  readonly retryable: boolean;
-  readonly details: Record<string, unknown>;
+export class MdhubError extends CatalogError<string> {
   constructor(code: CoreErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
-    const why = typeof details['reason'] === 'string' ? ` (${details['reason']})` : '';
-    super(`${code}: ${CORE_ERRORS[code].message}${why}`, cause === undefined ? undefined : { cause });
+    super(CORE_ERRORS, code, details, cause);
     this.name = 'MdhubError';
-    this.code = code;
-    this.retryable = CORE_ERRORS[code].retryable;
-    this.details = details;
   }
 }
 

@@ -8,16 +8,31 @@ export const PROTOCOL_ERRORS = {
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+/** An error catalog: stable code → message and whether retrying can help. */
+export type ErrorCatalog = Readonly<Record<string, { readonly message: string; readonly retryable: boolean }>>;
+
+/**
+ * Base of every mdhub error (fastify-style catalog errors): a stable `code` from a catalog, its message
+ * (plus `details.reason` when given), `retryable`, typed `details` and an optional `cause`. Each package
+ * subclasses it with its own catalog.
+ */
+export class CatalogError<C extends string = string> extends Error {
+  readonly code: C;
   readonly retryable: boolean;
   readonly details: Record<string, unknown>;
-  constructor(code: ProtocolErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
+  constructor(catalog: ErrorCatalog, code: C, details: Record<string, unknown> = {}, cause?: unknown) {
+    const entry = catalog[code]!;
     const why = typeof details['reason'] === 'string' ? ` (${details['reason']})` : '';
-    super(`${code}: ${PROTOCOL_ERRORS[code].message}${why}`, cause === undefined ? undefined : { cause });
-    this.name = 'ProtocolError';
+    super(`${code}: ${entry.message}${why}`, cause === undefined ? undefined : { cause });
     this.code = code;
-    this.retryable = PROTOCOL_ERRORS[code].retryable;
+    this.retryable = entry.retryable;
     this.details = details;
+  }
+}
+
+export class ProtocolError extends CatalogError<ProtocolErrorCode> {
+  constructor(code: ProtocolErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(PROTOCOL_ERRORS, code, details, cause);
+    this.name = 'ProtocolError';
   }
 }

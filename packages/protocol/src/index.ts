@@ -8,5 +8,5 @@ export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncoder, decodeTick, encodeEvent, d
 export { stateKey } from './state-key.js';
 export type { BatchHeader, DecodedBatch } from './batch.js';
 export { BATCH_TAG, encodeBatch, decodeBatch } from './batch.js';
-export type { ProtocolErrorCode } from './errors.js';
-export { ProtocolError, PROTOCOL_ERRORS } from './errors.js';
+export type { ProtocolErrorCode, ErrorCatalog } from './errors.js';
+export { CatalogError, ProtocolError, PROTOCOL_ERRORS } from './errors.js';

@@ -1,3 +1,4 @@
+import { CatalogError } from '@mdhub/protocol';
 /**
  * Error catalog of the cleansing stage (filter plugins and pipeline configuration). Codes are stable
  * and never reused; the integrator merges this catalog into the package's catalog.
@@ -18,15 +19,9 @@ export const CLEANSING_ERRORS = {
 export type CleansingErrorCode = keyof typeof CLEANSING_ERRORS;
 
 /** A named cleansing / filter-plugin error: stable `code`, `retryable`, typed `details`, optional `cause`. */
-export class CleansingError extends Error {
-  readonly code: CleansingErrorCode;
-  readonly retryable: boolean;
-  readonly details: Record<string, unknown>;
+export class CleansingError extends CatalogError<CleansingErrorCode> {
   constructor(code: CleansingErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`${code}: ${CLEANSING_ERRORS[code].message}`, cause === undefined ? undefined : { cause });
+    super(CLEANSING_ERRORS, code, details, cause);
     this.name = 'CleansingError';
-    this.code = code;
-    this.retryable = CLEANSING_ERRORS[code].retryable;
-    this.details = details;
   }
 }

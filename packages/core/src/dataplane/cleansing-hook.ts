@@ -1,7 +1,7 @@
 import type { LogRecord } from '@mdhub/protocol';
 import type { CleansingConfig, CleansingStats, FilterPlugin } from '../cleansing/index.js';
 import { checkFilterManifest, createCleansingPipeline } from '../cleansing/index.js';
-import { MdhubError } from '../errors.js';
+import { importPluginManifest } from '../plugin/registry.js';
 import type { TickCheck } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
@@ -21,13 +21,7 @@ export interface BuiltCheck {
 
 /** Loads a filter plugin package (its `plugin` or default export) and checks its manifest. */
 export async function loadFilterPlugin(specifier: string): Promise<FilterPlugin<unknown>> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    throw new MdhubError('MDH_ERR_PLUGIN_NOT_FOUND', { plugin: specifier, reason: (err as Error).message }, err);
-  }
-  return checkFilterManifest(mod['plugin'] ?? mod['default']);
+  return checkFilterManifest(await importPluginManifest(specifier));
 }
 
 /**

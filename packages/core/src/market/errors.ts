@@ -1,3 +1,4 @@
+import { CatalogError } from '@mdhub/protocol';
 /** Error codes of the market module (products, calendar, vendor time). */
 export const MARKET_ERRORS = {
   MDH_ERR_MARKET_BAD_DATA: { message: 'markets.json is missing or invalid', retryable: false },
@@ -9,15 +10,9 @@ export const MARKET_ERRORS = {
 export type MarketErrorCode = keyof typeof MARKET_ERRORS;
 
 /** Named error of the market module: `code` plus machine-readable `details`. */
-export class MarketError extends Error {
-  readonly code: MarketErrorCode;
-  readonly retryable: boolean;
-  readonly details: Record<string, unknown>;
+export class MarketError extends CatalogError<MarketErrorCode> {
   constructor(code: MarketErrorCode, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`${code}: ${MARKET_ERRORS[code].message} ${JSON.stringify(details)}`, cause === undefined ? undefined : { cause });
+    super(MARKET_ERRORS, code, details, cause);
     this.name = 'MarketError';
-    this.code = code;
-    this.retryable = MARKET_ERRORS[code].retryable;
-    this.details = details;
   }
 }

@@ -26,15 +26,24 @@ export function checkGatewayManifest(m: unknown, source = '(inline)'): GatewayPl
   return p as GatewayPlugin<unknown>;
 }
 
-/** Loads a gateway plugin package by module specifier (`@mdhub/gateway-sim`, a path, …). */
-export async function loadGatewayPlugin(specifier: string): Promise<GatewayPlugin<unknown>> {
+/**
+ * Imports a plugin package by module specifier (`@mdhub/gateway-sim`, an absolute path, a file URL) and
+ * returns its manifest export (`plugin`, else the default export), unchecked. MDH_ERR_PLUGIN_NOT_FOUND
+ * when the module cannot be loaded.
+ */
+export async function importPluginManifest(specifier: string): Promise<unknown> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(specifier)) as Record<string, unknown>;
   } catch (err) {
     throw new MdhubError('MDH_ERR_PLUGIN_NOT_FOUND', { plugin: specifier, reason: (err as Error).message }, err);
   }
-  return checkGatewayManifest(mod['plugin'] ?? mod['default'], specifier);
+  return mod['plugin'] ?? mod['default'];
+}
+
+/** Loads and checks a gateway plugin package. */
+export async function loadGatewayPlugin(specifier: string): Promise<GatewayPlugin<unknown>> {
+  return checkGatewayManifest(await importPluginManifest(specifier), specifier);
 }
 
 /** Validates an instance configuration against the plugin's schema (MDH_ERR_PLUGIN_BAD_CONFIG). */
