@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import type { DataPlaneStats } from './dataplane/dataplane.js';
 
 /** Prometheus text exposition of the hub's counters (`mdhub_` prefix). */
@@ -23,5 +24,7 @@ export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; st
   const rej: Array<[Record<string, string>, number]> = (s.cleansing?.rejections ?? []).map((r) => [{ source: r.source, rule: r.rule, group: r.group }, r.count]);
   metric('cleansing_rejected_total', 'counter', 'Ticks rejected by cleansing, per rule, source and instrument group.', rej);
   metric('cleansing_checked_total', 'counter', 'Ticks checked by cleansing.', [[{}, s.cleansing?.checked ?? 0]]);
+  metric('heap_used_bytes', 'gauge', 'V8 heap in use per thread.', [[{ thread: 'dataplane' }, s.heapUsed], [{ thread: 'control' }, v8.getHeapStatistics().used_heap_size]]);
+  metric('rss_bytes', 'gauge', 'Resident set size of the hub process.', [[{}, process.memoryUsage.rss()]]);
   return `${out.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import * as zmq from 'zeromq';
 import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
@@ -56,6 +57,8 @@ export interface DataPlaneStats {
   sources: Record<string, SourceCounters & LinkCounters & { healthy: boolean }>;
   rejections: Record<string, Record<string, number>>;
   cleansing: CleansingStats | null;
+  /** V8 heap in use by the data-plane thread's isolate, bytes. */
+  heapUsed: number;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -315,6 +318,7 @@ export class DataPlane {
       seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped,
       publishQueue: this.pub.depth, publishQueueMax: this.pub.maxDepth, sources, rejections,
       cleansing: this.opts.cleansingStats?.() ?? null,
+      heapUsed: v8.getHeapStatistics().used_heap_size,
     };
   }
 
