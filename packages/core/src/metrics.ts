@@ -16,7 +16,7 @@ export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; st
   metric('publish_queue_depth', 'gauge', 'Messages waiting for the PUB socket.', [[{}, s.publishQueue]]);
   metric('publish_dropped_total', 'counter', 'Messages dropped because the publish queue was full.', [[{}, s.publishDropped]]);
   const src = Object.entries(s.sources);
-  for (const k of ['received', 'wins', 'duplicates', 'old', 'standby', 'future', 'unhealthy', 'rejected', 'batches', 'badBatches', 'badTicks'] as const) {
+  for (const k of ['received', 'wins', 'duplicates', 'old', 'standby', 'future', 'unhealthy', 'rejected', 'batches', 'badBatches', 'badTicks', 'wrongRun'] as const) {
     metric(`source_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`, 'counter', `Per-source ${k}.`, src.map(([id, c]) => [{ source: id }, c[k]]));
   }
   metric('source_healthy', 'gauge', '1 when the source feeds arbitration.', src.map(([id, c]) => [{ source: id }, c.healthy ? 1 : 0]));

@@ -78,6 +78,8 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
   return Buffer.concat(parts);
 }
 
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+
 /** Publish-queue depth above which the gateway links wait for the PUB socket (see Publisher.waitBelow). */
 const PUBLISH_LOW_WATER = 64;
 
@@ -178,19 +180,26 @@ export class DataPlane {
       batch = decodeBatch(msg);
     } catch (err) {
       counters.badBatches++;
-      this.log('warn', 'bad batch on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', error: String(err) });
+      // Counted exactly; logged at counts 1, 2, 4, 8, … so a flood of garbage cannot swamp the log.
+      if (isPowerOfTwo(counters.badBatches)) {
+        this.log('warn', 'bad batch on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', count: counters.badBatches, error: String(err) });
+      }
       return;
     }
     if (batch.runId !== this.opts.runId) {
       counters.wrongRun++;
+      if (isPowerOfTwo(counters.wrongRun)) {
+        this.log('warn', 'batch of another hub run on a gateway link', { gateway: id, code: 'MDH_ERR_LINK_WRONG_RUN', count: counters.wrongRun });
+      }
       return;
     }
     counters.batches++;
     if (counters.lastBatchSeq !== 0 && batch.batchSeq !== counters.lastBatchSeq + 1 && batch.batchSeq > counters.lastBatchSeq) counters.gaps++;
     counters.lastBatchSeq = batch.batchSeq;
     if (batch.bad.length > 0) {
+      const before = counters.badTicks;
       counters.badTicks += batch.bad.length;
-      this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: batch.bad.slice(0, 5) });
+      if (Math.clz32(before) !== Math.clz32(counters.badTicks) || before === 0) this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: batch.bad.slice(0, 5) });
     }
     const marketNow = this.opts.clock.now();
     const mono = performance.now();
