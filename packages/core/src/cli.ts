@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Tick } from '@mdhub/protocol';
+import { subscriptionPrefix } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
 import { parseHubConfig, readConfigFile } from './config.js';
 import { MdhubError, errorInfo } from './errors.js';
@@ -14,11 +15,13 @@ import { readReady, startHub } from './hub.js';
 const USAGE = `usage:
   mdhub start [--config FILE] [--data-dir DIR] [--db URL] [--pub ENDPOINT] [--snapshot ENDPOINT]
               [--http HOST:PORT|off] [--hub-id ID] [--link ipc|tcp]
-  mdhub tail  [--pub ENDPOINT | --data-dir DIR] [--count N] INSTRUMENT...   e.g. rb2601.SHFE '*.CZCE' '*'`;
+  mdhub tail  [--pub ENDPOINT | --data-dir DIR] [--count N] INSTRUMENT...   e.g. rb2701.SHFE '*.CZCE' '*'`;
 
 function fail(err: unknown): never {
   const e = errorInfo(err);
-  process.stderr.write(`mdhub: ${e.message}${e.details ? ` ${JSON.stringify(e.details)}` : ''}\n`);
+  const { usage, reason, ...rest } = e.details ?? {};
+  void reason; // already in the message
+  process.stderr.write(`mdhub: ${e.message}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}\n${typeof usage === 'string' ? `${usage}\n` : ''}`);
   process.exit(err instanceof MdhubError && err.code === 'MDH_ERR_CLI_USAGE' ? 2 : 1);
 }
 
@@ -80,6 +83,7 @@ async function tail(argv: string[]): Promise<void> {
     options: { pub: { type: 'string' }, 'data-dir': { type: 'string' }, count: { type: 'string' } },
   });
   if (positionals.length === 0) throw new MdhubError('MDH_ERR_CLI_USAGE', { reason: 'name at least one instrument', usage: USAGE });
+  for (const p of positionals) subscriptionPrefix(p); // bad patterns fail before anything connects
   const endpoint = values.pub ?? readReady(values['data-dir'] ?? '.mdhub').pub;
   const limit = values.count ? Number(values.count) : Infinity;
   const client = connect({ endpoint });

@@ -38,7 +38,7 @@ export class MdhubError extends CatalogError<string> {
 }
 
 export function errorInfo(err: unknown): { code?: string; message: string; details?: Record<string, unknown> } {
-  if (err instanceof MdhubError) return { code: err.code, message: err.message, details: err.details };
+  if (err instanceof CatalogError) return { code: err.code, message: err.message, details: err.details };
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return { ...(typeof code === 'string' ? { code } : {}), message: err.message };

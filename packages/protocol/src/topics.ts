@@ -1,4 +1,5 @@
 import type { Exchange } from './tick.js';
+import { ProtocolError } from './errors.js';
 import { EXCHANGES, parseVtSymbol } from './tick.js';
 
 /**
@@ -28,12 +29,12 @@ export function subscriptionPrefix(pattern: string): string {
   if (pattern === STATUS_TOPIC || pattern === LOG_TOPIC || pattern === HEARTBEAT_TOPIC) return pattern;
   if (pattern.startsWith('*.')) {
     const ex = pattern.slice(2) as Exchange;
-    if (!EXCHANGES.includes(ex)) throw new TypeError(`MDH_ERR_TOPIC_BAD_PATTERN: unknown exchange in "${pattern}"`);
+    if (!EXCHANGES.includes(ex)) throw new ProtocolError('MDH_ERR_TOPIC_BAD_PATTERN', { pattern, reason: `unknown exchange in "${pattern}"` });
     return `tick.${ex}.`;
   }
   const vt = parseVtSymbol(pattern);
   if (!vt || vt.symbol.includes('*') || vt.symbol.includes('.')) {
-    throw new TypeError(`MDH_ERR_TOPIC_BAD_PATTERN: "${pattern}" is not SYMBOL.EXCHANGE, *.EXCHANGE, * or an event topic`);
+    throw new ProtocolError('MDH_ERR_TOPIC_BAD_PATTERN', { pattern, reason: `"${pattern}"` });
   }
   return tickTopic(vt.exchange, vt.symbol);
 }
