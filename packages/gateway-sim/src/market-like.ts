@@ -1,44 +1,20 @@
 /**
- * The small, structural slice of the market module (packages/core/src/market) that the simulator
- * needs. gateway-sim deliberately does not import core internals: callers pass the real
- * `TradingCalendar` and `ProductSpec[]` (they satisfy these interfaces structurally) or a test double.
+ * The slice of the market module the simulator needs: core's public market types, and `CalendarLike`,
+ * what the tape calls on a calendar (core's `TradingCalendar` or a test double).
  */
-import type { Exchange } from '@mdhub/protocol';
+import type { Auction, ProductSpec, Segment, SessionTemplateId } from '@mdhub/core';
 
-/** Session template ids, as in markets.json (same union as core's `SessionTemplateId`). */
-export type SimSessionTemplateId =
-  | 'commodity_day' | 'commodity_night_2300' | 'commodity_night_0100' | 'commodity_night_0230'
-  | 'cffex_index' | 'cffex_bond' | 'cffex_index_option' | 'etf_option';
+/** Session template ids (core's `SessionTemplateId`). */
+export type SimSessionTemplateId = SessionTemplateId;
 
-/** A product as the market module describes it (structurally core's `ProductSpec`). */
-export interface SimProductSpec {
-  exchange: Exchange;
-  /** Product code: `rb`, `SR`, `IF`, `510050`, `IO`, `m` or `m_o` (option products may carry a suffix). */
-  product: string;
-  kind: 'future' | 'option';
-  name_cn: string;
-  name_en: string;
-  multiplier: number;
-  price_tick: number;
-  limit_pct: number | null;
-  session: SimSessionTemplateId;
-  underlying?: string;
-}
+/** A product as the market module describes it (core's `ProductSpec`). */
+export type SimProductSpec = ProductSpec;
 
-/** One trading segment, epoch ms, [start, end) (structurally core's `Segment`). */
-export interface SimSegment {
-  start: number;
-  end: number;
-  part: 'night' | 'day';
-}
+/** One trading segment, epoch ms, [start, end) (core's `Segment`). */
+export type SimSegment = Segment;
 
-/** One call auction, epoch ms (structurally core's `Auction`). */
-export interface SimAuction {
-  phase: 'night_open' | 'day_open' | 'open' | 'close';
-  entryStart: number;
-  matchStart: number;
-  end: number;
-}
+/** One call auction, epoch ms (core's `Auction`). */
+export type SimAuction = Auction;
 
 /**
  * What the tape needs from the trading calendar. Trading days are passed through as the calendar
