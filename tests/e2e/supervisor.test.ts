@@ -44,7 +44,7 @@ async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Prom
       return pull.lastEndpoint!;
     },
     onHealth: (id, h) => health.push([id, h]),
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => events.push({ ...e, at_ms: Date.now() }),
     onLog: () => {},
     retryDelayMs: () => 200,
     pingMs: 200,
@@ -65,6 +65,15 @@ describe('gateway supervisor', () => {
     await waitFor('restarted and subscribed again', () => h.sup.pids().length === 1 && h.sup.pids()[0] !== pid && h.health.filter(([, ok]) => ok).length >= 2, 15_000);
     expect(alive(pid)).toBe(false);
     expect(h.events.some((e) => e['kind'] === 'source_killed' && e['reason'] === 'hung')).toBe(true);
+  });
+
+  it('kills hung gateways one at a time, hangAfterMs apart (no restart storm on an overloaded machine)', async () => {
+    const h = await harness(['g1', 'g2']);
+    await Promise.all([h.sup.control('g1', { op: 'hang' }), h.sup.control('g2', { op: 'hang' })]);
+    await waitFor('two hang kills', () => h.events.filter((e) => e['kind'] === 'source_killed' && e['reason'] === 'hung').length === 2, 15_000);
+    const at = h.events.filter((e) => e['kind'] === 'source_hung').map((e) => e['at_ms'] as number);
+    expect(at).toHaveLength(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(1500);
   });
 
   it('restarts a crashed gateway and reports the exit; the source feeds again', async () => {

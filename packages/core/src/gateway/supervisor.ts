@@ -24,7 +24,7 @@ export interface SupervisorOptions {
   onPids?(pids: number[]): void;
   /** Backoff before restart attempt n (1-based). Default: 250 ms × 2^(n-1), capped at 30 s. */
   retryDelayMs?(attempt: number): number;
-  /** Control-channel ping period and the silence after which a process counts as hung. */
+  /** Control-channel ping period and the silence after which a process counts as hung (default 10 s). */
   pingMs?: number;
   hangAfterMs?: number;
 }
@@ -56,6 +56,9 @@ const HOST = fileURLToPath(new URL('./host.js', import.meta.url));
 export class Supervisor {
   private readonly children = new Map<string, Child>();
   private pinger: NodeJS.Timeout | null = null;
+  /** When the last hung process was killed: hang kills are spaced so an overloaded machine is not
+   * answered with a restart storm (one at a time, hangAfterMs apart). */
+  private lastHangKill = 0;
   private closed = false;
   private reqId = 0;
 
@@ -169,11 +172,13 @@ export class Supervisor {
   }
 
   private ping(): void {
-    const hangAfter = this.opts.hangAfterMs ?? 5000;
+    const hangAfter = this.opts.hangAfterMs ?? 10_000;
     const now = Date.now();
     for (const c of this.children.values()) {
       if (!c.proc || c.stopping) continue;
       if (now - c.lastPong > hangAfter) {
+        if (now - this.lastHangKill < hangAfter) continue; // one hang kill at a time
+        this.lastHangKill = now;
         this.opts.onEvent({ kind: 'source_hung', source: c.spec.id, silent_ms: now - c.lastPong });
         this.kill(c.spec.id, 'hung');
         continue;
