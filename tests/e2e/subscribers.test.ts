@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { FLOAT_FIELDS, decodeEvent, decodeTick, encodeEvent } from '@mdhub/protocol';
+import { FLOAT_FIELDS, decodeEvent, encodeEvent } from '@mdhub/protocol';
 import { connect, type MdhubClient } from '@mdhub/client';
 import { ROOT, startHubProcess, waitFor, type HubProcess } from './helpers.js';
 
@@ -153,6 +153,5 @@ describe('snapshot service', () => {
     } finally {
       dealer.close();
     }
-    void decodeTick;
   });
 });

@@ -38,7 +38,6 @@ export class Hub {
   private httpServer: http.Server | null = null;
   private countersTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private lastStats: DataPlaneStats | null = null;
 
   constructor(
     readonly config: HubConfig,
@@ -96,7 +95,6 @@ export class Hub {
   startCounters(everyMs = 5000): void {
     this.countersTimer = setInterval(() => {
       this.stats().then((s) => {
-        this.lastStats = s;
         this.dataplane.publishStatus(this.event({
           kind: 'counters', seq: s.seq, instruments: s.instruments, sources: s.sources, publish_dropped: s.publishDropped,
           // cleansing rejections per rule × source × group
@@ -125,7 +123,6 @@ export class Hub {
     }
     await this.store.close();
     for (const f of ['ready.json', 'children.json', 'hub.pid']) fs.rmSync(path.join(this.config.dataDir, f), { force: true });
-    void this.lastStats;
   }
 }
 
