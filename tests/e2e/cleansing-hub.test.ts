@@ -7,22 +7,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { connect, type MdhubClient } from '@mdhub/client';
+import { connect } from '@mdhub/client';
 import { Store } from '@mdhub/core';
-import { sleep, startHubProcess, waitFor, type HubProcess } from './helpers.js';
+import { sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 import { MARKET_SEED, compareWithTape } from './tape-check.js';
 
-let hub: HubProcess | null = null;
-let client: MdhubClient | null = null;
-
-afterEach(async () => {
-  await client?.close();
-  client = null;
-  await hub?.stop();
-  hub = null;
-});
+const fx = useHubAndClient();
 
 async function seed(dataDir: string): Promise<void> {
   const store = await Store.open(`sqlite:${path.join(dataDir, 'mdhub.sqlite')}`);
@@ -38,9 +30,9 @@ describe('cleansing in the hub', () => {
   it('drops a source\'s injected bad ticks while the same instruments keep flowing from clean sources', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
     await seed(dataDir);
-    hub = await startHubProcess([], { dataDir });
+    const hub = fx.hub = await startHubProcess([], { dataDir });
     expect(hub.ready.sources).toEqual(['dirty', 'clean-b', 'clean-c']);
-    client = connect({ endpoint: hub.ready.pub });
+    const client = fx.client = connect({ endpoint: hub.ready.pub });
     client.watchEvents();
     const counters: Array<Record<string, unknown>> = [];
     client.on('status', (e: { status: Record<string, unknown> }) => { if (e.status['kind'] === 'counters') counters.push(e.status); });

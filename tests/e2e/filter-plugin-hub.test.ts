@@ -6,19 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { connect, type MdhubClient } from '@mdhub/client';
-import { sleep, startHubProcess, waitFor, type HubProcess } from './helpers.js';
+import { connect } from '@mdhub/client';
+import { sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 
-let hub: HubProcess | null = null;
-let client: MdhubClient | null = null;
-afterEach(async () => {
-  await client?.close();
-  client = null;
-  await hub?.stop();
-  hub = null;
-});
+const fx = useHubAndClient();
 
 const PLUGIN = `
 export const plugin = {
@@ -43,8 +36,8 @@ describe('filter plugin in the hub', () => {
     fs.writeFileSync(configFile, JSON.stringify({
       cleansing: { enabled: true, plugins: [pluginFile], options: { filters: [{ plugin: 'test-block-symbol', config: { symbol: 'rb2701' } }] } },
     }));
-    hub = await startHubProcess(['--config', configFile], { dataDir: path.join(dir, 'data') });
-    client = connect({ endpoint: hub.ready.pub });
+    const hub = fx.hub = await startHubProcess(['--config', configFile], { dataDir: path.join(dir, 'data') });
+    const client = fx.client = connect({ endpoint: hub.ready.pub });
     const got: Tick[] = [];
     client.subscribe('*.SHFE', (t) => got.push(t));
     await waitFor('SHFE ticks', () => got.length > 50);

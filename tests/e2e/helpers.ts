@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import type { MdhubClient } from '@mdhub/client';
 import type { ReadyInfo } from '@mdhub/core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,4 +82,19 @@ export async function startHubProcess(extra: string[] = [], opts: { dataDir?: st
     return code;
   };
   return { proc, dataDir, ready, output: () => out, childPids, stop };
+}
+
+/**
+ * Per-test hub and client, both ended after each test (the client first, then the hub and its gateway
+ * processes). Call once at the top of a test file.
+ */
+export function useHubAndClient(): { hub: HubProcess | null; client: MdhubClient | null } {
+  const slot: { hub: HubProcess | null; client: MdhubClient | null } = { hub: null, client: null };
+  afterEach(async () => {
+    await slot.client?.close();
+    slot.client = null;
+    await slot.hub?.stop();
+    slot.hub = null;
+  });
+  return slot;
 }

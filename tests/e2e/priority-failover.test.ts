@@ -7,22 +7,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
 import { stateKey } from '@mdhub/protocol';
-import { connect, type MdhubClient } from '@mdhub/client';
+import { connect } from '@mdhub/client';
 import { Store } from '@mdhub/core';
-import { sleep, startHubProcess, waitFor, type HubProcess } from './helpers.js';
+import { sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 import { MARKET_SEED } from './tape-check.js';
 
-let hub: HubProcess | null = null;
-let client: MdhubClient | null = null;
-afterEach(async () => {
-  await client?.close();
-  client = null;
-  await hub?.stop();
-  hub = null;
-});
+const fx = useHubAndClient();
 
 describe('priority failover', () => {
   it('fails over to the next source when the feeder dies, and back when it returns', async () => {
@@ -34,8 +27,8 @@ describe('priority failover', () => {
     }
     await store.putGroup({ name: 'all', policy: 'priority', instruments: ['*'], sources: ['sim-a', 'sim-b', 'sim-c'] });
     await store.close();
-    hub = await startHubProcess([], { dataDir });
-    client = connect({ endpoint: hub.ready.pub });
+    const hub = fx.hub = await startHubProcess([], { dataDir });
+    const client = fx.client = connect({ endpoint: hub.ready.pub });
     client.watchEvents();
     const statuses: Array<Record<string, unknown>> = [];
     client.on('status', (e: { status: Record<string, unknown> }) => statuses.push(e.status));
