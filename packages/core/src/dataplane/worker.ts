@@ -57,6 +57,8 @@ function referenceData(dp: DataPlane): Array<Record<string, unknown>> {
       vt_symbol: st.vt, symbol: t.symbol, exchange: t.exchange, name: t.name, product: p?.product ?? null, kind: p?.kind ?? null,
       multiplier: p?.multiplier ?? null, price_tick: p?.price_tick ?? null, session: p?.session ?? null,
       limit_up: t.limit_up, limit_down: t.limit_down, pre_settlement: t.pre_settlement, trading_day: t.trading_day,
+      // Expiry needs the exchanges' per-product rules or the user-supplied reference file (gateway issues).
+      expiry: null,
     });
   }
   return out;
