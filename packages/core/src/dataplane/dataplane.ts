@@ -8,6 +8,7 @@ import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
 import type { GroupConfig, InstrumentState, SourceCounters } from './arbiter.js';
 import { Arbiter } from './arbiter.js';
+import { LINK_HWM } from '../gateway/link.js';
 import { Publisher } from './publisher.js';
 
 /** Result of cleansing one copy (see @mdhub/core's cleansing pipeline). */
@@ -134,7 +135,7 @@ export class DataPlane {
     this.arbiter.addSource(id);
     // Bounded: when the data plane falls behind, batches wait in the gateway's PUSH queue and then in the
     // gateway process (which merges them into larger batches), not in the core's memory.
-    const sock = new zmq.Pull({ linger: 0, receiveHighWaterMark: 1000 });
+    const sock = new zmq.Pull({ linger: 0, receiveHighWaterMark: LINK_HWM });
     const want = this.opts.linkTransport === 'ipc'
       ? `ipc://@mdhub-${this.opts.hubId}-${this.opts.runId.slice(0, 8)}-${id}`
       : 'tcp://127.0.0.1:*';

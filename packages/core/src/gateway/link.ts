@@ -3,6 +3,13 @@ import type { MarketTick } from '@mdhub/protocol';
 import { encodeBatch } from '@mdhub/protocol';
 
 /**
+ * High-water mark of a gateway link, in batches, on both ends (PUSH send, PULL receive). Small on purpose:
+ * when the data plane falls behind, ticks wait in the gateway process, where they merge into fewer, larger
+ * batches (cheaper to receive), instead of as thousands of small batches in the core's memory.
+ */
+export const LINK_HWM = 16;
+
+/**
  * The gateway side of the data link (PUSH). Natural batching: ticks emitted during one event-loop turn
  * are sent as one message at the end of the turn (setImmediate), so a quiet market sends one tick per
  * message with no added delay, and a busy one sends hundreds per message. While a send is in flight,
@@ -26,7 +33,7 @@ export class GatewayLink {
 
   constructor(private readonly runId: string, private readonly gatewayId: string, private readonly maxPending = GatewayLink.MAX_PENDING) {
     // With the hub's bounded PULL queue, a stalled or saturated hub backs up here and then in `pending`.
-    this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: 1000 });
+    this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: LINK_HWM });
   }
 
   connect(endpoint: string): void {
