@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import type { MarketTick } from '@mdhub/protocol';
-import { encodeBatch } from '@mdhub/protocol';
+import { BatchEncoder } from '@mdhub/protocol';
 import { DataPlane, TradingCalendar, createCleansingPipeline, listProducts, loadMarketData, simulatedClock } from '@mdhub/core';
 import { Tape, buildUniverse } from '@mdhub/gateway-sim';
 
@@ -24,11 +24,13 @@ const runId = 'bench';
 const sources = ['a', 'b', 'c'];
 const B = Number(values.batch);
 const batches: Array<{ src: string; msg: Uint8Array; n: number }> = [];
+// One encoder per source, as each gateway link has (strings go once per link).
+const encoders = new Map(sources.map((s) => [s, new BatchEncoder({ keyframeMs: Number.POSITIVE_INFINITY })]));
 for (let i = 0; i < snaps.length; i += B) {
   const chunk = snaps.slice(i, i + B);
   for (const src of sources) {
     const ticks: MarketTick[] = chunk.map((s) => ({ ...s.tick, localtime: s.emitMs + 2, gateway_name: src }));
-    batches.push({ src, msg: encodeBatch({ runId, gatewayId: src, batchSeq: batches.length + 1, sentNs: 0 }, ticks), n: ticks.length });
+    batches.push({ src, msg: encoders.get(src)!.encode({ runId, gatewayId: src, batchSeq: batches.length + 1, sentNs: 0 }, ticks), n: ticks.length });
   }
 }
 const clock = simulatedClock({ anchorMs: anchor + Number(values.seconds) * 1000 });

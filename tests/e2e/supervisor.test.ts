@@ -5,7 +5,7 @@
  */
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBatch } from '@mdhub/protocol';
+import { BatchDecoder } from '@mdhub/protocol';
 import { Supervisor, defaultSimAnchor, marketCalendar } from '@mdhub/core/internal';
 import { alive, waitFor } from './helpers.js';
 
@@ -37,8 +37,9 @@ async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Prom
       socks.push(pull);
       await pull.bind('tcp://127.0.0.1:*');
       void (async () => {
+        const decoder = new BatchDecoder();
         try {
-          for await (const [m] of pull) received.set(id, (received.get(id) ?? 0) + decodeBatch(m!).ticks.length);
+          for await (const [m] of pull) received.set(id, (received.get(id) ?? 0) + decoder.decode(m!).ticks.length);
         } catch { /* closed */ }
       })();
       return pull.lastEndpoint!;

@@ -4,27 +4,32 @@ import type { MarketTick } from './tick.js';
 import { EXCHANGES, FLOAT_FIELDS } from './tick.js';
 
 /**
- * Gateway → core link framing ("mdb2"), internal to one machine (never the public wire). One ZeroMQ
+ * Gateway → core link framing ("mdb3"), internal to one machine (never the public wire). One ZeroMQ
  * message carries everything a gateway had ready in one event-loop turn:
  *
- *   bytes 0..3   magic `mdb2`
+ *   bytes 0..3   magic `mdb3`
  *   bytes 4..7   H = length of the header (uint32 LE)
- *   H bytes      msgpack `[run_id, gateway_id, batch_seq, sent_ns, n, strings[]]`
+ *   H bytes      msgpack `[run_id, gateway_id, batch_seq, sent_ns, n, table, first_id, new_strings[]]`
  *   pad to a multiple of 8 from the start of the message
  *   n × 37 float64 LE   per tick: datetime, localtime, then FLOAT_FIELDS in order
- *   n × 5 uint16 LE     per tick: indexes into strings[] of symbol, exchange, trading_day, name, gateway_name
+ *   n × 5 uint32 LE     per tick: string ids of symbol, exchange, trading_day, name, gateway_name
  *
- * Strings repeat across a batch (exchange, trading day, gateway, instruments), so each is sent and decoded
- * once per batch. sent_ns is the gateway's monotonic clock (CLOCK_MONOTONIC, shared by every process of
- * the machine, `process.hrtime.bigint()`) in nanoseconds, read when the batch's first tick was handed to
- * the link: the gateway-receive stamp of every tick of the batch.
+ * Strings (instruments, names, exchanges, trading day, gateway) are sent once per link, not once per tick
+ * or per batch: the sender numbers each new string and puts it in `new_strings`, whose first element has
+ * id `first_id`; later batches refer to it by id. `first_id` 0 starts a fresh table, numbered `table`
+ * (the first batch of a link, and a periodic keyframe, so a receiver that lost a batch recovers); a batch
+ * of a table the receiver never saw start has its older ids unknown, never taken from another table.
+ * The receiver keeps one
+ * table per link ({@link BatchDecoder}) and interns strings, so every tick of an instrument carries the
+ * same string objects (cheap map lookups downstream). sent_ns is the gateway's monotonic clock
+ * (CLOCK_MONOTONIC, shared by every process of the machine, `process.hrtime.bigint()`) in nanoseconds,
+ * read when the batch's first tick was handed to the link: the gateway-receive stamp of every tick of the
+ * batch.
  */
-export const BATCH_TAG = 'mdb2';
+export const BATCH_TAG = 'mdb3';
 const MAGIC = Buffer.from(BATCH_TAG, 'latin1');
 const NUMS = 2 + FLOAT_FIELDS.length;
 const STRS = 5;
-/** Most distinct strings one batch can carry (uint16 indexes); the encoder splits larger batches. */
-const MAX_STRINGS = 65535;
 const headerEncoder = new Encoder();
 const headerDecoder = new Decoder();
 
@@ -62,109 +67,201 @@ const buildTick: TickBuilder = new Function('dv', 'o', 'symbol', 'exchange', 'tr
   "  seq: 0, iseq: 0, source: '', gw_recv_ts: 0, hub_recv_ts: 0, hub_pub_ts: 0, run_id: '' };",
 ].join('\n')) as TickBuilder;
 
-function encodeOne(h: BatchHeader, ticks: readonly MarketTick[]): Buffer {
-  const n = ticks.length;
-  const table = new Map<string, number>();
-  const strings: string[] = [];
-  const idx = new Uint16Array(n * STRS);
-  const intern = (s: unknown): number => {
-    const v = typeof s === 'string' ? s : '';
-    let i = table.get(v);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(v);
-      table.set(v, i);
-    }
-    return i;
-  };
-  for (let k = 0; k < n; k++) {
-    const t = ticks[k]!;
-    const o = k * STRS;
-    idx[o] = intern(t.symbol);
-    idx[o + 1] = intern(t.exchange);
-    idx[o + 2] = intern(t.trading_day);
-    idx[o + 3] = intern(t.name);
-    idx[o + 4] = intern(t.gateway_name);
-  }
-  const header = headerEncoder.encode([h.runId, h.gatewayId, h.batchSeq, h.sentNs, n, strings]);
-  const numsAt = (8 + header.length + 7) & ~7;
-  const idxAt = numsAt + n * NUMS * 8;
-  const buf = Buffer.alloc(idxAt + n * STRS * 2);
-  MAGIC.copy(buf, 0);
-  buf.writeUInt32LE(header.length, 4);
-  buf.set(header, 8);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  for (let k = 0; k < n; k++) writeNums(ticks[k]!, dv, numsAt + k * NUMS * 8);
-  for (let k = 0; k < n * STRS; k++) dv.setUint16(idxAt + k * 2, idx[k]!, true);
-  return buf;
+export interface BatchEncoderOptions {
+  /** Start a fresh string table at least this often (ms; default 10 s), so a receiver that lost a batch recovers. */
+  keyframeMs?: number;
+  /** Start a fresh table when it holds this many strings (default 1M). */
+  maxStrings?: number;
 }
 
-/**
- * Encodes one batch. A batch with more distinct strings than uint16 indexes can address is split; the
- * pieces share the header (the decoder accepts a repeated batch_seq).
- */
+/** The sending side of one link: numbers strings once per link (see the frame layout above). */
+export class BatchEncoder {
+  private readonly ids = new Map<string, number>();
+  private readonly keyframeMs: number;
+  private readonly maxStrings: number;
+  private keyframeAt = 0;
+  /** Number of the current table (random start, so a new sender never continues an old sender's table). */
+  private table = Math.floor(Math.random() * 0x1_0000_0000);
+
+  constructor(opts: BatchEncoderOptions = {}) {
+    this.keyframeMs = opts.keyframeMs ?? 10_000;
+    this.maxStrings = opts.maxStrings ?? 1_000_000;
+  }
+
+  encode(h: BatchHeader, ticks: readonly MarketTick[]): Buffer {
+    const now = Date.now();
+    if (this.ids.size >= this.maxStrings || now - this.keyframeAt >= this.keyframeMs) {
+      this.ids.clear();
+      this.keyframeAt = now;
+      this.table = (this.table + 1) >>> 0;
+    }
+    const ids = this.ids;
+    const firstId = ids.size;
+    const fresh: string[] = [];
+    const n = ticks.length;
+    const idx = new Uint32Array(n * STRS);
+    const id = (s: unknown): number => {
+      const v = typeof s === 'string' ? s : '';
+      let i = ids.get(v);
+      if (i === undefined) {
+        i = ids.size;
+        ids.set(v, i);
+        fresh.push(v);
+      }
+      return i;
+    };
+    for (let k = 0; k < n; k++) {
+      const t = ticks[k]!;
+      const o = k * STRS;
+      idx[o] = id(t.symbol);
+      idx[o + 1] = id(t.exchange);
+      idx[o + 2] = id(t.trading_day);
+      idx[o + 3] = id(t.name);
+      idx[o + 4] = id(t.gateway_name);
+    }
+    const header = headerEncoder.encode([h.runId, h.gatewayId, h.batchSeq, h.sentNs, n, this.table, firstId, fresh]);
+    const numsAt = (8 + header.length + 7) & ~7;
+    const idxAt = numsAt + n * NUMS * 8;
+    const buf = Buffer.allocUnsafe(idxAt + n * STRS * 4);
+    MAGIC.copy(buf, 0);
+    buf.writeUInt32LE(header.length, 4);
+    buf.set(header, 8);
+    buf.fill(0, 8 + header.length, numsAt);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let k = 0; k < n; k++) writeNums(ticks[k]!, dv, numsAt + k * NUMS * 8);
+    for (let k = 0; k < n * STRS; k++) dv.setUint32(idxAt + k * 4, idx[k]!, true);
+    return buf;
+  }
+}
+
+/** Encodes one self-contained batch (its own fresh string table). Links use a {@link BatchEncoder}. */
 export function encodeBatch(h: BatchHeader, ticks: readonly MarketTick[]): Buffer {
-  if (ticks.length * STRS < MAX_STRINGS) return encodeOne(h, ticks);
-  const parts: Buffer[] = [];
-  const step = Math.floor(MAX_STRINGS / STRS) - 1;
-  for (let i = 0; i < ticks.length; i += step) parts.push(encodeOne(h, ticks.slice(i, i + step)));
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return new BatchEncoder().encode(h, ticks);
 }
 
 function bad(reason: string, details: Record<string, unknown> = {}): ProtocolError {
   return new ProtocolError('MDH_ERR_WIRE_BAD_BATCH', { reason, ...details });
 }
 
-function decodeOne(msg: Uint8Array, start: number, out: DecodedBatch | null): { batch: DecodedBatch; end: number } {
-  if (msg.length < start + 8) throw bad('short frame');
-  for (let i = 0; i < 4; i++) if (msg[start + i] !== MAGIC[i]) throw bad('not an mdb2 frame');
-  const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-  const hlen = dv.getUint32(start + 4, true);
-  if (start + 8 + hlen > msg.length) throw bad('header overruns the frame');
-  let header: unknown;
-  try {
-    header = headerDecoder.decode(msg.subarray(start + 8, start + 8 + hlen));
-  } catch (err) {
-    throw new ProtocolError('MDH_ERR_WIRE_BAD_BATCH', { reason: 'header is not msgpack' }, err);
+/** Most strings a receiver keeps interned (beyond it, strings are used as they arrive). */
+const MAX_INTERNED = 1_000_000;
+
+/**
+ * Shared by a receiver's links: one string object per distinct string, so every tick of an instrument,
+ * from every source, carries the same symbol and exchange objects.
+ */
+export class StringInterner {
+  private readonly map = new Map<string, string>();
+
+  intern(s: string): string {
+    const hit = this.map.get(s);
+    if (hit !== undefined) return hit;
+    if (this.map.size < MAX_INTERNED) this.map.set(s, s);
+    return s;
   }
-  if (!Array.isArray(header) || header.length !== 6) throw bad('bad header');
-  const [runId, gatewayId, batchSeq, sentNs, n, strings] = header as [unknown, unknown, unknown, unknown, unknown, unknown];
-  if (typeof runId !== 'string' || typeof gatewayId !== 'string' || typeof batchSeq !== 'number' || typeof sentNs !== 'number' ||
-      typeof n !== 'number' || !Number.isInteger(n) || n < 0 || !Array.isArray(strings) || strings.some((s) => typeof s !== 'string')) {
-    throw bad('bad header');
+
+  get size(): number {
+    return this.map.size;
   }
-  const numsAt = start + ((8 + hlen + 7) & ~7);
-  const idxAt = numsAt + n * NUMS * 8;
-  const end = idxAt + n * STRS * 2;
-  if (end > msg.length) throw bad('body overruns the frame', { n });
-  const batch: DecodedBatch = out ?? { runId, gatewayId, batchSeq, sentNs, ticks: [], bad: [] };
-  const strs = strings as string[];
-  const exchangeOk = strs.map((s) => (EXCHANGES as readonly string[]).includes(s));
-  const base = batch.ticks.length + batch.bad.length;
-  for (let k = 0; k < n; k++) {
-    const o = idxAt + k * STRS * 2;
-    const iSym = dv.getUint16(o, true);
-    const iEx = dv.getUint16(o + 2, true);
-    const iTd = dv.getUint16(o + 4, true);
-    const iName = dv.getUint16(o + 6, true);
-    const iGw = dv.getUint16(o + 8, true);
-    if (iSym >= strs.length || iEx >= strs.length || iTd >= strs.length || iName >= strs.length || iGw >= strs.length) {
-      batch.bad.push({ index: base + k, reason: 'string index out of range' });
-      continue;
-    }
-    if (strs[iSym]!.length === 0) { batch.bad.push({ index: base + k, reason: 'symbol' }); continue; }
-    if (!exchangeOk[iEx]) { batch.bad.push({ index: base + k, reason: 'exchange' }); continue; }
-    const at = numsAt + k * NUMS * 8;
-    if (!Number.isFinite(dv.getFloat64(at, true))) { batch.bad.push({ index: base + k, reason: 'datetime' }); continue; }
-    // Other non-finite numbers pass through: rejecting (and counting) them is cleansing's job.
-    batch.ticks.push(buildTick(dv, at, strs[iSym]!, strs[iEx]!, strs[iTd]!, strs[iName]!, strs[iGw]!));
-  }
-  return { batch, end };
 }
 
-/** Decodes a link message. Throws MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong. */
+/** The receiving side of one link: keeps the link's string table between batches. */
+export class BatchDecoder {
+  private strings: string[] = [];
+  private table = -1;
+  /** Per string id: 1 when the string is a known exchange code. */
+  private exchangeOk = new Uint8Array(64);
+  /** Ticks that referred to a string id the receiver never got (a lost batch; recovers at the next keyframe). */
+  unknownIds = 0;
+
+  constructor(private readonly interner: StringInterner = new StringInterner()) {}
+
+  /** Decodes a link message. Throws MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong. */
+  decode(msg: Uint8Array): DecodedBatch {
+    if (msg.length < 8) throw bad('short frame');
+    for (let i = 0; i < 4; i++) if (msg[i] !== MAGIC[i]) throw bad('not an mdb3 frame');
+    const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+    const hlen = dv.getUint32(4, true);
+    if (8 + hlen > msg.length) throw bad('header overruns the frame');
+    let header: unknown;
+    try {
+      header = headerDecoder.decode(msg.subarray(8, 8 + hlen));
+    } catch (err) {
+      throw new ProtocolError('MDH_ERR_WIRE_BAD_BATCH', { reason: 'header is not msgpack' }, err);
+    }
+    if (!Array.isArray(header) || header.length !== 8) throw bad('bad header');
+    const [runId, gatewayId, batchSeq, sentNs, n, table, firstId, fresh] = header as unknown[];
+    if (typeof runId !== 'string' || typeof gatewayId !== 'string' || typeof batchSeq !== 'number' || typeof sentNs !== 'number' ||
+        typeof n !== 'number' || !Number.isInteger(n) || n < 0 || typeof table !== 'number' || typeof firstId !== 'number' || !Number.isInteger(firstId) ||
+        firstId < 0 || !Array.isArray(fresh) || fresh.some((s) => typeof s !== 'string')) {
+      throw bad('bad header');
+    }
+    const numsAt = (8 + hlen + 7) & ~7;
+    const idxAt = numsAt + n * NUMS * 8;
+    const end = idxAt + n * STRS * 4;
+    if (end !== msg.length) throw bad(end > msg.length ? 'body overruns the frame' : 'trailing bytes after the body', { n });
+    this.learn(table, firstId, fresh as string[]);
+    const strs = this.strings;
+    const exOk = this.exchangeOk;
+    const batch: DecodedBatch = { runId, gatewayId, batchSeq, sentNs, ticks: [], bad: [] };
+    const limit = strs.length;
+    for (let k = 0; k < n; k++) {
+      const o = idxAt + k * STRS * 4;
+      const iSym = dv.getUint32(o, true);
+      const iEx = dv.getUint32(o + 4, true);
+      const iTd = dv.getUint32(o + 8, true);
+      const iName = dv.getUint32(o + 12, true);
+      const iGw = dv.getUint32(o + 16, true);
+      if (iSym >= limit || iEx >= limit || iTd >= limit || iName >= limit || iGw >= limit) {
+        batch.bad.push({ index: k, reason: 'string id out of range' });
+        continue;
+      }
+      const symbol = strs[iSym];
+      const exchange = strs[iEx];
+      const td = strs[iTd];
+      const name = strs[iName];
+      const gw = strs[iGw];
+      if (symbol === undefined || exchange === undefined || td === undefined || name === undefined || gw === undefined) {
+        this.unknownIds++;
+        batch.bad.push({ index: k, reason: 'string id never defined (a batch was lost)' });
+        continue;
+      }
+      if (symbol.length === 0) { batch.bad.push({ index: k, reason: 'symbol' }); continue; }
+      if (exOk[iEx] !== 1) { batch.bad.push({ index: k, reason: 'exchange' }); continue; }
+      const at = numsAt + k * NUMS * 8;
+      if (!Number.isFinite(dv.getFloat64(at, true))) { batch.bad.push({ index: k, reason: 'datetime' }); continue; }
+      // Other non-finite numbers pass through: rejecting (and counting) them is cleansing's job.
+      batch.ticks.push(buildTick(dv, at, symbol, exchange, td, name, gw));
+    }
+    return batch;
+  }
+
+  /**
+   * Adds the batch's new strings at `firstId`. 0 starts table `table`; ids below `firstId` of a table whose
+   * start never arrived, and ids skipped by a lost batch, stay unknown until the next keyframe.
+   */
+  private learn(table: number, firstId: number, fresh: string[]): void {
+    if (firstId === 0 || table !== this.table) this.strings = [];
+    this.table = table;
+    if (firstId < this.strings.length) this.strings.length = firstId;
+    const strs = this.strings;
+    // Holes (ids of a lost batch) stay undefined; ticks that use them are reported, not guessed.
+    while (strs.length < firstId) strs.push(undefined as unknown as string);
+    const need = firstId + fresh.length;
+    if (this.exchangeOk.length < need) {
+      const grown = new Uint8Array(Math.max(need, this.exchangeOk.length * 2));
+      grown.set(this.exchangeOk);
+      this.exchangeOk = grown;
+    }
+    for (let i = 0; i < fresh.length; i++) {
+      const s = this.interner.intern(fresh[i]!);
+      this.exchangeOk[firstId + i] = (EXCHANGES as readonly string[]).includes(s) ? 1 : 0;
+      strs.push(s);
+    }
+  }
+}
+
+/** Decodes one self-contained batch (see {@link encodeBatch}). Links use a {@link BatchDecoder}. */
 export function decodeBatch(msg: Uint8Array): DecodedBatch {
-  let { batch, end } = decodeOne(msg, 0, null);
-  while (end < msg.length) ({ batch, end } = decodeOne(msg, end, batch));
-  return batch;
+  return new BatchDecoder().decode(msg);
 }

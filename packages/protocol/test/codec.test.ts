@@ -1,8 +1,8 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import type { Tick } from '../src/index.js';
+import type { BatchHeader, Tick } from '../src/index.js';
 import {
-  FLOAT_FIELDS, TICK_WIRE_FIELDS, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
+  BatchDecoder, BatchEncoder, FLOAT_FIELDS, StringInterner, TICK_WIRE_FIELDS, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
 } from '../src/index.js';
 
 function sampleTick(over: Partial<Tick> = {}): Tick {
@@ -87,22 +87,57 @@ describe('gateway batch framing', () => {
     expect(() => decodeBatch(garbled)).toThrow(/MDH_ERR_WIRE_BAD_BATCH/);
   });
 
-  it('builds ticks in V8 fast-properties mode with hub fields zeroed, and sends each string once per batch', () => {
+  it('builds ticks in V8 fast-properties mode with hub fields zeroed', () => {
     const ticks = Array.from({ length: 300 }, (_, i) => sampleTick({ symbol: `rb27${i % 3}`, volume: i }));
     const msg = encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 1, sentNs: 0 }, ticks);
     const d = decodeBatch(msg);
     expect(d.ticks.map((t) => t.volume)).toEqual(ticks.map((t) => t.volume));
     expect(d.ticks[0]).toMatchObject({ seq: 0, iseq: 0, source: '', run_id: '', name: '螺纹钢2601' });
-    // 37 float64 + 5 uint16 per tick, strings once: well under the msgpack map size per tick
-    expect(msg.length).toBeLessThan(300 * (37 * 8 + 10) + 400);
+    // 37 float64 + 5 uint32 per tick, strings once: well under the msgpack map size per tick
+    expect(msg.length).toBeLessThan(300 * (37 * 8 + 20) + 400);
   });
 
-  it('splits a batch with more distinct strings than uint16 indexes can address', () => {
-    const ticks = Array.from({ length: 20_000 }, (_, i) => sampleTick({ symbol: `s${i}`, name: `n${i}`, volume: i }));
-    const d = decodeBatch(encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 9, sentNs: 0 }, ticks));
-    expect(d.ticks).toHaveLength(20_000);
-    expect(d.ticks[19_999]!.symbol).toBe('s19999');
-    expect(d.batchSeq).toBe(9);
+  it('sends each string once per link: later batches carry only ids, and decode to the same string objects', () => {
+    const enc = new BatchEncoder();
+    const interner = new StringInterner();
+    const dec = new BatchDecoder(interner);
+    const h = (batchSeq: number): BatchHeader => ({ runId: 'r', gatewayId: 'g', batchSeq, sentNs: 0 });
+    const ticks = Array.from({ length: 100 }, (_, i) => sampleTick({ symbol: `rb27${i % 50}`, name: `n${i % 50}`, volume: i }));
+    const first = enc.encode(h(1), ticks);
+    const second = enc.encode(h(2), ticks);
+    expect(second.length).toBeLessThan(first.length - 50 * 8); // no strings the second time
+    const a = dec.decode(first);
+    const b = dec.decode(second);
+    expect(b.bad).toEqual([]);
+    expect(b.ticks.map((t) => t.symbol)).toEqual(ticks.map((t) => t.symbol));
+    expect(b.ticks[7]!.symbol).toBe(a.ticks[7]!.symbol);
+    // a second link decoding the same strings gets the very same objects (interned per receiver)
+    const other = new BatchDecoder(interner).decode(new BatchEncoder().encode(h(1), [{ ...ticks[7]!, gateway_name: 'h' }]));
+    expect(Object.is(other.ticks[0]!.symbol, a.ticks[7]!.symbol)).toBe(true);
+    expect(interner.size).toBe(50 + 50 + 4); // symbols, names, exchange, trading day, two gateways
+  });
+
+  it('never guesses strings of a lost batch: its ids are reported bad until the next keyframe', () => {
+    const enc = new BatchEncoder({ keyframeMs: 60_000 });
+    const dec = new BatchDecoder();
+    const h = (batchSeq: number): BatchHeader => ({ runId: 'r', gatewayId: 'g', batchSeq, sentNs: 0 });
+    dec.decode(enc.encode(h(1), [sampleTick({ symbol: 'rb2701' })]));
+    enc.encode(h(2), [sampleTick({ symbol: 'cu2701' })]); // lost on the way
+    const third = dec.decode(enc.encode(h(3), [sampleTick({ symbol: 'cu2701' }), sampleTick({ symbol: 'rb2701' }), sampleTick({ symbol: 'al2701' })]));
+    expect(third.ticks.map((t) => t.symbol)).toEqual(['rb2701', 'al2701']);
+    expect(third.bad).toEqual([{ index: 0, reason: 'string id never defined (a batch was lost)' }]);
+    expect(dec.unknownIds).toBe(1);
+    // A receiver that joins after a keyframe it missed knows none of the old ids: nothing is borrowed
+    // from another table.
+    const late = new BatchDecoder();
+    late.decode(new BatchEncoder().encode(h(1), [sampleTick({ symbol: 'zn2701' }), sampleTick({ symbol: 'ni2701' })]));
+    const mixed = late.decode(enc.encode(h(4), [sampleTick({ symbol: 'rb2701' }), sampleTick({ symbol: 'sn2701' })]));
+    expect(mixed.ticks).toEqual([]); // even the exchange and name ids are from the unseen table
+    expect(mixed.bad).toHaveLength(2);
+    // The next keyframe restores everything.
+    const fresh = new BatchEncoder({ keyframeMs: 0 });
+    fresh.encode(h(1), [sampleTick({ symbol: 'x1' })]);
+    expect(late.decode(fresh.encode(h(2), [sampleTick({ symbol: 'rb2701' })])).ticks.map((t) => t.symbol)).toEqual(['rb2701']);
   });
 });
 

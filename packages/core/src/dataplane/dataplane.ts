@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import * as zmq from 'zeromq';
 import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
-  HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, TickEncoder, WIRE_VERSION, decodeBatch, decodeEvent, encodeEvent,
+  BatchDecoder, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
@@ -96,7 +96,11 @@ export class DataPlane {
   readonly arbiter: Arbiter;
   private readonly pub: Publisher;
   private readonly router: zmq.Router;
-  private readonly links = new Map<string, { sock: zmq.Pull; endpoint: string; counters: LinkCounters }>();
+  private readonly links = new Map<string, { sock: zmq.Pull; endpoint: string; counters: LinkCounters; decoder: BatchDecoder }>();
+  /** One string object per instrument, exchange, … across every link (cheap map lookups downstream). */
+  private readonly interner = new StringInterner();
+  /** Decoders of links fed through {@link handleBatch} directly (tests, benchmarks). */
+  private readonly directDecoders = new Map<string, BatchDecoder>();
   private readonly encoder = new TickEncoder();
   private readonly rejections = new Map<string, Map<string, number>>();
   private seq = 0;
@@ -142,8 +146,9 @@ export class DataPlane {
     await sock.bind(want);
     const endpoint = sock.lastEndpoint ?? want;
     const counters: LinkCounters = { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
-    this.links.set(id, { sock, endpoint, counters });
-    void this.receive(id, sock, counters);
+    const decoder = new BatchDecoder(this.interner);
+    this.links.set(id, { sock, endpoint, counters, decoder });
+    void this.receive(id, sock, counters, decoder);
     return endpoint;
   }
 
@@ -160,11 +165,11 @@ export class DataPlane {
     }
   }
 
-  private async receive(id: string, sock: zmq.Pull, counters: LinkCounters): Promise<void> {
+  private async receive(id: string, sock: zmq.Pull, counters: LinkCounters, decoder: BatchDecoder): Promise<void> {
     try {
       for await (const [msg] of sock) {
         if (this.closed) break;
-        this.handleBatch(id, msg!, counters);
+        this.handleBatch(id, msg!, counters, decoder);
         // Publishing first: read the next batch only once the PUB socket has (nearly) caught up.
         if (this.pub.depth > PUBLISH_LOW_WATER) await this.pub.waitBelow(PUBLISH_LOW_WATER);
       }
@@ -174,11 +179,13 @@ export class DataPlane {
   }
 
   /** Processes one gateway batch: decode, cleanse, arbitrate, publish. */
-  handleBatch(id: string, msg: Uint8Array, counters: LinkCounters): void {
+  handleBatch(id: string, msg: Uint8Array, counters: LinkCounters, decoder?: BatchDecoder): void {
     const recvUs = nowUs();
+    let dec = decoder ?? this.directDecoders.get(id);
+    if (!dec) this.directDecoders.set(id, (dec = new BatchDecoder(this.interner)));
     let batch;
     try {
-      batch = decodeBatch(msg);
+      batch = dec.decode(msg);
     } catch (err) {
       counters.badBatches++;
       // Counted exactly; logged at counts 1, 2, 4, 8, … so a flood of garbage cannot swamp the log.

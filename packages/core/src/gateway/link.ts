@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
 import type { MarketTick } from '@mdhub/protocol';
-import { encodeBatch } from '@mdhub/protocol';
+import { BatchEncoder } from '@mdhub/protocol';
 
 /**
  * High-water mark of a gateway link, in batches, on both ends (PUSH send, PULL receive). Small on purpose:
@@ -17,6 +17,7 @@ export const LINK_HWM = 16;
  */
 export class GatewayLink {
   private readonly sock: zmq.Push;
+  private readonly encoder = new BatchEncoder();
   private pending: MarketTick[] = [];
   private pendingSinceNs = 0;
   private scheduled = false;
@@ -58,7 +59,7 @@ export class GatewayLink {
     if (this.sending || this.pending.length === 0 || this.closed) return;
     const ticks = this.pending;
     this.pending = [];
-    const msg = encodeBatch(
+    const msg = this.encoder.encode(
       { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: this.pendingSinceNs },
       ticks,
     );

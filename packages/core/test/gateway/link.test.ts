@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, emptyMarketTick } from '@mdhub/protocol';
+import { BatchDecoder, emptyMarketTick } from '@mdhub/protocol';
 import { GatewayLink } from '../../src/gateway/link.js';
 
 const tick = { ...emptyMarketTick('rb2701', 'SHFE'), datetime: 1, trading_day: '20261125', gateway_name: 'g' };
@@ -14,10 +14,18 @@ describe('GatewayLink', () => {
     link.emit([tick, tick]);
     link.emit([tick]);
     const [msg] = await pull.receive();
-    const b = decodeBatch(msg!);
+    const decoder = new BatchDecoder();
+    const b = decoder.decode(msg!);
     expect(b.ticks).toHaveLength(3);
     expect(b.batchSeq).toBe(1);
     expect(b.sentNs).toBeGreaterThan(0);
+    // The next batch refers to the strings of the first by id (sent once per link).
+    link.emit([tick]);
+    const [next] = await pull.receive();
+    const b2 = decoder.decode(next!);
+    expect(b2.ticks.map((t) => t.symbol)).toEqual(['rb2701']);
+    expect(b2.bad).toEqual([]);
+    expect(next!.length).toBeLessThan(msg!.length / 2);
     await link.close();
     pull.close();
   });
