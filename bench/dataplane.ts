@@ -37,7 +37,6 @@ const clock = simulatedClock({ anchorMs: anchor + Number(values.seconds) * 1000 
 const pipeline = values.cleansing === 'on' ? createCleansingPipeline() : null;
 const dp = new DataPlane({
   hubId: 'bench', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
-  maxPublishQueue: 10_000_000,
   ...(pipeline ? { check: (t: MarketTick, s: string) => pipeline.check(t, s) } : {}),
 });
 await dp.start();
@@ -58,7 +57,6 @@ for (const b of batches) {
   ticks += b.n;
   await new Promise<void>((r) => setImmediate(r));
 }
-await new Promise<void>((r) => { const wait = (): void => { if (dp.stats().publishQueue === 0) r(); else setImmediate(wait); }; wait(); });
 const ns = Number(process.hrtime.bigint() - t0);
 if (session) {
   const { profile } = await session.post('Profiler.stop');

@@ -227,7 +227,7 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
         s.duplicates = sumOf(m, 'mdhub_source_duplicates_total');
         s.rejected = sumOf(m, 'mdhub_cleansing_rejected_total');
         s.restarts = sumOf(m, 'mdhub_source_restarts_total');
-        s.queue = sumOf(m, 'mdhub_publish_queue_depth');
+        s.queue = sumOf(m, 'mdhub_link_pending_ticks');
         s.dropped = sumOf(m, 'mdhub_publish_dropped_total');
       } catch { /* hub too busy to answer in time, or gone */ }
       samples.push(s);
@@ -262,7 +262,7 @@ export interface WindowStats {
   py_cpu_pct: number | null;
   machine_busy_pct: number;
   queue_max: number;
-  /** Least-squares slope of the publish queue depth over the window, messages/s. */
+  /** Least-squares slope of the ticks waiting in the gateways' links (summed) over the window, ticks/s. */
   queue_slope_per_s: number;
 }
 

@@ -646,7 +646,7 @@ async function main(): Promise<void> {
     lost: main.loss.lost,
     backlog_growth: st?.queue_slope_per_s ?? null,
     backlog: {
-      publish_queue_slope_per_s: st?.queue_slope_per_s ?? null, publish_queue_max: st?.queue_max ?? null,
+      link_pending_slope_per_s: st?.queue_slope_per_s ?? null, link_pending_max: st?.queue_max ?? null,
       e2e_trend_us_per_s: main.e2eTrendUsPerS, growing: main.backlogGrowing, publish_dropped: st?.dropped ?? null,
     },
     core_rss_mb: st?.core_rss_mb ?? null,

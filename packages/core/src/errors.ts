@@ -23,7 +23,7 @@ export const CORE_ERRORS = {
   MDH_ERR_HUB_NOT_RUNNING: { message: 'no running hub was found for this data folder', retryable: true },
   MDH_ERR_CLI_USAGE: { message: 'the command line is not valid', retryable: false },
   MDH_ERR_TICK_REJECTED: { message: 'cleansing rejected a tick (sampled log record; details name the rule)', retryable: false },
-  MDH_ERR_PUBLISH_OVERLOAD: { message: 'the publish queue is full: ticks are dropped (counted, status event "overload")', retryable: true },
+  MDH_ERR_PUBLISH_OVERLOAD: { message: 'a send on the PUB socket failed: the tick is dropped (counted, status event "overload")', retryable: true },
   MDH_ERR_SNAPSHOT_BAD_REQUEST: { message: 'a snapshot-service request has an unknown op', retryable: false },
   MDH_ERR_CALENDAR_DATA_ENDING: { message: 'the trading-calendar data ends within 30 days (or has ended): update markets.json', retryable: false },
 } as const;

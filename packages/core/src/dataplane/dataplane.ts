@@ -25,7 +25,6 @@ export interface DataPlaneOptions {
   linkTransport: 'ipc' | 'tcp';
   groups: GroupConfig[];
   sendHighWaterMark?: number;
-  maxPublishQueue?: number;
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   check?: TickCheck;
@@ -53,8 +52,6 @@ export interface DataPlaneStats {
   instruments: number;
   published: number;
   publishDropped: number;
-  publishQueue: number;
-  publishQueueMax: number;
   sources: Record<string, SourceCounters & LinkCounters & { healthy: boolean }>;
   rejections: Record<string, Record<string, number>>;
   cleansing: CleansingStats | null;
@@ -80,9 +77,6 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
 }
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
-
-/** Publish-queue depth above which the gateway links wait for the PUB socket (see Publisher.waitBelow). */
-const PUBLISH_LOW_WATER = 64;
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 /** Epoch µs minus CLOCK_MONOTONIC µs in this process: turns a gateway's hrtime stamp into epoch µs. */
@@ -113,11 +107,8 @@ export class DataPlane {
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
     });
-    this.pub = new Publisher({
-      endpoint: opts.pubEndpoint,
-      sendHighWaterMark: opts.sendHighWaterMark ?? 100_000,
-      maxQueue: opts.maxPublishQueue ?? 1_000_000,
-    });
+    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000 });
+    this.pub.onDrop = (err) => this.overloaded(err);
     this.router = new zmq.Router({ linger: 0 });
   }
 
@@ -170,8 +161,6 @@ export class DataPlane {
       for await (const [msg] of sock) {
         if (this.closed) break;
         this.handleBatch(id, msg!, counters, decoder);
-        // Publishing first: read the next batch only once the PUB socket has (nearly) caught up.
-        if (this.pub.depth > PUBLISH_LOW_WATER) await this.pub.waitBelow(PUBLISH_LOW_WATER);
       }
     } catch (err) {
       if (!this.closed) this.log('error', 'gateway link receive failed', { gateway: id, error: String(err) });
@@ -240,18 +229,19 @@ export class DataPlane {
     out.hub_recv_ts = recvUs;
     out.hub_pub_ts = nowUs();
     out.run_id = this.opts.runId;
-    if (!this.pub.send(st.topic, this.encoder.encode(out))) this.overloaded();
+    this.pub.send(st.topic, this.encoder.encode(out));
   }
 
   private lastOverloadEvent = 0;
 
-  /** The publish queue is full: ticks are being dropped. Never silent: counted, and a status event per second. */
-  private overloaded(): void {
+  /** A send into the PUB socket failed: the message is lost. Never silent: counted, and a status event per second. */
+  private overloaded(err: unknown): void {
+    if (this.closed) return;
     const now = Date.now();
     if (now - this.lastOverloadEvent < 1000) return;
     this.lastOverloadEvent = now;
-    this.pub.forceSend(STATUS_TOPIC, encodeEvent({ kind: 'overload', ts: now, hub_id: this.opts.hubId, run_id: this.opts.runId, publish_dropped: this.pub.dropped, queue: this.pub.depth }));
-    this.opts.onLog?.({ level: 'error', ts: now, msg: 'publish queue full: ticks dropped', area: 'dataplane', code: 'MDH_ERR_PUBLISH_OVERLOAD', details: { dropped: this.pub.dropped } });
+    this.pub.send(STATUS_TOPIC, encodeEvent({ kind: 'overload', ts: now, hub_id: this.opts.hubId, run_id: this.opts.runId, publish_dropped: this.pub.dropped }));
+    this.opts.onLog?.({ level: 'error', ts: now, msg: 'publish failed: ticks dropped', area: 'dataplane', code: 'MDH_ERR_PUBLISH_OVERLOAD', details: { dropped: this.pub.dropped, error: String(err) } });
   }
 
   private countRejection(source: string, rule: string): void {
@@ -332,8 +322,7 @@ export class DataPlane {
     const rejections: DataPlaneStats['rejections'] = {};
     for (const [s, m] of this.rejections) rejections[s] = Object.fromEntries(m);
     return {
-      seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped,
-      publishQueue: this.pub.depth, publishQueueMax: this.pub.maxDepth, sources, rejections,
+      seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped, sources, rejections,
       cleansing: this.opts.cleansingStats?.() ?? null,
       heapUsed: v8.getHeapStatistics().used_heap_size,
     };
@@ -342,7 +331,6 @@ export class DataPlane {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.pub.flush(1000);
     this.closed = true;
     for (const l of this.links.values()) l.sock.close();
     this.router.close();

@@ -77,7 +77,7 @@ process.on('message', (m: ToGateway) => {
       });
       break;
     case 'ping':
-      send({ t: 'pong', n: m.n, sentTicks: link?.sentTicks ?? 0, sentBatches: link?.sentBatches ?? 0, overflow: link?.overflow ?? 0 });
+      send({ t: 'pong', n: m.n, sentTicks: link?.sentTicks ?? 0, sentBatches: link?.sentBatches ?? 0, overflow: link?.overflow ?? 0, pending: link?.pendingTicks ?? 0 });
       break;
     case 'control':
       Promise.resolve()

@@ -29,6 +29,11 @@ export class GatewayLink {
   /** Ticks dropped because `pending` was full (the hub fell far behind): counted, reported in pongs. */
   overflow = 0;
 
+  /** Ticks waiting in this process for the link (the hub's backlog on this source). */
+  get pendingTicks(): number {
+    return this.pending.length;
+  }
+
   /** Default for maxPending: most ticks held in this process while the hub is not reading. */
   static readonly MAX_PENDING = 1_000_000;
 

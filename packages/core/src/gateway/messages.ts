@@ -14,6 +14,6 @@ export type FromGateway =
   | { t: 'ready'; pid: number }
   | { t: 'failed'; code: string; message: string; details?: Record<string, unknown> }
   | { t: 'state'; state: GatewayState; reason?: string }
-  | { t: 'pong'; n: number; sentTicks: number; sentBatches: number; overflow: number }
+  | { t: 'pong'; n: number; sentTicks: number; sentBatches: number; overflow: number; pending: number }
   | { t: 'reply'; reqId: number; result?: unknown; error?: string }
   | { t: 'log'; rec: LogRecord };

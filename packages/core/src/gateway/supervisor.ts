@@ -41,6 +41,8 @@ interface Child {
   pingN: number;
   /** Link overflow count last reported by the gateway process. */
   overflow: number;
+  /** Ticks waiting in the gateway process for the link, last reported (a backlog on this source). */
+  pending: number;
   restartTimer: NodeJS.Timeout | null;
   stopping: boolean;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
@@ -67,7 +69,7 @@ export class Supervisor {
   async start(specs: GatewaySpec[]): Promise<void> {
     for (const spec of specs) {
       const c: Child = {
-        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, restartTimer: null, stopping: false, replies: new Map(),
+        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, restartTimer: null, stopping: false, replies: new Map(),
       };
       this.children.set(spec.id, c);
       await this.spawn(c);
@@ -86,8 +88,8 @@ export class Supervisor {
     return out;
   }
 
-  info(): Array<{ id: string; pid: number | null; state: GatewayState; restarts: number }> {
-    return [...this.children.values()].map((c) => ({ id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, restarts: c.restarts }));
+  info(): Array<{ id: string; pid: number | null; state: GatewayState; restarts: number; pending: number }> {
+    return [...this.children.values()].map((c) => ({ id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, restarts: c.restarts, pending: c.pending }));
   }
 
   private async spawn(c: Child): Promise<void> {
@@ -128,6 +130,7 @@ export class Supervisor {
           this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway dropped ticks: the hub is not reading its link', area: 'supervisor', code: 'MDH_ERR_LINK_OVERFLOW', details: { gateway: c.spec.id, dropped: m.overflow } });
         }
         c.overflow = m.overflow;
+        c.pending = typeof m.pending === 'number' ? m.pending : 0;
         break;
       case 'log':
         this.opts.onLog(m.rec);
