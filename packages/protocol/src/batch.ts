@@ -42,6 +42,11 @@ export interface BatchHeader {
 
 export interface DecodedBatch extends BatchHeader {
   ticks: MarketTick[];
+  /**
+   * Parallel to `ticks`: the link's id of each tick's symbol string (stable on the link until the next
+   * keyframe), for receivers that cache per-instrument state by id; verify the symbol before trusting it.
+   */
+  symbolIds: number[];
   /** Ticks of the batch that were malformed, with why; the rest of the batch is kept. */
   bad: Array<{ index: number; reason: string }>;
 }
@@ -77,6 +82,9 @@ export interface BatchEncoderOptions {
 /** The sending side of one link: numbers strings once per link (see the frame layout above). */
 export class BatchEncoder {
   private readonly ids = new Map<string, number>();
+  /** Per symbol id: the instrument's last name and its id (one lookup per tick instead of two). */
+  private readonly nameOf: unknown[] = [];
+  private readonly nameIdOf: number[] = [];
   private readonly keyframeMs: number;
   private readonly maxStrings: number;
   private keyframeAt = 0;
@@ -92,6 +100,8 @@ export class BatchEncoder {
     const now = Date.now();
     if (this.ids.size >= this.maxStrings || now - this.keyframeAt >= this.keyframeMs) {
       this.ids.clear();
+      this.nameOf.length = 0;
+      this.nameIdOf.length = 0;
       this.keyframeAt = now;
       this.table = (this.table + 1) >>> 0;
     }
@@ -110,14 +120,34 @@ export class BatchEncoder {
       }
       return i;
     };
+    // Consecutive ticks mostly share exchange, trading day and gateway, and an instrument keeps its name:
+    // compare with the previous value before looking a string up.
+    let ex: unknown = null;
+    let exId = 0;
+    let td: unknown = null;
+    let tdId = 0;
+    let gw: unknown = null;
+    let gwId = 0;
+    const nameOf = this.nameOf;
+    const nameIdOf = this.nameIdOf;
     for (let k = 0; k < n; k++) {
       const t = ticks[k]!;
       const o = k * STRS;
-      idx[o] = id(t.symbol);
-      idx[o + 1] = id(t.exchange);
-      idx[o + 2] = id(t.trading_day);
-      idx[o + 3] = id(t.name);
-      idx[o + 4] = id(t.gateway_name);
+      const symId = id(t.symbol);
+      let nameId = nameIdOf[symId];
+      if (nameId === undefined || nameOf[symId] !== t.name) {
+        nameId = id(t.name);
+        nameOf[symId] = t.name;
+        nameIdOf[symId] = nameId;
+      }
+      if (t.exchange !== ex) { ex = t.exchange; exId = id(ex); }
+      if (t.trading_day !== td) { td = t.trading_day; tdId = id(td); }
+      if (t.gateway_name !== gw) { gw = t.gateway_name; gwId = id(gw); }
+      idx[o] = symId;
+      idx[o + 1] = exId;
+      idx[o + 2] = tdId;
+      idx[o + 3] = nameId;
+      idx[o + 4] = gwId;
     }
     const header = headerEncoder.encode([h.runId, h.gatewayId, h.batchSeq, h.sentNs, n, this.table, firstId, fresh]);
     const numsAt = (8 + header.length + 7) & ~7;
@@ -142,6 +172,9 @@ export function encodeBatch(h: BatchHeader, ticks: readonly MarketTick[]): Buffe
 function bad(reason: string, details: Record<string, unknown> = {}): ProtocolError {
   return new ProtocolError('MDH_ERR_WIRE_BAD_BATCH', { reason, ...details });
 }
+
+/** Most strings one link's table may hold (a sender keyframes long before: BatchEncoderOptions.maxStrings). */
+const MAX_LINK_STRINGS = 2_000_000;
 
 /** Most strings a receiver keeps interned (beyond it, strings are used as they arrive). */
 const MAX_INTERNED = 1_000_000;
@@ -200,10 +233,11 @@ export class BatchDecoder {
     const idxAt = numsAt + n * NUMS * 8;
     const end = idxAt + n * STRS * 4;
     if (end !== msg.length) throw bad(end > msg.length ? 'body overruns the frame' : 'trailing bytes after the body', { n });
+    if (firstId + (fresh as string[]).length > MAX_LINK_STRINGS) throw bad('string table too large', { firstId, strings: (fresh as string[]).length });
     this.learn(table, firstId, fresh as string[]);
     const strs = this.strings;
     const exOk = this.exchangeOk;
-    const batch: DecodedBatch = { runId, gatewayId, batchSeq, sentNs, ticks: [], bad: [] };
+    const batch: DecodedBatch = { runId, gatewayId, batchSeq, sentNs, ticks: [], symbolIds: [], bad: [] };
     const limit = strs.length;
     for (let k = 0; k < n; k++) {
       const o = idxAt + k * STRS * 4;
@@ -232,6 +266,7 @@ export class BatchDecoder {
       if (!Number.isFinite(dv.getFloat64(at, true))) { batch.bad.push({ index: k, reason: 'datetime' }); continue; }
       // Other non-finite numbers pass through: rejecting (and counting) them is cleansing's job.
       batch.ticks.push(buildTick(dv, at, symbol, exchange, td, name, gw));
+      batch.symbolIds.push(iSym);
     }
     return batch;
   }

@@ -69,21 +69,43 @@ const writeNumbers: Writer = new Function('t', 'dv', [
  * msgpack library (tested with @msgpack/msgpack and Python's msgpack). One encoder reuses one scratch
  * buffer; `encode` returns a fresh Buffer the caller owns.
  */
+/**
+ * Per-instrument memo for {@link TickEncoder.encode}: the last string value of each string field and its
+ * encoding, so a caller that keeps one per instrument skips the encoder's string cache lookups.
+ */
+export class TickEncodeMemo {
+  readonly values: unknown[] = new Array<unknown>(STR_KEYS.length).fill(undefined);
+  readonly encoded: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
+}
+
 export class TickEncoder {
   /** key + msgpack str of recurring string values (symbols, names, sources, run id), per field. */
   private readonly strCache: Array<Map<string, Uint8Array>> = STR_KEYS.map(() => new Map());
   private readonly parts: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
 
-  /** Encodes into a Buffer of exactly the payload's size (no scratch copy). */
-  encode(t: Tick): Buffer {
+  /** Encodes into a Buffer of exactly the payload's size (no scratch copy). `memo`: see {@link TickEncodeMemo}. */
+  encode(t: Tick, memo?: TickEncodeMemo): Buffer {
     const parts = this.parts;
-    parts[0] = this.str(0, t.symbol);
-    parts[1] = this.str(1, t.exchange);
-    parts[2] = this.str(2, t.trading_day);
-    parts[3] = this.str(3, t.name);
-    parts[4] = this.str(4, t.gateway_name);
-    parts[5] = this.str(5, t.source);
-    parts[6] = this.str(6, t.run_id);
+    if (memo) {
+      const v = memo.values;
+      const e = memo.encoded;
+      if (v[0] !== t.symbol) { v[0] = t.symbol; e[0] = this.str(0, t.symbol); }
+      if (v[1] !== t.exchange) { v[1] = t.exchange; e[1] = this.str(1, t.exchange); }
+      if (v[2] !== t.trading_day) { v[2] = t.trading_day; e[2] = this.str(2, t.trading_day); }
+      if (v[3] !== t.name) { v[3] = t.name; e[3] = this.str(3, t.name); }
+      if (v[4] !== t.gateway_name) { v[4] = t.gateway_name; e[4] = this.str(4, t.gateway_name); }
+      if (v[5] !== t.source) { v[5] = t.source; e[5] = this.str(5, t.source); }
+      if (v[6] !== t.run_id) { v[6] = t.run_id; e[6] = this.str(6, t.run_id); }
+      for (let i = 0; i < parts.length; i++) parts[i] = e[i]!;
+    } else {
+      parts[0] = this.str(0, t.symbol);
+      parts[1] = this.str(1, t.exchange);
+      parts[2] = this.str(2, t.trading_day);
+      parts[3] = this.str(3, t.name);
+      parts[4] = this.str(4, t.gateway_name);
+      parts[5] = this.str(5, t.source);
+      parts[6] = this.str(6, t.run_id);
+    }
     let size = TEMPLATE.length;
     for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
     const out = Buffer.allocUnsafe(size);

@@ -117,6 +117,15 @@ describe('gateway batch framing', () => {
     expect(interner.size).toBe(50 + 50 + 4); // symbols, names, exchange, trading day, two gateways
   });
 
+  it('refuses a header that claims an absurd string table instead of growing one', () => {
+    const header = Buffer.from(encode(['r', 'g', 1, 0, 0, 7, 4_000_000_000, ['x']]));
+    const frame = Buffer.alloc((8 + header.length + 7) & ~7);
+    frame.write('mdb3', 0, 'latin1');
+    frame.writeUInt32LE(header.length, 4);
+    header.copy(frame, 8);
+    expect(() => new BatchDecoder().decode(frame)).toThrow(/string table too large/);
+  });
+
   it('never guesses strings of a lost batch: its ids are reported bad until the next keyframe', () => {
     const enc = new BatchEncoder({ keyframeMs: 60_000 });
     const dec = new BatchDecoder();

@@ -39,8 +39,10 @@ export interface CleansingPipeline {
   /**
    * Checks one tick of `source` (default: `tick.gateway_name`). Returns the shared `{ ok: true }` or
    * `{ ok: false, rule, reason }`. Accepted ticks update the source's state; "now" is `tick.localtime`.
+   * `slot`: an object the caller keeps per instrument; the pipeline remembers its record there and skips
+   * its own lookups next time (checked against the tick's symbol and exchange, so a wrong slot is harmless).
    */
-  check(tick: MarketTick, source?: string): CheckResult;
+  check(tick: MarketTick, source?: string, slot?: { rec?: unknown }): CheckResult;
   /** Counters since creation or the last {@link resetStats}. */
   stats(): CleansingStats;
   resetStats(): void;
@@ -248,9 +250,15 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   const nPlugins = plugins.length;
   const pluginFilters = plugins.map((p) => p.filter);
 
-  const check = (t: MarketTick, source?: string): CheckResult => {
+  const check = (t: MarketTick, source?: string, slot?: { rec?: unknown }): CheckResult => {
     checked++;
-    const rec = recordOf(t.symbol, t.exchange);
+    let rec: InstrumentRecord;
+    if (slot === undefined) rec = recordOf(t.symbol, t.exchange);
+    else {
+      const hint = slot.rec as InstrumentRecord | undefined;
+      if (hint !== undefined && hint.info.symbol === t.symbol && hint.info.exchange === t.exchange) rec = hint;
+      else slot.rec = rec = recordOf(t.symbol, t.exchange);
+    }
     const s = sourceOf(rec, source ?? (typeof t.gateway_name === 'string' && t.gateway_name !== '' ? t.gateway_name : NO_SOURCE));
     s.stats.checked++;
     const g = rec.group;

@@ -1,5 +1,5 @@
 import type { MarketTick } from '@mdhub/protocol';
-import { stateKey, subscriptionPrefix, tickTopic } from '@mdhub/protocol';
+import { TickEncodeMemo, stateKey, subscriptionPrefix, tickTopic } from '@mdhub/protocol';
 
 export type Policy = 'race' | 'priority';
 
@@ -29,6 +29,8 @@ export interface SourceCounters {
 
 /** Per-instrument arbitration state, interned once per instrument (the key is `symbol.EXCHANGE`). */
 export interface InstrumentState {
+  readonly symbol: string;
+  readonly exchange: string;
   readonly vt: string;
   readonly topic: Buffer;
   readonly group: GroupRuntime;
@@ -46,6 +48,10 @@ export interface InstrumentState {
   olderFrom: Set<string>;
   /** priority groups: each standby source's latest copy, published at takeover. */
   standbyLast: Map<string, MarketTick> | null;
+  /** The instrument's encoded strings, for the publisher's encoder. */
+  readonly encodeMemo: TickEncodeMemo;
+  /** Where the cleansing check keeps its handle on this instrument (opaque to the arbiter). */
+  readonly checkSlot: { rec?: unknown };
 }
 
 export interface GroupRuntime {
@@ -142,8 +148,9 @@ export class Arbiter {
       const topic = tickTopic(t.exchange, t.symbol);
       const group = this.groupOf(topic);
       st = {
-        vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null,
+        symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
+        encodeMemo: new TickEncodeMemo(), checkSlot: {},
       };
       bySymbol.set(t.symbol, st);
       this.count++;

@@ -39,5 +39,5 @@ export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => 
       details: { ...r },
     }),
   });
-  return { check: (t, source) => pipeline.check(t, source), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
+  return { check: (t, source, slot) => pipeline.check(t, source, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
 }

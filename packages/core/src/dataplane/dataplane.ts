@@ -13,7 +13,8 @@ import { Publisher } from './publisher.js';
 
 /** Result of cleansing one copy (see @mdhub/core's cleansing pipeline). */
 export type CheckResult = { ok: true } | { ok: false; rule: string; reason: string };
-export type TickCheck = (tick: MarketTick, source: string) => CheckResult;
+/** `slot`: a per-instrument object the check may keep its own handle in (skips its lookups). */
+export type TickCheck = (tick: MarketTick, source: string, slot?: { rec?: unknown }) => CheckResult;
 
 export interface DataPlaneOptions {
   hubId: string;
@@ -95,6 +96,8 @@ export class DataPlane {
   private readonly interner = new StringInterner();
   /** Decoders of links fed through {@link handleBatch} directly (tests, benchmarks). */
   private readonly directDecoders = new Map<string, BatchDecoder>();
+  /** Per source: instrument state by the link's symbol id (verified on use; see DecodedBatch.symbolIds). */
+  private readonly byLinkId = new Map<string, Array<InstrumentState | undefined>>();
   private readonly encoder = new TickEncoder();
   private readonly rejections = new Map<string, Map<string, number>>();
   private seq = 0;
@@ -203,11 +206,16 @@ export class DataPlane {
     const gwUs = Math.round(batch.sentNs / 1000 + epochMinusMonoUs);
     const check = this.opts.check;
     const arbiter = this.arbiter;
+    let cache = this.byLinkId.get(id);
+    if (!cache) this.byLinkId.set(id, (cache = []));
+    const ids = batch.symbolIds;
     for (let i = 0; i < batch.ticks.length; i++) {
       const t = batch.ticks[i]!;
-      const st = arbiter.instrument(t);
+      const sid = ids[i]!;
+      let st = cache[sid];
+      if (st === undefined || st.symbol !== t.symbol || st.exchange !== t.exchange) cache[sid] = st = arbiter.instrument(t);
       if (check) {
-        const r = check(t, id);
+        const r = check(t, id, st.checkSlot);
         if (!r.ok) {
           arbiter.countRejected(id);
           this.countRejection(id, r.rule);
@@ -229,7 +237,7 @@ export class DataPlane {
     out.hub_recv_ts = recvUs;
     out.hub_pub_ts = nowUs();
     out.run_id = this.opts.runId;
-    this.pub.send(st.topic, this.encoder.encode(out));
+    this.pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
   }
 
   private lastOverloadEvent = 0;

@@ -27,6 +27,21 @@ describe('createCleansingPipeline', () => {
     expect(p.check({ ...t, volume: 10 })).toMatchObject({ ok: false, rule: 'volume_decrease' });
   });
 
+  it('keeps its per-instrument handle in a caller slot, and a slot of another instrument cannot mislead it', () => {
+    const p = createCleansingPipeline();
+    const slot: { rec?: unknown } = {};
+    const t = tick(RB);
+    expect(p.check(t, 'A', slot)).toEqual({ ok: true });
+    expect(slot.rec).toBeDefined();
+    const held = slot.rec;
+    // The same slot handed over with another instrument's tick: its own state is used (and the slot re-pointed).
+    expect(p.check(tick(SR), 'A', slot)).toEqual({ ok: true });
+    expect(slot.rec).not.toBe(held);
+    // RB's state survived: a volume decrease against RB's accepted tick is still caught through any slot.
+    expect(p.check({ ...next(RB, t), volume: 10 }, 'A', slot)).toMatchObject({ ok: false, rule: 'volume_decrease' });
+    expect(slot.rec).toBe(held);
+  });
+
   it('uses gateway_name as the source when none is given', () => {
     const p = createCleansingPipeline();
     p.check(tick(RB, { gateway_name: 'ctp1', last_price: 0 }));
