@@ -37,7 +37,11 @@ const clock = simulatedClock({ anchorMs: anchor + Number(values.seconds) * 1000 
 const pipeline = values.cleansing === 'on' ? createCleansingPipeline() : null;
 const dp = new DataPlane({
   hubId: 'bench', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
-  ...(pipeline ? { check: (t: MarketTick, s: string) => pipeline.check(t, s) } : {}),
+  // As the hub wires it (cleansing-hook.ts): per-instrument slots, and observe for race duplicates.
+  ...(pipeline ? {
+    check: (t: MarketTick, s: string, slot?: { rec?: unknown }) => pipeline.check(t, s, slot),
+    observe: (t: MarketTick, s: string, localtime: number, slot?: { rec?: unknown }) => pipeline.observe(t, s, localtime, slot),
+  } : {}),
 });
 await dp.start();
 for (const s of sources) { await dp.addGateway(s); dp.setHealth(s, true); }
@@ -65,5 +69,5 @@ if (session) {
 }
 const st = dp.stats();
 await dp.close();
-console.log(JSON.stringify({ instruments: N, inbound_ticks: ticks, published: st.seq, rejected: Object.values(st.rejections).reduce((a, m) => a + Object.values(m).reduce((x, y) => x + y, 0), 0), ns_per_inbound_tick: Math.round(ns / ticks), inbound_per_s_one_core: Math.round(ticks / (ns / 1e9)), cleansing: values.cleansing }));
+console.log(JSON.stringify({ instruments: N, inbound_ticks: ticks, published: st.seq, rejected: Object.values(st.rejections).reduce((a, m) => a + Object.values(m).reduce((x, y) => x + y, 0), 0), ns_per_inbound_tick: Math.round(ns / ticks), cleansing_checked: pipeline?.stats().checked ?? null, duplicates: Object.values(st.sources).reduce((a, c) => a + c.duplicates, 0), inbound_per_s_one_core: Math.round(ticks / (ns / 1e9)), cleansing: values.cleansing }));
 process.exit(0);

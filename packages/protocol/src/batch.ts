@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ProtocolError } from './errors.js';
+import { MIX, STATE_KEY_SEED1, STATE_KEY_SEED2 } from './state-key.js';
 import type { MarketTick } from './tick.js';
 import { EXCHANGES, FLOAT_FIELDS } from './tick.js';
 
@@ -209,8 +210,12 @@ export class BatchDecoder {
 
   constructor(private readonly interner: StringInterner = new StringInterner()) {}
 
-  /** Decodes a link message. Throws MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong. */
-  decode(msg: Uint8Array): DecodedBatch {
+  /**
+   * Opens a link message: checks the frame, learns its new strings and returns a view that reads ticks in
+   * place (a receiver can look at a tick's datetime, volume and state key before building it). Throws
+   * MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong.
+   */
+  open(msg: Uint8Array): BatchView {
     if (msg.length < 8) throw bad('short frame');
     for (let i = 0; i < 4; i++) if (msg[i] !== MAGIC[i]) throw bad('not an mdb3 frame');
     const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
@@ -235,38 +240,21 @@ export class BatchDecoder {
     if (end !== msg.length) throw bad(end > msg.length ? 'body overruns the frame' : 'trailing bytes after the body', { n });
     if (firstId + (fresh as string[]).length > MAX_LINK_STRINGS) throw bad('string table too large', { firstId, strings: (fresh as string[]).length });
     this.learn(table, firstId, fresh as string[]);
-    const strs = this.strings;
-    const exOk = this.exchangeOk;
-    const batch: DecodedBatch = { runId, gatewayId, batchSeq, sentNs, ticks: [], symbolIds: [], bad: [] };
-    const limit = strs.length;
-    for (let k = 0; k < n; k++) {
-      const o = idxAt + k * STRS * 4;
-      const iSym = dv.getUint32(o, true);
-      const iEx = dv.getUint32(o + 4, true);
-      const iTd = dv.getUint32(o + 8, true);
-      const iName = dv.getUint32(o + 12, true);
-      const iGw = dv.getUint32(o + 16, true);
-      if (iSym >= limit || iEx >= limit || iTd >= limit || iName >= limit || iGw >= limit) {
-        batch.bad.push({ index: k, reason: 'string id out of range' });
+    return new BatchView({ runId, gatewayId, batchSeq, sentNs }, n, dv, numsAt, idxAt, this.strings, this.exchangeOk, this);
+  }
+
+  /** Decodes a link message into ticks (see {@link open}). */
+  decode(msg: Uint8Array): DecodedBatch {
+    const v = this.open(msg);
+    const batch: DecodedBatch = { runId: v.runId, gatewayId: v.gatewayId, batchSeq: v.batchSeq, sentNs: v.sentNs, ticks: [], symbolIds: [], bad: [] };
+    for (let k = 0; k < v.n; k++) {
+      const problem = v.problem(k);
+      if (problem !== null) {
+        batch.bad.push({ index: k, reason: problem });
         continue;
       }
-      const symbol = strs[iSym];
-      const exchange = strs[iEx];
-      const td = strs[iTd];
-      const name = strs[iName];
-      const gw = strs[iGw];
-      if (symbol === undefined || exchange === undefined || td === undefined || name === undefined || gw === undefined) {
-        this.unknownIds++;
-        batch.bad.push({ index: k, reason: 'string id never defined (a batch was lost)' });
-        continue;
-      }
-      if (symbol.length === 0) { batch.bad.push({ index: k, reason: 'symbol' }); continue; }
-      if (exOk[iEx] !== 1) { batch.bad.push({ index: k, reason: 'exchange' }); continue; }
-      const at = numsAt + k * NUMS * 8;
-      if (!Number.isFinite(dv.getFloat64(at, true))) { batch.bad.push({ index: k, reason: 'datetime' }); continue; }
-      // Other non-finite numbers pass through: rejecting (and counting) them is cleansing's job.
-      batch.ticks.push(buildTick(dv, at, symbol, exchange, td, name, gw));
-      batch.symbolIds.push(iSym);
+      batch.ticks.push(v.tick(k));
+      batch.symbolIds.push(v.symbolId(k));
     }
     return batch;
   }
@@ -299,4 +287,115 @@ export class BatchDecoder {
 /** Decodes one self-contained batch (see {@link encodeBatch}). Links use a {@link BatchDecoder}. */
 export function decodeBatch(msg: Uint8Array): DecodedBatch {
   return new BatchDecoder().decode(msg);
+}
+
+const VOLUME_AT = (2 + FLOAT_FIELDS.indexOf('volume')) * 8;
+
+type RawStateKey = (dv: DataView, o: number, symbol: string, exchange: string, tradingDay: string, f64: Float64Array, u32: Uint32Array) => number;
+
+/** stateKey (state-key.ts) computed from a link record in place: the same lanes over the same bits. */
+const rawStateKey: RawStateKey = new Function('dv', 'o', 'symbol', 'exchange', 'trading_day', 'f64', 'u32', [
+  `let h1 = ${STATE_KEY_SEED1}, h2 = ${STATE_KEY_SEED2}, x = 0, s = '';`,
+  ...['symbol', 'exchange', 'trading_day'].map((v) => `s = ${v}; for (let i = 0; i < s.length; i++) { x = s.charCodeAt(i); ${MIX} } x = 0xffff; ${MIX}`),
+  // datetime, then FLOAT_FIELDS: the number as a JS double (as stateKey sees it), low and high halves.
+  ...[0, ...FLOAT_FIELDS.map((_, i) => (i + 2) * 8)].map((off) => `f64[0] = dv.getFloat64(o + ${off}, true); x = u32[0]; ${MIX} x = u32[1]; ${MIX}`),
+  'h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);',
+  'h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);',
+  'return 4294967296 * (2097151 & h2) + (h1 >>> 0);',
+].join('\n')) as RawStateKey;
+const keyF64 = new Float64Array(1);
+const keyU32 = new Uint32Array(keyF64.buffer);
+
+/**
+ * One opened link message ({@link BatchDecoder.open}). Call {@link problem} for a tick first; the other
+ * readers assume it returned null.
+ */
+export class BatchView implements BatchHeader {
+  readonly runId: string;
+  readonly gatewayId: string;
+  readonly batchSeq: number;
+  readonly sentNs: number;
+
+  constructor(
+    h: BatchHeader,
+    /** Number of ticks. */
+    readonly n: number,
+    private readonly dv: DataView,
+    private readonly numsAt: number,
+    private readonly idxAt: number,
+    private readonly strs: string[],
+    private readonly exOk: Uint8Array,
+    private readonly owner: { unknownIds: number },
+  ) {
+    this.runId = h.runId;
+    this.gatewayId = h.gatewayId;
+    this.batchSeq = h.batchSeq;
+    this.sentNs = h.sentNs;
+  }
+
+  /** Why tick k is malformed, or null. */
+  problem(k: number): string | null {
+    const dv = this.dv;
+    const o = this.idxAt + k * STRS * 4;
+    const strs = this.strs;
+    const limit = strs.length;
+    const iSym = dv.getUint32(o, true);
+    const iEx = dv.getUint32(o + 4, true);
+    const iTd = dv.getUint32(o + 8, true);
+    const iName = dv.getUint32(o + 12, true);
+    const iGw = dv.getUint32(o + 16, true);
+    if (iSym >= limit || iEx >= limit || iTd >= limit || iName >= limit || iGw >= limit) return 'string id out of range';
+    const symbol = strs[iSym];
+    if (symbol === undefined || strs[iEx] === undefined || strs[iTd] === undefined || strs[iName] === undefined || strs[iGw] === undefined) {
+      this.owner.unknownIds++;
+      return 'string id never defined (a batch was lost)';
+    }
+    if (symbol.length === 0) return 'symbol';
+    if (this.exOk[iEx] !== 1) return 'exchange';
+    // Other non-finite numbers pass through: rejecting (and counting) them is cleansing's job.
+    if (!Number.isFinite(dv.getFloat64(this.numsAt + k * NUMS * 8, true))) return 'datetime';
+    return null;
+  }
+
+  /** The link's id of tick k's symbol (see DecodedBatch.symbolIds). */
+  symbolId(k: number): number {
+    return this.dv.getUint32(this.idxAt + k * STRS * 4, true);
+  }
+
+  symbol(k: number): string {
+    return this.strs[this.dv.getUint32(this.idxAt + k * STRS * 4, true)]!;
+  }
+
+  exchange(k: number): string {
+    return this.strs[this.dv.getUint32(this.idxAt + k * STRS * 4 + 4, true)]!;
+  }
+
+  datetime(k: number): number {
+    return this.dv.getFloat64(this.numsAt + k * NUMS * 8, true);
+  }
+
+  localtime(k: number): number {
+    return this.dv.getFloat64(this.numsAt + k * NUMS * 8 + 8, true);
+  }
+
+  volume(k: number): number {
+    return this.dv.getFloat64(this.numsAt + k * NUMS * 8 + VOLUME_AT, true);
+  }
+
+  /** stateKey of tick k, without building it. */
+  stateKey(k: number): number {
+    const o = this.idxAt + k * STRS * 4;
+    const dv = this.dv;
+    const strs = this.strs;
+    return rawStateKey(dv, this.numsAt + k * NUMS * 8, strs[dv.getUint32(o, true)]!, strs[dv.getUint32(o + 4, true)]!, strs[dv.getUint32(o + 8, true)]!, keyF64, keyU32);
+  }
+
+  /** Builds tick k (one generated object literal: V8 fast properties, hub fields zeroed). */
+  tick(k: number): MarketTick {
+    const o = this.idxAt + k * STRS * 4;
+    const dv = this.dv;
+    const strs = this.strs;
+    return buildTick(dv, this.numsAt + k * NUMS * 8, strs[dv.getUint32(o, true)]!, strs[dv.getUint32(o + 4, true)]!,
+      strs[dv.getUint32(o + 8, true)]!, strs[dv.getUint32(o + 12, true)]!, strs[dv.getUint32(o + 16, true)]!);
+  }
 }

@@ -6,7 +6,7 @@ export {
 export type { Heartbeat, StatusEvent, LogRecord, LogLevel } from './codec.js';
 export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick, encodeEvent, decodeEvent } from './codec.js';
 export { stateKey } from './state-key.js';
-export { BATCH_TAG, BatchDecoder, BatchEncoder, StringInterner, encodeBatch, decodeBatch } from './batch.js';
+export { BATCH_TAG, BatchDecoder, BatchEncoder, BatchView, StringInterner, encodeBatch, decodeBatch } from './batch.js';
 export type { BatchEncoderOptions, BatchHeader, DecodedBatch } from './batch.js';
 export type { ProtocolErrorCode, ErrorCatalog } from './errors.js';
 export { CatalogError, ProtocolError, PROTOCOL_ERRORS } from './errors.js';

@@ -117,6 +117,24 @@ describe('gateway batch framing', () => {
     expect(interner.size).toBe(50 + 50 + 4); // symbols, names, exchange, trading day, two gateways
   });
 
+  it('reads datetime, volume and the state key of a record in place, equal to the built tick\'s', () => {
+    const ticks = [
+      sampleTick(),
+      sampleTick({ symbol: 'SR701', exchange: 'CZCE', trading_day: '20261126', volume: 7, last_price: -0 }),
+      sampleTick({ symbol: '10008123', exchange: 'SSE', bid_price_1: Number.NaN, ask_price_1: Number.POSITIVE_INFINITY, turnover: 1.7976931348623157e308 }),
+    ];
+    const v = new BatchDecoder().open(encodeBatch({ runId: 'r', gatewayId: 'g', batchSeq: 1, sentNs: 0 }, ticks));
+    expect(v.n).toBe(3);
+    for (let k = 0; k < v.n; k++) {
+      expect(v.problem(k)).toBeNull();
+      const t = v.tick(k);
+      expect(v.stateKey(k)).toBe(stateKey(t));
+      expect(v.stateKey(k)).toBe(stateKey(ticks[k]!));
+      expect([v.datetime(k), v.volume(k), v.symbol(k), v.exchange(k)]).toEqual([t.datetime, t.volume, t.symbol, t.exchange]);
+    }
+    expect(v.stateKey(0)).not.toBe(v.stateKey(1));
+  });
+
   it('refuses a header that claims an absurd string table instead of growing one', () => {
     const header = Buffer.from(encode(['r', 'g', 1, 0, 0, 7, 4_000_000_000, ['x']]));
     const frame = Buffer.alloc((8 + header.length + 7) & ~7);

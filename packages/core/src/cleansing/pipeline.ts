@@ -43,6 +43,13 @@ export interface CleansingPipeline {
    * its own lookups next time (checked against the tick's symbol and exchange, so a wrong slot is harmless).
    */
   check(tick: MarketTick, source?: string, slot?: { rec?: unknown }): CheckResult;
+  /**
+   * Tells the pipeline that `source` delivered `tick`, an already accepted state (another source's copy won
+   * the race with it), arriving at `localtime`: the source's state moves on as if the copy had been
+   * accepted, without running the rules or counting a check. The hub uses it for race duplicates it
+   * recognises before building them.
+   */
+  observe(tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }): void;
   /** Counters since creation or the last {@link resetStats}. */
   stats(): CleansingStats;
   resetStats(): void;
@@ -299,6 +306,33 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     return ACCEPTED;
   };
 
+  const observe = (t: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }): void => {
+    let rec: InstrumentRecord;
+    const hint = slot?.rec as InstrumentRecord | undefined;
+    if (hint !== undefined && hint.info.symbol === t.symbol && hint.info.exchange === t.exchange) rec = hint;
+    else {
+      rec = recordOf(t.symbol, t.exchange);
+      if (slot) slot.rec = rec;
+    }
+    if (rec.spec === undefined) return;
+    const s = sourceOf(rec, source);
+    const g = rec.group;
+    rec.inWindow = locate(market, rec, t.trading_day, t.datetime);
+    commitAccepted(t, s, rec, g.th);
+    s.localtime = localtime;
+    if (nPlugins > 0) {
+      const pe = g.pluginEnabled;
+      for (let i = 0; i < nPlugins; i++) {
+        const f = pluginFilters[i]!;
+        if (pe[i] === 1 && f.accepted) {
+          let st = s.slots[i];
+          if (st === undefined && f.createState) s.slots[i] = st = f.createState(rec.info, s.source);
+          f.accepted(t, s, st);
+        }
+      }
+    }
+  };
+
   const stats = (): CleansingStats => {
     const byRule: Record<string, number> = {};
     const rejections: RejectionCount[] = [];
@@ -339,6 +373,7 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
 
   return {
     check,
+    observe,
     stats,
     resetStats,
     forgetSource,

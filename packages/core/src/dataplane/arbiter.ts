@@ -40,8 +40,9 @@ export interface InstrumentState {
   /** State keys published at exactly the watermark (CZCE: several real books share one second). */
   keys: number[];
   iseq: number;
-  /** The last published market state (for snapshots and takeovers). */
+  /** The last published market state (for snapshots and takeovers) and its state key. */
   last: MarketTick | null;
+  lastKey: number;
   lastWinMono: number;
   /** Start of a run of copies older than the watermark with no win in between (0 = none). */
   olderSinceMono: number;
@@ -148,7 +149,7 @@ export class Arbiter {
       const topic = tickTopic(t.exchange, t.symbol);
       const group = this.groupOf(topic);
       st = {
-        symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null,
+        symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
         encodeMemo: new TickEncodeMemo(), checkSlot: {},
       };
@@ -198,9 +199,12 @@ export class Arbiter {
     if (dt === st.wmDt && vol === st.wmVol) {
       const key = stateKey(t);
       if (st.keys.includes(key)) { c.duplicates++; return 'duplicate'; }
-      if (st.keys.length < MAX_KEYS_AT_WATERMARK) st.keys.push(key);
+      // Keep the newest keys: the last published state's key is always among them.
+      if (st.keys.length >= MAX_KEYS_AT_WATERMARK) st.keys.shift();
+      st.keys.push(key);
       st.iseq++;
       st.last = t;
+      st.lastKey = key;
       st.lastWinMono = monoMs;
       st.olderSinceMono = 0;
       c.wins++;
@@ -217,6 +221,25 @@ export class Arbiter {
     return 'old';
   }
 
+  /**
+   * The fast path for the commonest copy in a race: another source's copy of the newest published state
+   * (same datetime, volume and state key as `st.last`), read from the link record before any tick is
+   * built. When it is exactly that, from a healthy source competing in a race group, counts it as `offer`
+   * would count the built copy ('duplicate') and returns true; otherwise returns false and the caller
+   * builds the copy and offers it.
+   */
+  duplicateOfLast(st: InstrumentState, source: string, dt: number, vol: number, key: number, marketNowMs: number): boolean {
+    if (st.last === null || key !== st.lastKey || dt !== st.wmDt || vol !== st.wmVol) return false;
+    if (this.health.get(source) !== true || dt > marketNowMs + this.skewMs) return false;
+    const cfg = st.group.cfg;
+    // Priority groups keep each standby's latest copy for takeover: those copies take the full path.
+    if (cfg.policy !== 'race' || (cfg.sources.length > 0 && !cfg.sources.includes(source))) return false;
+    const c = this.counters.get(source) ?? this.addSource(source);
+    c.received++;
+    c.duplicates++;
+    return true;
+  }
+
   /** Counts a copy that cleansing rejected (it never reaches offer). */
   countRejected(source: string): void {
     const c = this.counters.get(source) ?? this.addSource(source);
@@ -231,6 +254,7 @@ export class Arbiter {
     st.keys.push(key);
     st.iseq++;
     st.last = t;
+    st.lastKey = key;
     st.lastWinMono = monoMs;
     st.olderSinceMono = 0;
     if (st.olderFrom.size > 0) st.olderFrom.clear();

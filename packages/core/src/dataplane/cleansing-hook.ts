@@ -2,7 +2,7 @@ import type { LogRecord } from '@mdhub/protocol';
 import type { CleansingConfig, CleansingStats, FilterPlugin } from '../cleansing/index.js';
 import { checkFilterManifest, createCleansingPipeline } from '../cleansing/index.js';
 import { importPluginManifest } from '../plugin/registry.js';
-import type { TickCheck } from './dataplane.js';
+import type { TickCheck, TickObserve } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
 export interface CleansingSettings {
@@ -15,6 +15,7 @@ export interface CleansingSettings {
 
 export interface BuiltCheck {
   check: TickCheck;
+  observe: TickObserve;
   stats: () => CleansingStats;
   forgetSource: (source: string) => void;
 }
@@ -39,5 +40,5 @@ export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => 
       details: { ...r },
     }),
   });
-  return { check: (t, source, slot) => pipeline.check(t, source, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
+  return { check: (t, source, slot) => pipeline.check(t, source, slot), observe: (t, source, localtime, slot) => pipeline.observe(t, source, localtime, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
 }

@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import * as zmq from 'zeromq';
 import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
-  BatchDecoder, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
+  BatchDecoder, BatchView, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
@@ -15,6 +15,8 @@ import { Publisher } from './publisher.js';
 export type CheckResult = { ok: true } | { ok: false; rule: string; reason: string };
 /** `slot`: a per-instrument object the check may keep its own handle in (skips its lookups). */
 export type TickCheck = (tick: MarketTick, source: string, slot?: { rec?: unknown }) => CheckResult;
+/** `source` delivered `tick`, an accepted state, at `localtime` (a race duplicate recognised unbuilt; see Arbiter.duplicateOfLast). */
+export type TickObserve = (tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }) => void;
 
 export interface DataPlaneOptions {
   hubId: string;
@@ -29,6 +31,8 @@ export interface DataPlaneOptions {
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   check?: TickCheck;
+  /** With `check`: keeps a source's cleansing state moving on race duplicates that skip the check. */
+  observe?: TickObserve;
   /** Counters of the cleansing pipeline (rejections per rule × source × group). */
   cleansingStats?: () => CleansingStats;
   /** Drops a source's cleansing state (after its process restarted). */
@@ -175,9 +179,9 @@ export class DataPlane {
     const recvUs = nowUs();
     let dec = decoder ?? this.directDecoders.get(id);
     if (!dec) this.directDecoders.set(id, (dec = new BatchDecoder(this.interner)));
-    let batch;
+    let batch: BatchView;
     try {
-      batch = dec.decode(msg);
+      batch = dec.open(msg);
     } catch (err) {
       counters.badBatches++;
       // Counted exactly; logged at counts 1, 2, 4, 8, … so a flood of garbage cannot swamp the log.
@@ -196,24 +200,35 @@ export class DataPlane {
     counters.batches++;
     if (counters.lastBatchSeq !== 0 && batch.batchSeq !== counters.lastBatchSeq + 1 && batch.batchSeq > counters.lastBatchSeq) counters.gaps++;
     counters.lastBatchSeq = batch.batchSeq;
-    if (batch.bad.length > 0) {
-      const before = counters.badTicks;
-      counters.badTicks += batch.bad.length;
-      if (Math.clz32(before) !== Math.clz32(counters.badTicks) || before === 0) this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: batch.bad.slice(0, 5) });
-    }
     const marketNow = this.opts.clock.now();
     const mono = performance.now();
     const gwUs = Math.round(batch.sentNs / 1000 + epochMinusMonoUs);
     const check = this.opts.check;
+    const observe = check ? this.opts.observe : undefined;
     const arbiter = this.arbiter;
     let cache = this.byLinkId.get(id);
     if (!cache) this.byLinkId.set(id, (cache = []));
-    const ids = batch.symbolIds;
-    for (let i = 0; i < batch.ticks.length; i++) {
-      const t = batch.ticks[i]!;
-      const sid = ids[i]!;
+    let bad: Array<{ index: number; reason: string }> | null = null;
+    for (let k = 0; k < batch.n; k++) {
+      const problem = batch.problem(k);
+      if (problem !== null) {
+        (bad ??= []).push({ index: k, reason: problem });
+        continue;
+      }
+      const sid = batch.symbolId(k);
       let st = cache[sid];
-      if (st === undefined || st.symbol !== t.symbol || st.exchange !== t.exchange) cache[sid] = st = arbiter.instrument(t);
+      if (st === undefined || st.symbol !== batch.symbol(k) || st.exchange !== batch.exchange(k)) {
+        const t = batch.tick(k);
+        cache[sid] = st = arbiter.instrument(t);
+      }
+      // A race duplicate of the newest published state (the commonest copy): counted, never built.
+      // With cleansing on, the source's cleansing state moves on as if it had accepted its copy.
+      if (st.last !== null && batch.datetime(k) === st.wmDt && (check === undefined || observe !== undefined) &&
+          arbiter.duplicateOfLast(st, id, st.wmDt, batch.volume(k), batch.stateKey(k), marketNow)) {
+        if (observe) observe(st.last, id, batch.localtime(k), st.checkSlot);
+        continue;
+      }
+      const t = batch.tick(k);
       if (check) {
         const r = check(t, id, st.checkSlot);
         if (!r.ok) {
@@ -226,6 +241,11 @@ export class DataPlane {
         (t as Tick).gw_recv_ts = gwUs;
         this.publishTick(st, t, recvUs);
       }
+    }
+    if (bad !== null) {
+      const before = counters.badTicks;
+      counters.badTicks += bad.length;
+      if (Math.clz32(before) !== Math.clz32(counters.badTicks) || before === 0) this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: bad.slice(0, 5) });
     }
   }
 

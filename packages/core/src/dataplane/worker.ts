@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     linkTransport: init.linkTransport,
     groups: init.groups,
     sendHighWaterMark: init.sendHighWaterMark,
-    ...(check ? { check: check.check, cleansingStats: check.stats, forgetSource: check.forgetSource } : {}),
+    ...(check ? { check: check.check, observe: check.observe, cleansingStats: check.stats, forgetSource: check.forgetSource } : {}),
     instruments: (): Array<Record<string, unknown>> => referenceData(dp),
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),

@@ -42,6 +42,18 @@ describe('createCleansingPipeline', () => {
     expect(slot.rec).toBe(held);
   });
 
+  it('observe moves a source on as if it had accepted the state, without a check or a rejection', () => {
+    const p = createCleansingPipeline();
+    const t = tick(RB);
+    expect(p.check(t, 'A')).toEqual({ ok: true });
+    // B never had a tick checked; it delivered A's accepted state (a race duplicate) and then its own next one.
+    p.observe(t, 'B', t.localtime + 3);
+    expect(p.stats().checked).toBe(1);
+    // B's state now holds t: an older volume from B is a decrease, a normal next tick passes.
+    expect(p.check({ ...next(RB, t), volume: t.volume - 1 }, 'B')).toMatchObject({ ok: false, rule: 'volume_decrease' });
+    expect(p.check(next(RB, t), 'B')).toEqual({ ok: true });
+  });
+
   it('uses gateway_name as the source when none is given', () => {
     const p = createCleansingPipeline();
     p.check(tick(RB, { gateway_name: 'ctp1', last_price: 0 }));

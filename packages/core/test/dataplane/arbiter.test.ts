@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketTick } from '@mdhub/protocol';
-import { emptyMarketTick } from '@mdhub/protocol';
+import { emptyMarketTick, stateKey } from '@mdhub/protocol';
 import { Arbiter } from '../../src/dataplane/arbiter.js';
 
 const T0 = 1_764_034_200_000;
@@ -140,5 +140,46 @@ describe('arbiter: priority', () => {
     expect(offer(arb, tick({}, 'IF2512', 'CFFEX'), 'a')).toBe('standby');
     expect(offer(arb, tick({}, 'IF2512', 'CFFEX'), 'b')).toBe('win');
     expect(offer(arb, tick(), 'a')).toBe('win');
+  });
+});
+
+describe('arbiter: duplicate fast path (copies recognised before they are built)', () => {
+  const NOW = T0 + 60_000;
+  const fast = (arb: Arbiter, t: MarketTick, src: string): boolean => arb.duplicateOfLast(arb.instrument(t), src, t.datetime, t.volume, stateKey(t), NOW);
+
+  it('takes exactly the copies offer would call duplicates of the newest state, and counts them the same way', () => {
+    const arb = race();
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    expect(fast(arb, tick(), 'b')).toBe(true);
+    expect(arb.counters.get('b')).toMatchObject({ received: 1, duplicates: 1, wins: 0 });
+    // not the newest state, another state at the same watermark, or a newer state: the full path decides
+    expect(fast(arb, tick({ bid_volume_1: 9 }), 'b')).toBe(false);
+    expect(fast(arb, tick({ datetime: T0 + 500, volume: 101 }), 'b')).toBe(false);
+    expect(arb.counters.get('b')).toMatchObject({ received: 1, duplicates: 1 });
+  });
+
+  it('leaves unhealthy sources, priority groups (standby copies are kept for takeover) and outsiders to the full path', () => {
+    const arb = race(['a', 'b']);
+    arb.addSource('c');
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    expect(fast(arb, tick(), 'c')).toBe(false);
+    const prio = new Arbiter({ groups: [{ name: 'p', policy: 'priority', instruments: ['*'], sources: ['a', 'b'] }] });
+    prio.setHealth('a', true);
+    prio.setHealth('b', true);
+    expect(prio.offer(prio.instrument(tick()), tick(), 'a', NOW, 0)).toBe('win');
+    expect(fast(prio, tick(), 'b')).toBe(false);
+    const only = new Arbiter({ groups: [{ name: 'r', policy: 'race', instruments: ['*'], sources: ['a'] }] });
+    only.setHealth('a', true);
+    only.setHealth('x', true);
+    expect(only.offer(only.instrument(tick()), tick(), 'a', NOW, 0)).toBe('win');
+    expect(fast(only, tick(), 'x')).toBe(false);
+  });
+
+  it('keeps the newest state\'s key among the watermark keys even past the cap (CZCE seconds with many books)', () => {
+    const arb = race();
+    for (let i = 0; i < 20; i++) expect(offer(arb, tick({ bid_volume_1: 100 + i }, 'SR601', 'CZCE'), 'a')).toBe('win');
+    const newest = tick({ bid_volume_1: 119 }, 'SR601', 'CZCE');
+    expect(offer(arb, newest, 'b')).toBe('duplicate');
+    expect(fast(arb, newest, 'c')).toBe(true);
   });
 });
