@@ -204,12 +204,12 @@ export class MdhubClient extends EventEmitter {
   private onTick(topic: string, payload: Buffer): void {
     const tick = decodeTick(payload);
     this.seen(tick.run_id);
-    const vt = `${tick.symbol}.${tick.exchange}`;
-    const prev = this.lastIseq.get(vt);
+    // Keyed by topic (one per instrument): no key string built per tick.
+    const prev = this.lastIseq.get(topic);
     if (prev !== undefined && tick.iseq !== prev + 1 && tick.iseq > prev) {
-      this.emitEvent({ type: 'gap', instrument: vt, expected: prev + 1, got: tick.iseq });
+      this.emitEvent({ type: 'gap', instrument: `${tick.symbol}.${tick.exchange}`, expected: prev + 1, got: tick.iseq });
     }
-    this.lastIseq.set(vt, tick.iseq);
+    this.lastIseq.set(topic, tick.iseq);
     for (const s of this.subs) {
       let match = false;
       for (const p of s.prefixes) if (topic.startsWith(p)) { match = true; break; }

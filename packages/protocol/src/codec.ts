@@ -195,24 +195,61 @@ const readTick: NumReader = new Function('dv', 's', [
   '};',
 ].join('\n')) as NumReader;
 
-/** Reads a msgpack str at pos; returns [value, next position] or null when it is not a str. */
-function readStr(b: Uint8Array, pos: number): [string, number] | null {
+/**
+ * Decoded strings by their bytes: the strings of a tick stream repeat (run id, sources, exchanges,
+ * trading day, every instrument's symbol and name), so each is decoded once and every tick of an
+ * instrument carries the same string objects. Keyed by a hash of the bytes, verified byte for byte;
+ * bounded (cleared when full).
+ */
+interface CachedStr {
+  bytes: Uint8Array;
+  str: string;
+}
+const STR_CACHE_MAX = 100_000;
+const strCache = new Map<number, CachedStr>();
+
+function cachedStr(b: Uint8Array, at: number, len: number): string {
+  let h = len | 0;
+  for (let i = at; i < at + len; i++) h = Math.imul(h ^ b[i]!, 16777619);
+  const hit = strCache.get(h);
+  if (hit !== undefined && hit.bytes.length === len) {
+    const cb = hit.bytes;
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (cb[i] !== b[at + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit.str;
+  }
+  let ascii = true;
+  for (let i = at; i < at + len; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const view = Buffer.from(b.buffer, b.byteOffset + at, len);
+  const str = view.toString(ascii ? 'latin1' : 'utf8');
+  if (strCache.size >= STR_CACHE_MAX) strCache.clear();
+  strCache.set(h, { bytes: Uint8Array.prototype.slice.call(b, at, at + len), str });
+  return str;
+}
+
+/** Reads a msgpack str at pos into strs[k]; returns the next position, or -1 when it is not a str. */
+function readStr(b: Uint8Array, pos: number, strs: string[], k: number): number {
   const h = b[pos];
   let len: number;
   let at: number;
-  if (h === undefined) return null;
+  if (h === undefined) return -1;
   if ((h & 0xe0) === 0xa0) { len = h & 0x1f; at = pos + 1; }
   else if (h === 0xd9) { len = b[pos + 1] ?? 0; at = pos + 2; }
   else if (h === 0xda) { len = ((b[pos + 1] ?? 0) << 8) | (b[pos + 2] ?? 0); at = pos + 3; }
-  else return null;
-  if (at + len > b.length) return null;
-  let v = '';
-  for (let i = at; i < at + len; i++) {
-    const c = b[i]!;
-    if (c >= 0x80) return [Buffer.from(b.buffer, b.byteOffset + at, len).toString('utf8'), at + len];
-    v += String.fromCharCode(c);
-  }
-  return [v, at + len];
+  else return -1;
+  if (at + len > b.length) return -1;
+  strs[k] = len <= 64 ? cachedStr(b, at, len) : Buffer.from(b.buffer, b.byteOffset + at, len).toString('utf8');
+  return at + len;
 }
 
 /**
@@ -231,10 +268,8 @@ function decodeTemplated(b: Uint8Array): Tick | null {
     const key = STR_KEY_BYTES[k]!;
     if (pos + key.length > b.length) return null;
     for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return null;
-    const r = readStr(b, pos + key.length);
-    if (r === null) return null;
-    strs[k] = r[0];
-    pos = r[1];
+    pos = readStr(b, pos + key.length, strs, k);
+    if (pos < 0) return null;
   }
   if (pos !== b.length) return null;
   return readTick(dv, strs);
