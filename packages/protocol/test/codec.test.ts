@@ -62,6 +62,24 @@ describe('tick wire codec', () => {
   });
 });
 
+describe('decodeTick string cache', () => {
+  it('returns the right strings across many distinct values (UTF-8 names, cache churn), the same object for repeats', () => {
+    const enc = new TickEncoder();
+    const decoded: Tick[] = [];
+    for (let i = 0; i < 120_000; i += 7) {
+      decoded.push(decodeTick(enc.encode(sampleTick({ symbol: `s${i}`, name: `螺纹钢${i}`, source: i % 2 ? 'a' : 'b' }))));
+    }
+    decoded.forEach((t, j) => {
+      expect(t.symbol).toBe(`s${j * 7}`);
+      expect(t.name).toBe(`螺纹钢${j * 7}`);
+      expect(t.source).toBe(j * 7 % 2 ? 'a' : 'b');
+    });
+    const again = decodeTick(enc.encode(sampleTick({ symbol: 'rb2701' })));
+    const twice = decodeTick(enc.encode(sampleTick({ symbol: 'rb2701' })));
+    expect(Object.is(again.symbol, twice.symbol)).toBe(true);
+  });
+});
+
 describe('gateway batch framing', () => {
   it('round-trips a batch and keeps good ticks when one is malformed', () => {
     const a = sampleTick();
