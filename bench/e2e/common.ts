@@ -122,6 +122,8 @@ export interface RawSubResult {
   /** Receive rate in the window (messages/s). */
   ratePerS: number;
   clock: ClockReport;
+  /** storm mode: per burst (keyed by the burst's send stamp), messages and first → last receive, ms. */
+  bursts?: Array<{ count: number; drainMs: number }>;
 }
 
 export interface RawPubResult {
@@ -130,6 +132,8 @@ export interface RawPubResult {
   sentInWindow: number;
   ratePerS: number;
   turns: number;
+  /** Sends libzmq refused (never expected on a PUB socket). */
+  sendFailed: number;
 }
 
 export interface BurstStat {

@@ -299,6 +299,7 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
   const pubRes = waitMessage(pub, 'raw pub result', isMsg<RawPubResult>('pub-result'));
   tell(pub, { t: 'finish' });
   const pubResult = await pubRes;
+  if (pubResult.sendFailed > 0) log(`raw publisher (${mode}): ${pubResult.sendFailed} sends refused by libzmq`);
   let raw: RawOutcome | null = null;
   let clientRes: SubResult | null = null;
   if (client) {
@@ -418,6 +419,35 @@ function pyPrefix(pattern: string): string {
 // ------------------------------------------------------------------------------------------------
 // Phase 3: storm
 
+/** The storm's one-hop baseline: a raw PUB sends every instrument's tick in one loop; a raw SUB times each burst. */
+async function rawStorm(): Promise<{ drain_ms_p50: number; drain_ms_max: number; bursts: number; lost: number }> {
+  const pub = forkTs('raw.ts', ['pub', '--instruments', String(INSTRUMENTS), '--rate', '1', '--mode', 'storm', '--anchor', SIM_ANCHOR,
+    '--bursts', String(STORM_BURSTS), '--period-ms', String(P.stormPeriodMs)]);
+  const pr = await waitMessage(pub, 'raw storm pub ready', isMsg<ReadyMsg>('ready'), 60_000);
+  const sub = forkTs('raw.ts', ['sub', '--endpoint', pr.endpoint!, '--mode', 'storm']);
+  await waitMessage(sub, 'raw storm sub ready', isMsg<ReadyMsg>('ready'), 60_000);
+  await sleep(300); // subscription reaches the publisher
+  const now = monoNs();
+  const stopNs = now + (STORM_BURSTS * P.stormPeriodMs + 500) * 1e6;
+  tell(sub, { t: 'go', fromNs: now, toNs: stopNs, stopNs });
+  tell(pub, { t: 'go', fromNs: now, toNs: stopNs, stopNs });
+  await sleep((stopNs - monoNs()) / 1e6);
+  const subRes = waitMessage(sub, 'raw storm sub result', isMsg<RawSubResult>('raw-result'));
+  tell(pub, { t: 'finish' });
+  tell(sub, { t: 'finish' });
+  const s = await subRes;
+  await Promise.all([waitExit(pub, 3000), waitExit(sub, 3000)]);
+  const bursts = (s.bursts ?? []).filter((b) => b.count > INSTRUMENTS / 10);
+  const drains = bursts.map((b) => b.drainMs).sort((a, b) => a - b);
+  const perBurst = Math.max(0, ...bursts.map((b) => b.count));
+  return {
+    drain_ms_p50: drains.length ? r2(drains[Math.floor((drains.length - 1) / 2)]!) : 0,
+    drain_ms_max: drains.length ? r2(drains[drains.length - 1]!) : 0,
+    bursts: bursts.length,
+    lost: bursts.reduce((a, b) => a + (perBurst - b.count), 0),
+  };
+}
+
 interface StormOutcome {
   burst_ticks: number;
   published_per_burst: number;
@@ -427,6 +457,7 @@ interface StormOutcome {
   worst_latency_us: number;
   hub_drain_ms_max: number;
   gw_to_last_ms_max: number;
+  hub_drain_ms_p50: number;
   lost: number;
   inbound_total: number;
   idle_cpu_pct: number | null;
@@ -485,6 +516,7 @@ async function stormRun(pluginFile: string): Promise<StormOutcome> {
       drain_ms_max: drains.length ? drains[drains.length - 1]! : 0,
       worst_latency_us: Math.max(0, ...per.map((x) => x.worst_us)),
       hub_drain_ms_max: Math.max(0, ...per.map((x) => x.hub_drain_ms)),
+      hub_drain_ms_p50: per.length ? [...per.map((x) => x.hub_drain_ms)].sort((a, b) => a - b)[Math.floor((per.length - 1) / 2)]! : 0,
       gw_to_last_ms_max: Math.max(0, ...per.map((x) => x.gw_to_last_ms)),
       lost: STORM_BURSTS * INSTRUMENTS - per.reduce((a, x) => a + x.count, 0),
       inbound_total: all ? Math.round(all.inbound_per_s * all.seconds) : 0,
@@ -552,7 +584,10 @@ async function main(): Promise<void> {
 
   // 3. storm
   let storm: StormOutcome | null = null;
+  let stormRaw: Awaited<ReturnType<typeof rawStorm>> | null = null;
   if (argv['no-storm'] !== true) {
+    stormRaw = await rawStorm();
+    log(`storm, raw hop (${INSTRUMENTS} messages in one loop, ${STORM_BURSTS} bursts): drain p50 ${stormRaw.drain_ms_p50} ms, max ${stormRaw.drain_ms_max} ms, lost ${stormRaw.lost}`);
     log(`storm: ${INSTRUMENTS} instruments × ${SOURCES} sources in one millisecond, ${STORM_BURSTS} bursts every ${P.stormPeriodMs} ms`);
     storm = await stormRun(pluginFile);
     log(`storm: drain p50 ${storm.drain_ms_p50} ms, max ${storm.drain_ms_max} ms, worst ${storm.worst_latency_us} µs, lost ${storm.lost}; idle CPU ${storm.idle_cpu_pct}%`);
@@ -661,7 +696,9 @@ async function main(): Promise<void> {
     storm: storm ? {
       burst_ticks: storm.burst_ticks, published_per_burst: storm.published_per_burst, bursts: storm.bursts,
       drain_ms_p50: storm.drain_ms_p50, drain_ms_max: storm.drain_ms_max, worst_latency_us: storm.worst_latency_us,
-      hub_drain_ms_max: storm.hub_drain_ms_max, gw_to_last_ms_max: storm.gw_to_last_ms_max, lost: storm.lost,
+      hub_drain_ms_p50: storm.hub_drain_ms_p50, hub_drain_ms_max: storm.hub_drain_ms_max, gw_to_last_ms_max: storm.gw_to_last_ms_max, lost: storm.lost,
+      drain_ms_per_burst: storm.per_burst.map((x) => x.drain_ms), hub_drain_ms_per_burst: storm.per_burst.map((x) => x.hub_drain_ms),
+      raw_drain_ms_p50: stormRaw?.drain_ms_p50 ?? null, raw_drain_ms_max: stormRaw?.drain_ms_max ?? null, raw_lost: stormRaw?.lost ?? null,
     } : null,
     python: main.python ? {
       p50_us: main.python.p50_us, p99_us: main.python.p99_us, p999_us: main.python.p999_us, rate_per_s: main.python.rate_per_s,

@@ -1,16 +1,19 @@
 /**
  * The raw baseline: one ZeroMQ PUB → SUB hop between two processes, nothing else.
  *
- *   raw.ts pub --instruments I --rate R --mode paced|blast     (binds tcp://127.0.0.1:*)
- *   raw.ts sub --endpoint E --mode paced|blast
+ *   raw.ts pub --instruments I --rate R --mode paced|blast|storm [--bursts B --period-ms P]   (binds tcp://127.0.0.1:*)
+ *   raw.ts sub --endpoint E --mode paced|blast|storm
  *
  * The publisher replays the gateway-sim Tape (same seed, anchor and universe size as the hub run) at
  * market clock rate R, timer-paced like the simulated gateway (setTimeout to the next snapshot, no busy
  * spin). Each timer turn's snapshots are stamped once as they "arrive" (CLOCK_MONOTONIC, carried in a
- * third frame), then encoded with @mdhub/protocol's TickEncoder and sent one by one, awaiting each send,
- * on topic tick.<EX>.<sym>. The subscriber decodes each payload with decodeTick (as @mdhub/client does)
- * and records hrtime − stamp. `blast` mode sends a pool of encoded ticks as fast as awaited sends go:
- * the subscriber's own ceiling.
+ * third frame), then encoded with @mdhub/protocol's TickEncoder and sent one by one on topic
+ * tick.<EX>.<sym>., the way the hub's Publisher sends: a send timeout of 0, so each send goes synchronously
+ * into libzmq (the fastest zeromq.js send; awaiting each send roughly doubles its cost). The subscriber decodes each payload with decodeTick (as @mdhub/client does)
+ * and records hrtime − stamp. `blast` mode sends a pool of encoded ticks as fast as it can: the
+ * subscriber's own ceiling. `storm` mode is the raw side of the market-open storm: every instrument's tick
+ * (one each, encoded beforehand) sent in one synchronous loop, B bursts P ms apart; the subscriber reports
+ * each burst's first → last receive time.
  */
 import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
@@ -26,10 +29,10 @@ const { values } = parseArgs({
   args: process.argv.slice(3),
   options: {
     endpoint: { type: 'string' }, instruments: { type: 'string' }, rate: { type: 'string' }, mode: { type: 'string' },
-    seed: { type: 'string' }, anchor: { type: 'string' },
+    seed: { type: 'string' }, anchor: { type: 'string' }, bursts: { type: 'string' }, 'period-ms': { type: 'string' },
   },
 });
-const mode = values.mode === 'blast' ? 'blast' : 'paced';
+const mode: 'paced' | 'blast' | 'storm' = values.mode === 'blast' || values.mode === 'storm' ? values.mode : 'paced';
 const send = (m: ReadyMsg | RawPubResult | RawSubResult): void => {
   process.send?.(m);
 };
@@ -64,7 +67,9 @@ async function pub(): Promise<void> {
     return t;
   };
 
-  const sock = new zmq.Publisher({ sendHighWaterMark: mode === 'blast' ? 10_000 : 100_000, linger: 0 });
+  const sock = new zmq.Publisher({ sendHighWaterMark: mode === 'blast' ? 10_000 : 100_000, sendTimeout: 0, linger: 0 });
+  let sendFailed = 0;
+  const failed = (): void => { sendFailed++; };
   await sock.bind('tcp://127.0.0.1:*');
   send({ t: 'ready', endpoint: sock.lastEndpoint ?? '', clock: clockReport() });
 
@@ -75,7 +80,6 @@ async function pub(): Promise<void> {
   let toNs = 0;
   let stopNs = 0;
   let finished = false;
-  const stamp = Buffer.alloc(8);
 
   const paced = async (startNs: number): Promise<void> => {
     const marketAt = (ns: number): number => anchor + ((ns - startNs) / 1e6) * rate;
@@ -85,7 +89,7 @@ async function pub(): Promise<void> {
       const snaps = tape.advance(marketAt(now));
       if (snaps.length > 0) {
         turns++;
-        // the turn's ticks "arrive" now: one stamp for all of them, then one awaited send each
+        // the turn's ticks "arrive" now: one stamp for all of them, then one synchronous send each
         const st = monoNs();
         const stUs = Math.round(st / 1000 + offset);
         const inWin = st >= fromNs && st <= toNs;
@@ -95,7 +99,7 @@ async function pub(): Promise<void> {
           const payload = enc.encode(toTick(s.tick as Tick, s.index, stUs, market));
           const frame = Buffer.allocUnsafe(8);
           frame.writeDoubleLE(st, 0);
-          await sock.send([topics[s.index]!, payload, frame]);
+          sock.send([topics[s.index]!, payload, frame]).catch(failed);
           sent++;
           if (inWin) sentInWindow++;
         }
@@ -108,7 +112,7 @@ async function pub(): Promise<void> {
   };
 
   const blast = async (): Promise<void> => {
-    // a pool of real tape ticks, encoded once: the publisher side then costs only the awaited send
+    // a pool of real tape ticks, encoded once: the publisher side then costs only the send
     const snaps = tape.advance(anchor + 3000).slice(0, 20_000);
     const stUs = Math.round(monoNs() / 1000 + offset);
     const pool = snaps.map((s) => ({ topic: topics[s.index]!, payload: enc.encode(toTick(s.tick as Tick, s.index, stUs, anchor)) }));
@@ -117,11 +121,32 @@ async function pub(): Promise<void> {
       const now = monoNs();
       if (now >= stopNs || finished) break;
       const p = pool[i++ % pool.length]!;
-      stamp.writeDoubleLE(now, 0);
-      await sock.send([p.topic, p.payload, stamp]);
+      const frame = Buffer.allocUnsafe(8);
+      frame.writeDoubleLE(now, 0);
+      sock.send([p.topic, p.payload, frame]).catch(failed);
       sent++;
       if (now >= fromNs && now <= toNs) sentInWindow++;
-      if ((i & 4095) === 0) await new Promise((r) => setImmediate(r));
+      if ((i & 1023) === 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  const storm = async (): Promise<void> => {
+    // one tick per instrument, encoded before the bursts (the hub's storm is the same universe)
+    const latest = new Map<number, Tick>();
+    for (const s of tape.advance(anchor + 3000)) latest.set(s.index, s.tick as Tick);
+    const stUs = Math.round(monoNs() / 1000 + offset);
+    const pool = [...latest.entries()].map(([index, t]) => ({ topic: topics[index]!, payload: enc.encode(toTick(t, index, stUs, anchor)) }));
+    const bursts = Number(values.bursts ?? 3);
+    const periodMs = Number(values['period-ms'] ?? 1000);
+    for (let b = 0; b < bursts && !finished; b++) {
+      const frame = Buffer.allocUnsafe(8);
+      frame.writeDoubleLE(monoNs(), 0);
+      for (const p of pool) {
+        sock.send([p.topic, p.payload, frame]).catch(failed);
+        sent++;
+        sentInWindow++;
+      }
+      await new Promise((r) => setTimeout(r, periodMs));
     }
   };
 
@@ -130,11 +155,12 @@ async function pub(): Promise<void> {
       fromNs = m.fromNs;
       toNs = m.toNs;
       stopNs = m.stopNs;
-      if (mode === 'blast') void blast();
+      if (mode === 'storm') void storm();
+      else if (mode === 'blast') void blast();
       else void paced(monoNs());
     } else if (m.t === 'finish') {
       finished = true;
-      send({ t: 'pub-result', sent, sentInWindow, ratePerS: sentInWindow / ((toNs - fromNs) / 1e9), turns });
+      send({ t: 'pub-result', sent, sentInWindow, ratePerS: sentInWindow / ((toNs - fromNs) / 1e9), turns, sendFailed });
       setTimeout(() => {
         sock.close();
         process.exit(0);
@@ -153,6 +179,7 @@ async function sub(): Promise<void> {
   let inWindow = 0;
   let fromNs = Infinity;
   let toNs = -Infinity;
+  const bursts = new Map<number, { count: number; first: number; last: number }>();
   process.on('message', (m: ToRaw) => {
     if (m.t === 'go') {
       fromNs = m.fromNs;
@@ -161,6 +188,7 @@ async function sub(): Promise<void> {
       send({
         t: 'raw-result', lat: encodeHist(lat), decode: encodeHist(decode), received, inWindow,
         ratePerS: inWindow / ((toNs - fromNs) / 1e9), clock: clockReport(),
+        ...(mode === 'storm' ? { bursts: [...bursts.values()].map((b) => ({ count: b.count, drainMs: (b.last - b.first) / 1e6 })) } : {}),
       });
       setTimeout(() => {
         sock.close();
@@ -178,6 +206,13 @@ async function sub(): Promise<void> {
     inWindow++;
     const st = frames[2]!.readDoubleLE(0);
     recordUs(lat, (t1 - st) / 1000);
+    if (mode === 'storm') {
+      const b = bursts.get(st);
+      if (b) {
+        b.count++;
+        b.last = t1;
+      } else bursts.set(st, { count: 1, first: t1, last: t1 });
+    }
     // decode cost in ns/1000 rounded: recorded in ns for resolution (the histogram is unit-free)
     decode.recordValue(Math.max(1, Math.round(t1 - t0)));
   }
