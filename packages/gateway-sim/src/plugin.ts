@@ -27,6 +27,11 @@ export const SimConfigSchema = z.object({
   badKinds: z.array(BadKind).optional(),
   /** Time from start to `subscribed` (connect, log in, subscribe), real ms. */
   loginMs: z.number().min(0).default(150),
+  /**
+   * Market ms of the tape simulated ahead of delivery (see SourceReplicaOptions.lookaheadMs): the
+   * simulator's own work happens between bursts, so at a burst the source costs what a gateway costs.
+   */
+  lookaheadMs: z.number().min(0).max(5_000).default(250),
 });
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
@@ -76,6 +81,7 @@ class SimGateway implements Gateway {
       ...(cfg.badKinds ? { badKinds: cfg.badKinds } : {}),
       gatewayName: ctx.id,
       deliverFromMs: ctx.clock.now(),
+      lookaheadMs: cfg.lookaheadMs,
     });
     await sleep(cfg.loginMs / 3);
     this.running = true;

@@ -67,6 +67,12 @@ export interface SourceReplicaOptions {
   deliverFromMs?: number;
   /** Keep stream order (a copy never arrives before the previous one); default true. */
   fifo?: boolean;
+  /**
+   * Simulate the tape this many market ms ahead of `poll`'s now (default 0). Copies are still delivered
+   * at their arrival times; only the simulation's work moves earlier, into the gaps between bursts, so
+   * the cost of a source at a burst is delivering copies, not computing the market.
+   */
+  lookaheadMs?: number;
 }
 
 /** Result of {@link SourceReplica.poll}. */
@@ -116,6 +122,7 @@ export class SourceReplica {
   private readonly badKinds: readonly BadTickKind[];
   private readonly gatewayName: string;
   private readonly fifo: boolean;
+  private readonly lookaheadMs: number;
   private readonly history: (MarketTick | undefined)[][];
   private readonly historyPos: Int32Array;
   private pending: Pending[] = [];
@@ -133,6 +140,7 @@ export class SourceReplica {
     this.badKinds = opts.badKinds && opts.badKinds.length > 0 ? opts.badKinds : BAD_TICK_KINDS;
     this.gatewayName = opts.gatewayName ?? '';
     this.fifo = opts.fifo ?? true;
+    this.lookaheadMs = opts.lookaheadMs ?? 0;
     this.history = opts.universe.map(() => []);
     this.historyPos = new Int32Array(opts.universe.length);
     const from = opts.deliverFromMs ?? opts.tape.startMs;
@@ -161,7 +169,7 @@ export class SourceReplica {
 
   /** Copies arrived by `marketNowMs` (see {@link ReplicaPoll}). */
   poll(marketNowMs: number): ReplicaPoll {
-    this.pump(this.tape.advance(marketNowMs));
+    this.pump(this.tape.advance(marketNowMs + this.lookaheadMs));
     const due: MarketTick[] = [];
     const bad: (BadTickKind | null)[] = [];
     const emitMs: number[] = [];

@@ -34,6 +34,16 @@ function drain(r: SourceReplica, stepMs = 100): Got[] {
 }
 
 describe('SourceReplica', () => {
+  it('simulating ahead (lookaheadMs) changes when the work is done, never what arrives or when', () => {
+    const plain = drain(replica({ badTickRate: 0.05, dropRate: 0.02 }), 37);
+    const ahead = drain(replica({ badTickRate: 0.05, dropRate: 0.02, lookaheadMs: 400 }), 37);
+    expect(ahead.length).toBe(plain.length);
+    ahead.forEach((g, k) => {
+      expect(g.tick).toEqual(plain[k]!.tick);
+      expect([g.bad, g.emitMs]).toEqual([plain[k]!.bad, plain[k]!.emitMs]);
+    });
+  });
+
   it('delivers copies equal to the tape in every exchange field, with localtime = arrival ≥ emission + minMs', () => {
     const got = drain(replica({ gatewayName: 'ctp-a' }));
     expect(got.length).toBe(truth.length);
