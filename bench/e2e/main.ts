@@ -683,6 +683,8 @@ async function main(): Promise<void> {
     backlog: {
       link_pending_slope_per_s: st?.queue_slope_per_s ?? null, link_pending_max: st?.queue_max ?? null,
       e2e_trend_us_per_s: main.e2eTrendUsPerS, growing: main.backlogGrowing, publish_dropped: st?.dropped ?? null,
+      // where the tail comes from: the worst e2e latency of each second of the main window, ms
+      e2e_max_ms_per_s: main.sub.perSecond.filter((x) => x.n > 0).map((x) => Math.round(x.e2eMax / 100) / 10),
     },
     core_rss_mb: st?.core_rss_mb ?? null,
     core_cpu_pct: st?.core_cpu_pct ?? null,
