@@ -53,6 +53,8 @@ describe('cleansing in the hub', () => {
     expect(bySource.get('clean-b') ?? 0).toBe(0);
     expect(bySource.get('clean-c') ?? 0).toBe(0);
     expect(new Set(rejected.map((m) => m[2])).size).toBeGreaterThanOrEqual(3);
+    // every source reports what waits in its link (a hub keeping up holds little there)
+    for (const src of ['dirty', 'clean-b', 'clean-c']) expect(metrics).toMatch(new RegExp(`^mdhub_link_pending_ticks\\{source="${src}"\\} \\d+$`, 'm'));
     await waitFor('a counters status event with rejections', () => counters.some((c) => Array.isArray(c['rejections']) && (c['rejections'] as unknown[]).length > 0), 10_000);
     console.log(JSON.stringify({ e2e: 'cleansing-hub', ticks: ticks.length, dirty_wins: wins, rejected: Object.fromEntries(rejected.map((m) => [`${m[1]}/${m[2]}`, Number(m[4])])) }));
   });

@@ -25,7 +25,7 @@ interface Harness {
   received: Map<string, number>;
 }
 
-async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Promise<Harness> {
+async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boolean; instruments?: number } = {}): Promise<Harness> {
   const events: Array<Record<string, unknown>> = [];
   const health: Array<[string, boolean]> = [];
   const received = new Map<string, number>();
@@ -33,6 +33,13 @@ async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Prom
   const s = new Supervisor({
     hubId: 'sup', runId: 'run-sup', clock,
     linkEndpoint: async (id) => {
+      if (opts.read === false) {
+        // A data plane that never reads: a tiny queue on an ipc link, so the backlog reaches the gateway.
+        const stuck = new zmq.Pull({ linger: 0, receiveHighWaterMark: 1 });
+        socks.push(stuck);
+        await stuck.bind(`ipc://@mdhub-test-stuck-${process.pid}-${id}`);
+        return stuck.lastEndpoint!;
+      }
       const pull = new zmq.Pull({ linger: 0 });
       socks.push(pull);
       await pull.bind('tcp://127.0.0.1:*');
@@ -52,7 +59,7 @@ async function harness(ids: string[], opts: { hangAfterMs?: number } = {}): Prom
     hangAfterMs: opts.hangAfterMs ?? 1500,
   });
   sup = s;
-  await s.start(ids.map((id) => ({ id, plugin: '@mdhub/gateway-sim', config: { market: { seed: 1, instruments: 40 }, loginMs: 30 } })));
+  await s.start(ids.map((id) => ({ id, plugin: '@mdhub/gateway-sim', config: { market: { seed: 1, instruments: opts.instruments ?? 40 }, loginMs: 30 } })));
   await waitFor('all subscribed', () => ids.every((id) => health.some(([i, h]) => i === id && h)), 20_000);
   return { sup: s, events, health, received };
 }
@@ -97,6 +104,12 @@ describe('gateway supervisor', () => {
     await waitFor('healthy again', () => h.health.filter(([, ok]) => ok).length >= 2, 10_000);
     expect(h.sup.pids()[0]).toBe(pid);
     expect(h.events.some((e) => e['kind'] === 'source_state' && e['state'] === 'disconnected')).toBe(true);
+  });
+
+  it('reports the ticks a gateway holds when the hub does not read its link (backlog, before any overflow)', async () => {
+    const h = await harness(['g1'], { read: false, instruments: 2000 });
+    await waitFor('pending ticks reported in pongs', () => (h.sup.info()[0]?.pending ?? 0) > 2000, 15_000);
+    expect(h.events.some((e) => e['kind'] === 'link_overflow')).toBe(false);
   });
 
   it('stop ends every gateway process', async () => {
