@@ -98,8 +98,8 @@ export class BatchEncoder {
   }
 
   encode(h: BatchHeader, ticks: readonly MarketTick[]): Buffer {
-    const now = Date.now();
-    if (this.ids.size >= this.maxStrings || now - this.keyframeAt >= this.keyframeMs) {
+    const now = performance.now();
+    if (this.ids.size >= this.maxStrings || now - this.keyframeAt >= this.keyframeMs || this.keyframeAt === 0) {
       this.ids.clear();
       this.nameOf.length = 0;
       this.nameIdOf.length = 0;
@@ -176,9 +176,11 @@ function bad(reason: string, details: Record<string, unknown> = {}): ProtocolErr
 
 /** Most strings one link's table may hold (a sender keyframes long before: BatchEncoderOptions.maxStrings). */
 const MAX_LINK_STRINGS = 2_000_000;
+/** Longest string a link may define (UTF-16 units): symbols, names, exchanges, days and ids are short. */
+const MAX_STRING_LENGTH = 256;
 
 /** Most strings a receiver keeps interned (beyond it, strings are used as they arrive). */
-const MAX_INTERNED = 1_000_000;
+const MAX_INTERNED = 250_000;
 
 /**
  * Shared by a receiver's links: one string object per distinct string, so every tick of an instrument,
@@ -213,9 +215,10 @@ export class BatchDecoder {
   /**
    * Opens a link message: checks the frame, learns its new strings and returns a view that reads ticks in
    * place (a receiver can look at a tick's datetime, volume and state key before building it). Throws
-   * MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong.
+   * MDH_ERR_WIRE_BAD_BATCH when the frame itself is wrong. With `expectRunId`, a frame of another run is
+   * returned without learning its strings (the caller drops it; this link's table stays intact).
    */
-  open(msg: Uint8Array): BatchView {
+  open(msg: Uint8Array, expectRunId?: string): BatchView {
     if (msg.length < 8) throw bad('short frame');
     for (let i = 0; i < 4; i++) if (msg[i] !== MAGIC[i]) throw bad('not an mdb3 frame');
     const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
@@ -239,7 +242,8 @@ export class BatchDecoder {
     const end = idxAt + n * STRS * 4;
     if (end !== msg.length) throw bad(end > msg.length ? 'body overruns the frame' : 'trailing bytes after the body', { n });
     if (firstId + (fresh as string[]).length > MAX_LINK_STRINGS) throw bad('string table too large', { firstId, strings: (fresh as string[]).length });
-    this.learn(table, firstId, fresh as string[]);
+    if ((fresh as string[]).some((s) => s.length > MAX_STRING_LENGTH)) throw bad('string too long', { max: MAX_STRING_LENGTH });
+    if (expectRunId === undefined || runId === expectRunId) this.learn(table, firstId, fresh as string[]);
     return new BatchView({ runId, gatewayId, batchSeq, sentNs }, n, dv, numsAt, idxAt, this.strings, this.exchangeOk, this);
   }
 
@@ -269,7 +273,7 @@ export class BatchDecoder {
     if (firstId < this.strings.length) this.strings.length = firstId;
     const strs = this.strings;
     // Holes (ids of a lost batch) stay undefined; ticks that use them are reported, not guessed.
-    while (strs.length < firstId) strs.push(undefined as unknown as string);
+    if (strs.length < firstId) strs.length = firstId;
     const need = firstId + fresh.length;
     if (this.exchangeOk.length < need) {
       const grown = new Uint8Array(Math.max(need, this.exchangeOk.length * 2));

@@ -73,8 +73,11 @@ const writeNumbers: Writer = new Function('t', 'dv', [
  * Per-instrument memo for {@link TickEncoder.encode}: the last string value of each string field and its
  * encoding, so a caller that keeps one per instrument skips the encoder's string cache lookups.
  */
+const UNSET = Symbol('unset');
+
 export class TickEncodeMemo {
-  readonly values: unknown[] = new Array<unknown>(STR_KEYS.length).fill(undefined);
+  /** Starts as a value no field has, so the first encode fills every slot (undefined fields included). */
+  readonly values: unknown[] = new Array<unknown>(STR_KEYS.length).fill(UNSET);
   readonly encoded: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
 }
 

@@ -2,7 +2,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import type { BatchHeader, Tick } from '../src/index.js';
 import {
-  BatchDecoder, BatchEncoder, FLOAT_FIELDS, StringInterner, TICK_WIRE_FIELDS, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
+  BatchDecoder, BatchEncoder, FLOAT_FIELDS, StringInterner, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
 } from '../src/index.js';
 
 function sampleTick(over: Partial<Tick> = {}): Tick {
@@ -62,17 +62,30 @@ describe('tick wire codec', () => {
   });
 });
 
+describe('TickEncodeMemo', () => {
+  it('gives the same bytes as encoding without it, undefined string fields included', () => {
+    const enc = new TickEncoder();
+    const memo = new TickEncodeMemo();
+    const t = sampleTick();
+    const u = { ...sampleTick({ symbol: 'cu2701', source: 'b' }), name: undefined as unknown as string };
+    expect(enc.encode(t, memo)).toEqual(enc.encode(t));
+    expect(enc.encode(u, memo)).toEqual(enc.encode(u));
+    expect(enc.encode(t, memo)).toEqual(enc.encode(t));
+    expect(decodeTick(enc.encode(u, memo)).name).toBe('');
+  });
+});
+
 describe('decodeTick string cache', () => {
   it('returns the right strings across many distinct values (UTF-8 names, cache churn), the same object for repeats', () => {
     const enc = new TickEncoder();
     const decoded: Tick[] = [];
-    for (let i = 0; i < 120_000; i += 7) {
+    for (let i = 0; i < 150_000; i += 2) { // 150,000 distinct strings: the cache is cleared on the way
       decoded.push(decodeTick(enc.encode(sampleTick({ symbol: `s${i}`, name: `螺纹钢${i}`, source: i % 2 ? 'a' : 'b' }))));
     }
     decoded.forEach((t, j) => {
-      expect(t.symbol).toBe(`s${j * 7}`);
-      expect(t.name).toBe(`螺纹钢${j * 7}`);
-      expect(t.source).toBe(j * 7 % 2 ? 'a' : 'b');
+      expect(t.symbol).toBe(`s${j * 2}`);
+      expect(t.name).toBe(`螺纹钢${j * 2}`);
+      expect(t.source).toBe('b');
     });
     const again = decodeTick(enc.encode(sampleTick({ symbol: 'rb2701' })));
     const twice = decodeTick(enc.encode(sampleTick({ symbol: 'rb2701' })));
@@ -151,6 +164,19 @@ describe('gateway batch framing', () => {
       expect([v.datetime(k), v.volume(k), v.symbol(k), v.exchange(k)]).toEqual([t.datetime, t.volume, t.symbol, t.exchange]);
     }
     expect(v.stateKey(0)).not.toBe(v.stateKey(1));
+  });
+
+  it('keeps a link\'s table when a frame of another run arrives, and refuses over-long strings', () => {
+    const enc = new BatchEncoder();
+    const dec = new BatchDecoder();
+    const h = (runId: string, batchSeq: number): BatchHeader => ({ runId, gatewayId: 'g', batchSeq, sentNs: 0 });
+    dec.open(enc.encode(h('r', 1), [sampleTick({ symbol: 'rb2701' })]), 'r');
+    const foreign = dec.open(new BatchEncoder().encode(h('old-run', 1), [sampleTick({ symbol: 'x' })]), 'r');
+    expect(foreign.runId).toBe('old-run'); // the caller drops it
+    const next = dec.open(enc.encode(h('r', 2), [sampleTick({ symbol: 'rb2701' })]), 'r');
+    expect(next.problem(0)).toBeNull();
+    expect(next.symbol(0)).toBe('rb2701');
+    expect(() => dec.open(new BatchEncoder().encode(h('r', 3), [sampleTick({ name: 'n'.repeat(300) })]))).toThrow(/string too long/);
   });
 
   it('refuses a header that claims an absurd string table instead of growing one', () => {

@@ -71,7 +71,11 @@ export interface ArbiterOptions {
   onEvent?: (ev: { kind: string; [k: string]: unknown }) => void;
 }
 
-const MAX_KEYS_AT_WATERMARK = 16;
+/**
+ * Distinct states remembered at one watermark. Real feeds have a few (CZCE books within one second);
+ * beyond the cap new states still win, and a copy of the newest is still a duplicate (lastKey).
+ */
+const MAX_KEYS_AT_WATERMARK = 256;
 
 /**
  * Races copies of market states from several sources. The first copy of a new state wins; later copies of
@@ -198,10 +202,9 @@ export class Arbiter {
     }
     if (dt === st.wmDt && vol === st.wmVol) {
       const key = stateKey(t);
-      if (st.keys.includes(key)) { c.duplicates++; return 'duplicate'; }
-      // Keep the newest keys: the last published state's key is always among them.
-      if (st.keys.length >= MAX_KEYS_AT_WATERMARK) st.keys.shift();
-      st.keys.push(key);
+      if (key === st.lastKey || st.keys.includes(key)) { c.duplicates++; return 'duplicate'; }
+      // Never drop a remembered key: a slow source's copy of an early state must stay a duplicate.
+      if (st.keys.length < MAX_KEYS_AT_WATERMARK) st.keys.push(key);
       st.iseq++;
       st.last = t;
       st.lastKey = key;

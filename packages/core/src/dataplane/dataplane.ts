@@ -181,7 +181,7 @@ export class DataPlane {
     if (!dec) this.directDecoders.set(id, (dec = new BatchDecoder(this.interner)));
     let batch: BatchView;
     try {
-      batch = dec.open(msg);
+      batch = dec.open(msg, this.opts.runId);
     } catch (err) {
       counters.badBatches++;
       // Counted exactly; logged at counts 1, 2, 4, 8, … so a flood of garbage cannot swamp the log.

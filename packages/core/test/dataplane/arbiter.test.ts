@@ -175,11 +175,17 @@ describe('arbiter: duplicate fast path (copies recognised before they are built)
     expect(fast(only, tick(), 'x')).toBe(false);
   });
 
-  it('keeps the newest state\'s key among the watermark keys even past the cap (CZCE seconds with many books)', () => {
+  it('a slower source\'s copies of many states at one watermark are all duplicates; the newest state stays the last', () => {
     const arb = race();
-    for (let i = 0; i < 20; i++) expect(offer(arb, tick({ bid_volume_1: 100 + i }, 'SR601', 'CZCE'), 'a')).toBe('win');
-    const newest = tick({ bid_volume_1: 119 }, 'SR601', 'CZCE');
-    expect(offer(arb, newest, 'b')).toBe('duplicate');
-    expect(fast(arb, newest, 'c')).toBe(true);
+    const books = Array.from({ length: 300 }, (_, i) => tick({ bid_volume_1: 100 + i }, 'SR601', 'CZCE'));
+    for (const b of books) expect(offer(arb, b, 'a')).toBe('win');
+    const st = arb.instrument(books[0]!);
+    const iseq = st.iseq;
+    // beyond the cap of remembered keys only the newest is still recognised: never republish the oldest
+    for (const b of books.slice(0, 256)) expect(offer(arb, b, 'b')).toBe('duplicate');
+    expect(offer(arb, books[299]!, 'b')).toBe('duplicate');
+    expect(fast(arb, books[299]!, 'c')).toBe(true);
+    expect(st.iseq).toBe(iseq);
+    expect(st.last).toBe(books[299]);
   });
 });

@@ -5,7 +5,9 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MarketTick, Tick } from '@mdhub/protocol';
-import { decodeEvent, decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { BatchEncoder, decodeEvent, decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { createCleansingPipeline } from '../../src/cleansing/index.js';
+import { RB, next, tick as cleanTick } from '../cleansing/helpers.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
@@ -46,15 +48,25 @@ async function setup(): Promise<{ dp: DataPlane; push: (src: string) => Promise<
     p.connect(endpoint);
     return p;
   };
-  await new Promise((r) => setTimeout(r, 200)); // let the SUB connect
+  await connected(sub);
   return { dp: d, push, sub, runId };
+}
+
+/** Waits until the SUB socket receives (a heartbeat): its subscriptions have reached the PUB socket. */
+async function connected(sub: zmq.Subscriber): Promise<void> {
+  sub.subscribe('heartbeat');
+  for (;;) {
+    const [topic] = await sub.receive();
+    if (topic!.toString() === 'heartbeat') break;
+  }
+  sub.unsubscribe('heartbeat');
 }
 
 async function receive(sub: zmq.Subscriber, n: number): Promise<Tick[]> {
   const out: Tick[] = [];
   while (out.length < n) {
-    const [, payload] = await sub.receive();
-    out.push(decodeTick(payload!));
+    const [topic, payload] = await sub.receive();
+    if (topic!.toString().startsWith('tick.')) out.push(decodeTick(payload!));
   }
   return out;
 }
@@ -138,17 +150,53 @@ describe('DataPlane publishing', () => {
     sub.subscribe('tick.');
     const link = await dp.addGateway('a');
     dp.setHealth('a', true);
-    await new Promise((r) => setTimeout(r, 200));
+    await connected(sub);
     const burst = Array.from({ length: 5000 }, (_, i) => tick(`rb27${String(i).padStart(4, '0')}`, T0, 1, 'a'));
     // Fed directly (as the link's receive loop does): published synchronously, before handleBatch returns.
     dp.handleBatch('a', encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, burst), { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
     expect(dp.stats()).toMatchObject({ seq: 5000, publishDropped: 0 });
     expect(link).toMatch(/^tcp:/);
-    const seqs: number[] = [];
-    for (let i = 0; i < 5000; i++) {
-      const [, payload] = await sub.receive();
-      seqs.push(decodeTick(payload!).seq);
-    }
+    const seqs = (await receive(sub, 5000)).map((t) => t.seq);
     expect(seqs).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+  });
+});
+
+describe('DataPlane race with cleansing', () => {
+  it('counts race duplicates unchecked, publishes each state once, and keeps a losing source judged on current data', async () => {
+    const pipeline = createCleansingPipeline();
+    dp = new DataPlane({
+      hubId: 't', runId: 'r', clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
+      check: (t, s, slot) => pipeline.check(t, s, slot), observe: (t, s, l, slot) => pipeline.observe(t, s, l, slot),
+    });
+    await dp.start();
+    for (const s of ['a', 'b']) dp.setHealth(s, true);
+    const enc = { a: new BatchEncoder(), b: new BatchEncoder() };
+    const link = (): { batches: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
+      ({ batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
+    const counters = { a: link(), b: link() };
+    const feed = (src: 'a' | 'b', t: MarketTick, seq: number): void => {
+      dp!.handleBatch(src, enc[src].encode({ runId: 'r', gatewayId: src, batchSeq: seq, sentNs: 0 }, [{ ...t, gateway_name: src }]), counters[src]);
+    };
+    const states: MarketTick[] = [cleanTick(RB)];
+    for (let i = 1; i <= 50; i++) {
+      const s = states[i - 1]!;
+      feed('a', s, i); // a is faster: its copy wins
+      feed('b', { ...s, localtime: s.localtime + 4 }, i); // b's copy of the same state: a duplicate
+      states.push(next(RB, s, s.last_price + (i % 3) - 1));
+    }
+    const st = dp.stats();
+    expect(st.seq).toBe(50);
+    expect(st.sources['a']).toMatchObject({ wins: 50, duplicates: 0, rejected: 0 });
+    expect(st.sources['b']).toMatchObject({ wins: 0, duplicates: 50, rejected: 0 });
+    expect(pipeline.stats().checked).toBe(50); // only the winners ran the rules
+    // a fails. b's cleansing state followed the race (observe), so a replay of a state 20 s old from b
+    // is caught as a stale replay, not merely dropped as an old copy…
+    dp.setHealth('a', false);
+    const last = states[50]!;
+    feed('b', { ...states[10]!, localtime: last.localtime }, 51);
+    expect(dp.stats().sources['b']).toMatchObject({ rejected: 1, old: 0 });
+    // …and b's next real state is published.
+    feed('b', last, 52);
+    expect(dp.stats()).toMatchObject({ seq: 51 });
   });
 });
