@@ -173,6 +173,8 @@ export interface Sample {
   metricsNs: number;
   published: number;
   received: number;
+  /** Ticks the gateways handed to their links (from their pongs, every second). */
+  produced: number;
   duplicates: number;
   rejected: number;
   restarts: number;
@@ -215,7 +217,7 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
       const pyCpu = pyPid !== null ? cpuSeconds(pyPid) : null;
       const mj = machineJiffies();
       const s: Sample = {
-        ns, metricsNs: 0, published: 0, received: 0, duplicates: 0, rejected: 0, restarts: 0, queue: 0, dropped: 0,
+        ns, metricsNs: 0, published: 0, received: 0, produced: 0, duplicates: 0, rejected: 0, restarts: 0, queue: 0, dropped: 0,
         hubCpu, hubRss, gwCpu, subCpu, pyCpu, machineBusy: mj.busy, machineTotal: mj.total,
       };
       try {
@@ -224,6 +226,7 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
         s.metricsNs = monoNs();
         s.published = sumOf(m, 'mdhub_published_ticks_total');
         s.received = sumOf(m, 'mdhub_source_received_total');
+        s.produced = sumOf(m, 'mdhub_link_sent_ticks_total');
         s.duplicates = sumOf(m, 'mdhub_source_duplicates_total');
         s.rejected = sumOf(m, 'mdhub_cleansing_rejected_total');
         s.restarts = sumOf(m, 'mdhub_source_restarts_total');
@@ -252,6 +255,8 @@ export interface WindowStats {
   restarts: number;
   published_per_s: number;
   inbound_per_s: number;
+  /** What the sources produced over the window (a hub catching up on a backlog receives more than this). */
+  produced_per_s: number;
   duplicates_per_s: number;
   rejected: number;
   dropped: number;
@@ -293,6 +298,7 @@ export function windowStats(samples: Sample[], fromNs: number, toNs: number, slo
     metrics_seconds: Math.round(mdt * 100) / 100,
     published_per_s: rate((s) => s.published),
     inbound_per_s: rate((s) => s.received),
+    produced_per_s: rate((s) => s.produced),
     duplicates_per_s: rate((s) => s.duplicates),
     rejected: mdt > 0 ? mb!.rejected - ma!.rejected : 0,
     dropped: mdt > 0 ? mb!.dropped - ma!.dropped : 0,

@@ -615,7 +615,7 @@ async function main(): Promise<void> {
     const pass = m.e2e.s.p99 <= p99Limit && !m.backlogGrowing && m.loss.lost === 0 && (m.stats?.dropped ?? 0) === 0 && m.sub.inWindow > 0;
     const generatorLimited = measured < 0.85 * inbound;
     sweep.push({
-      target_inbound_per_s: inbound, inbound_per_s: measured, published_per_s: m.stats?.published_per_s ?? 0,
+      target_inbound_per_s: inbound, inbound_per_s: measured, produced_per_s: m.stats?.produced_per_s ?? null, published_per_s: m.stats?.published_per_s ?? 0,
       e2e_p50_us: m.e2e.s.p50, e2e_p99_us: m.e2e.s.p99, hub_p99_us: m.hub.p99, link_p99_us: m.link.p99, lost: m.loss.lost,
       expected: m.loss.expected, queue_slope_per_s: m.stats?.queue_slope_per_s ?? null, queue_max: m.stats?.queue_max ?? null,
       e2e_trend_us_per_s: m.e2eTrendUsPerS, backlog_growing: m.backlogGrowing, core_cpu_pct: m.stats?.core_cpu_pct ?? null,

@@ -87,10 +87,20 @@ describe('gateway supervisor', () => {
   it('restarts a crashed gateway and reports the exit; the source feeds again', async () => {
     const h = await harness(['g1', 'g2']);
     const before = h.received.get('g1') ?? 0;
+    const sentOf = (): number => h.sup.info().find((g) => g.id === 'g1')!.sent;
+    await waitFor('g1 reports ticks sent', () => sentOf() > 0, 10_000);
+    const sentBefore = sentOf();
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(sentOf()), 20);
     await h.sup.control('g1', { op: 'crash' }).catch(() => {});
     await waitFor('source_exit', () => h.events.some((e) => e['kind'] === 'source_exit' && e['source'] === 'g1'), 10_000);
     await waitFor('g1 healthy again', () => h.health.filter(([id, ok]) => id === 'g1' && ok).length >= 2, 15_000);
     await waitFor('g1 sends ticks again', () => (h.received.get('g1') ?? 0) > before + 10, 15_000);
+    // the source's sent count carries on across the restart (a counter: it never goes down)
+    await waitFor('sent keeps counting after the restart', () => sentOf() > sentBefore, 10_000);
+    clearInterval(sampler);
+    expect(samples.length).toBeGreaterThan(10);
+    samples.forEach((v, i) => expect(v).toBeGreaterThanOrEqual(i === 0 ? sentBefore : samples[i - 1]!));
     expect(h.health).toContainEqual(['g1', false]);
     // the other source was never touched
     expect(h.health.filter(([id, ok]) => id === 'g2' && !ok)).toEqual([]);

@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import type { DataPlaneStats } from './dataplane/dataplane.js';
 
 /** Prometheus text exposition of the hub's counters (`mdhub_` prefix). */
-export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; state: string; restarts: number; pending: number }>): string {
+export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; state: string; restarts: number; pending: number; sent: number }>): string {
   const out: string[] = [];
   const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: Array<[Record<string, string>, number]>): void => {
     out.push(`# HELP mdhub_${name} ${help}`, `# TYPE mdhub_${name} ${type}`);
@@ -20,6 +20,7 @@ export function renderMetrics(s: DataPlaneStats, sources: Array<{ id: string; st
   }
   metric('source_healthy', 'gauge', '1 when the source feeds arbitration.', src.map(([id, c]) => [{ source: id }, c.healthy ? 1 : 0]));
   metric('source_restarts_total', 'counter', 'Gateway process restarts.', sources.map((x) => [{ source: x.id }, x.restarts]));
+  metric('link_sent_ticks_total', 'counter', 'Ticks the gateway handed to its link, across its restarts (reported every ping): what the source produced.', sources.map((x) => [{ source: x.id }, x.sent]));
   metric('link_pending_ticks', 'gauge', 'Ticks waiting in the gateway process for its link (a backlog when the data plane falls behind; reported every ping).', sources.map((x) => [{ source: x.id }, x.pending]));
   const rej: Array<[Record<string, string>, number]> = (s.cleansing?.rejections ?? []).map((r) => [{ source: r.source, rule: r.rule, group: r.group }, r.count]);
   metric('cleansing_rejected_total', 'counter', 'Ticks rejected by cleansing, per rule, source and instrument group.', rej);

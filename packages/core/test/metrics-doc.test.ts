@@ -19,7 +19,7 @@ describe('metrics and docs/reference/metrics.md', () => {
       cleansing: { checked: 1, accepted: 1, rejected: 0, byRule: {}, bySource: {}, rejections: [{ rule: 'non_finite', source: 'a', group: 'default', count: 1 }] } as unknown as DataPlaneStats['cleansing'],
       heapUsed: 1,
     };
-    const text = renderMetrics(stats, [{ id: 'a', state: 'subscribed', restarts: 0, pending: 0 }]);
+    const text = renderMetrics(stats, [{ id: 'a', state: 'subscribed', restarts: 0, pending: 0, sent: 0 }]);
     const rendered = new Map([...text.matchAll(/^# TYPE (mdhub_\w+) (counter|gauge)$/gm)].map((m) => [m[1]!, m[2]!]));
     const doc = fs.readFileSync(path.join(ROOT, 'docs/reference/metrics.md'), 'utf8');
     const documented = new Map([...doc.matchAll(/^\| `(mdhub_\w+)` \| (counter|gauge) \|/gm)].map((m) => [m[1]!, m[2]!]));

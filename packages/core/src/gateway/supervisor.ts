@@ -43,6 +43,10 @@ interface Child {
   overflow: number;
   /** Ticks waiting in the gateway process for the link, last reported (a backlog on this source). */
   pending: number;
+  /** Ticks the source's processes handed to the link, across restarts (as of the last pong). */
+  sent: number;
+  /** The current process's own count, last reported. */
+  sentInProc: number;
   restartTimer: NodeJS.Timeout | null;
   stopping: boolean;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
@@ -69,7 +73,7 @@ export class Supervisor {
   async start(specs: GatewaySpec[]): Promise<void> {
     for (const spec of specs) {
       const c: Child = {
-        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, restartTimer: null, stopping: false, replies: new Map(),
+        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0, restartTimer: null, stopping: false, replies: new Map(),
       };
       this.children.set(spec.id, c);
       await this.spawn(c);
@@ -88,8 +92,8 @@ export class Supervisor {
     return out;
   }
 
-  info(): Array<{ id: string; pid: number | null; state: GatewayState; restarts: number; pending: number }> {
-    return [...this.children.values()].map((c) => ({ id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, restarts: c.restarts, pending: c.pending }));
+  info(): Array<{ id: string; pid: number | null; state: GatewayState; restarts: number; pending: number; sent: number }> {
+    return [...this.children.values()].map((c) => ({ id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, restarts: c.restarts, pending: c.pending, sent: c.sent }));
   }
 
   private async spawn(c: Child): Promise<void> {
@@ -99,6 +103,8 @@ export class Supervisor {
     c.proc = proc;
     c.lastPong = Date.now();
     c.overflow = 0;
+    c.pending = 0;
+    c.sentInProc = 0;
     c.state = 'connecting';
     this.opts.onPids?.(this.pids());
     proc.on('message', (m: FromGateway) => this.onMessage(c, m));
@@ -131,6 +137,10 @@ export class Supervisor {
         }
         c.overflow = m.overflow;
         c.pending = typeof m.pending === 'number' ? m.pending : 0;
+        if (typeof m.sentTicks === 'number' && m.sentTicks > c.sentInProc) {
+          c.sent += m.sentTicks - c.sentInProc;
+          c.sentInProc = m.sentTicks;
+        }
         break;
       case 'log':
         this.opts.onLog(m.rec);
