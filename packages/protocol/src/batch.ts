@@ -43,11 +43,6 @@ export interface BatchHeader {
 
 export interface DecodedBatch extends BatchHeader {
   ticks: MarketTick[];
-  /**
-   * Parallel to `ticks`: the link's id of each tick's symbol string (stable on the link until the next
-   * keyframe), for receivers that cache per-instrument state by id; verify the symbol before trusting it.
-   */
-  symbolIds: number[];
   /** Ticks of the batch that were malformed, with why; the rest of the batch is kept. */
   bad: Array<{ index: number; reason: string }>;
 }
@@ -250,7 +245,7 @@ export class BatchDecoder {
   /** Decodes a link message into ticks (see {@link open}). */
   decode(msg: Uint8Array): DecodedBatch {
     const v = this.open(msg);
-    const batch: DecodedBatch = { runId: v.runId, gatewayId: v.gatewayId, batchSeq: v.batchSeq, sentNs: v.sentNs, ticks: [], symbolIds: [], bad: [] };
+    const batch: DecodedBatch = { runId: v.runId, gatewayId: v.gatewayId, batchSeq: v.batchSeq, sentNs: v.sentNs, ticks: [], bad: [] };
     for (let k = 0; k < v.n; k++) {
       const problem = v.problem(k);
       if (problem !== null) {
@@ -258,7 +253,6 @@ export class BatchDecoder {
         continue;
       }
       batch.ticks.push(v.tick(k));
-      batch.symbolIds.push(v.symbolId(k));
     }
     return batch;
   }
@@ -361,7 +355,10 @@ export class BatchView implements BatchHeader {
     return null;
   }
 
-  /** The link's id of tick k's symbol (see DecodedBatch.symbolIds). */
+  /**
+   * The link's id of tick k's symbol: stable on the link until the next keyframe, for receivers that cache
+   * per-instrument state by id (verify the symbol before trusting the cache).
+   */
   symbolId(k: number): number {
     return this.dv.getUint32(this.idxAt + k * STRS * 4, true);
   }

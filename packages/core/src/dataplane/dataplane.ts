@@ -100,7 +100,7 @@ export class DataPlane {
   private readonly interner = new StringInterner();
   /** Decoders of links fed through {@link handleBatch} directly (tests, benchmarks). */
   private readonly directDecoders = new Map<string, BatchDecoder>();
-  /** Per source: instrument state by the link's symbol id (verified on use; see DecodedBatch.symbolIds). */
+  /** Per source: instrument state by the link's symbol id (verified on use; see BatchView.symbolId). */
   private readonly byLinkId = new Map<string, Array<InstrumentState | undefined>>();
   private readonly encoder = new TickEncoder();
   private readonly rejections = new Map<string, Map<string, number>>();
