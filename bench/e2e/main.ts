@@ -167,12 +167,12 @@ interface SubHandle {
   ready: Promise<ReadyMsg>;
 }
 
-function startSubscriber(label: string, endpoint: string, patterns: string[], storm = false, readyAfterMs?: number): SubHandle {
+function startSubscriber(label: string, endpoint: string, patterns: string[], storm = false, readyAfterMs?: number, cpuProfDir?: string): SubHandle {
   const keysFile = path.join(TMP, `keys-${label}.f64`);
   const args = ['--endpoint', endpoint, '--keys', keysFile, ...patterns.flatMap((p) => ['--pattern', p])];
   if (storm) args.push('--storm');
   if (readyAfterMs !== undefined) args.push('--ready-after', String(readyAfterMs));
-  const proc = forkTs('subscriber.ts', args);
+  const proc = forkTs('subscriber.ts', args, process.env, cpuProfDir);
   return { proc, keysFile, ready: waitMessage(proc, `subscriber ${label} ready`, isMsg<ReadyMsg>('ready'), 60_000) };
 }
 
@@ -197,11 +197,17 @@ interface PyResult {
   negative: number;
 }
 
-function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: number, prefixes: string[]): { proc: ChildProcess; result: Promise<PyResult | null> } {
+function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: number, prefixes: string[]): { proc: ChildProcess; result: Promise<PyResult | null>; ready: Promise<void> } {
   const proc = spawnTracked('/usr/bin/python3', [path.join(BENCH_DIR, 'py_sub.py'), endpoint, String(Math.round(fromNs)), String(Math.round(toNs)), String(Math.round(stopNs)), ...prefixes]);
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((r) => { onReady = r; });
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('"ready"')) onReady();
+  });
+  proc.once('exit', () => onReady());
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const result = new Promise<PyResult | null>((resolve) => {
     proc.once('exit', () => {
@@ -214,7 +220,7 @@ function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: num
       resolve(JSON.parse(line) as PyResult);
     });
   });
-  return { proc, result };
+  return { proc, result, ready };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -273,7 +279,11 @@ interface RawOutcome {
   sub: RawSubResult;
 }
 
-async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: number, durMs: number, subscriber: 'raw' | 'client'): Promise<{ raw: RawOutcome | null; client: SubResult | null; pubRate: number }> {
+/**
+ * One raw phase. With `python`, the pyzmq subscriber also takes the raw publisher's ticks, so the raw hop is
+ * measured with the same consumers on the machine as the hub run (which always carries it unless --no-python).
+ */
+async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: number, durMs: number, subscriber: 'raw' | 'client', python = false): Promise<{ raw: RawOutcome | null; client: SubResult | null; pubRate: number; python: PyResult | null }> {
   const pub = forkTs('raw.ts', ['pub', '--instruments', String(INSTRUMENTS), '--rate', String(clockRate), '--mode', mode, '--anchor', SIM_ANCHOR]);
   const pr = await waitMessage(pub, 'raw pub ready', isMsg<ReadyMsg>('ready'), 60_000);
   const endpoint = pr.endpoint!;
@@ -292,10 +302,13 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
   const fromNs = now + warmMs * 1e6;
   const toNs = fromNs + durMs * 1e6;
   const stopNs = toNs + 0.3e9;
+  const py = python ? startPython(endpoint, fromNs, toNs, stopNs + 0.2e9, ['tick.']) : null;
+  if (py) await py.ready;
   tell(pub, { t: 'go', fromNs, toNs, stopNs });
   if (client) tell(sub, { t: 'window', fromNs, toNs, collectFromNs: 0, collectToNs: 0 });
   else tell(sub, { t: 'go', fromNs, toNs, stopNs });
   await sleep((stopNs - monoNs()) / 1e6 + 300);
+  const pyRes = py ? await py.result : null;
   const pubRes = waitMessage(pub, 'raw pub result', isMsg<RawPubResult>('pub-result'));
   tell(pub, { t: 'finish' });
   const pubResult = await pubRes;
@@ -312,7 +325,7 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
     raw = { lat: l.s, latHist: l.h, decodeNsP50: decodeHist(s.decode).getValueAtPercentile(50), pub: pubResult, sub: s };
   }
   await Promise.all([waitExit(pub, 3000), waitExit(sub, 3000)]);
-  return { raw, client: clientRes, pubRate: pubResult.ratePerS };
+  return { raw, client: clientRes, pubRate: pubResult.ratePerS, python: pyRes };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -332,7 +345,7 @@ interface HubMeasure {
   python: PyResult | null;
   e2eTrendUsPerS: number;
   backlogGrowing: boolean;
-  profiles: ProfileSummary[];
+  profiles: Array<ProfileSummary & { role: string }>;
   hubClock: ReadyInfo['clock'];
 }
 
@@ -342,8 +355,8 @@ async function measuredHubRun(o: {
 }): Promise<HubMeasure> {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
-  const sub = startSubscriber(o.label, endpoint, o.patterns);
   const profDir = o.cpuProf ? fs.mkdtempSync(path.join(OUT_DIR, `cpuprof-${o.label}-`)) : undefined;
+  const sub = startSubscriber(o.label, endpoint, o.patterns, false, undefined, profDir);
   const hub = await startHub({
     label: o.label, gateways: simGateways(SOURCES, INSTRUMENTS), clockRate: o.clockRate, linkTransport: TRANSPORT, pubPort: port,
     ...(profDir ? { cpuProfDir: profDir } : {}),
@@ -397,9 +410,11 @@ async function measuredHubRun(o: {
     const lastMean = ps.slice(-third).reduce((a, x) => a + x.e2eMean, 0) / third;
     const queueGrowing = stats !== null && stats.queue_slope_per_s * (o.durMs / 1000) > 1000;
     const latencyGrowing = lastMean > 3 * firstMean && lastMean > 2000;
-    const profiles: ProfileSummary[] = [];
+    const profiles: Array<ProfileSummary & { role: string }> = [];
     if (profDir) {
-      for (const f of fs.readdirSync(profDir).filter((x) => x.includes(`.${hub.pid}.`)).sort()) profiles.push(summarizeProfile(path.join(profDir, f)));
+      // Sources are forked by the hub and inherit its --cpu-prof; the subscriber was started with it.
+      const role = (f: string): string => (f.includes(`.${hub.pid}.`) ? 'hub' : f.includes(`.${sub.proc.pid}.`) ? 'subscriber' : 'source');
+      for (const f of fs.readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile')).sort()) profiles.push({ role: role(f), ...summarizeProfile(path.join(profDir, f)) });
     }
     return {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
@@ -553,9 +568,12 @@ async function main(): Promise<void> {
   const orchestratorClock: ClockReport = { offsetUs: epochMinusMonoUs(), realtimeOffsetUs: realtimeMinusMonoUs(), pid: process.pid };
 
   // 1. raw baseline
-  log(`raw baseline: PUB → SUB, tape ticks at clockRate ${clockRate.toFixed(3)}, ${P.rawDurMs / 1000} s`);
-  const raw = (await rawPhase(clockRate, 'paced', P.rawWarmMs, P.rawDurMs, 'raw')).raw!;
-  log(`raw: p50 ${raw.lat.p50} µs, p99 ${raw.lat.p99} µs, ${raw.sub.ratePerS.toFixed(0)} msg/s`);
+  const withPython = argv['no-python'] !== true;
+  log(`raw baseline: PUB → SUB${withPython ? ' (and the pyzmq subscriber, as in the hub run)' : ''}, tape ticks at clockRate ${clockRate.toFixed(3)}, ${P.rawDurMs / 1000} s`);
+  const rawRun = await rawPhase(clockRate, 'paced', P.rawWarmMs, P.rawDurMs, 'raw', withPython);
+  const raw = rawRun.raw!;
+  const rawPython = rawRun.python;
+  log(`raw: p50 ${raw.lat.p50} µs, p99 ${raw.lat.p99} µs, ${raw.sub.ratePerS.toFixed(0)} msg/s${rawPython ? `; pyzmq on the raw hop p50 ${rawPython.p50_us} µs, p99 ${rawPython.p99_us} µs` : ''}`);
   let rawCeiling: number | null = null;
   let rawCeilingPub: number | null = null;
   if (P.bothCeilings) {
@@ -578,7 +596,7 @@ async function main(): Promise<void> {
   log(`hub run: ${SOURCES} gateway-sim sources × ${INSTRUMENTS} instruments, clockRate ${clockRate.toFixed(3)}, ${DURATION_S} s measured`);
   const main = await measuredHubRun({
     label: 'main', clockRate, universe, patterns: mainOnSubset ? subsetPatterns : ['*'], subset: mainOnSubset ? subsetIdx : null, warmMs: P.warmMs, durMs: DURATION_S * 1000,
-    python: argv['no-python'] !== true, cpuProf: argv['cpu-prof'] === true,
+    python: withPython, cpuProf: argv['cpu-prof'] === true,
   });
   log(`hub: e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
 
@@ -705,6 +723,7 @@ async function main(): Promise<void> {
     python: main.python ? {
       p50_us: main.python.p50_us, p99_us: main.python.p99_us, p999_us: main.python.p999_us, rate_per_s: main.python.rate_per_s,
       in_window: main.python.in_window, node_in_window: main.sub.inWindow, negative: main.python.negative,
+      raw_p50_us: rawPython?.p50_us ?? null, raw_p99_us: rawPython?.p99_us ?? null, raw_rate_per_s: rawPython?.rate_per_s ?? null,
     } : null,
     subscriber: {
       raw_sub_ceiling_per_s: rawCeiling, raw_ceiling_publisher_per_s: rawCeilingPub, client_ceiling_per_s: clientCeiling,
@@ -722,10 +741,11 @@ async function main(): Promise<void> {
     config: {
       quick: QUICK, sources: SOURCES, instruments: INSTRUMENTS, target_published_per_s: TARGET_RATE, clock_rate: r2(clockRate),
       tape_snapshots_per_market_s: Math.round(tapeRate), duration_s: DURATION_S, link_transport: TRANSPORT, pub_transport: 'tcp',
+      raw_phase_consumers: withPython ? 'raw SUB + pyzmq subscriber (the hub run\'s consumers)' : 'raw SUB',
       main_subscriber: mainOnSubset ? `every 10th instrument (${subsetIdx.size})` : 'all instruments',
       sweep_subscriber: `every 10th instrument (${subsetIdx.size})`, cleansing: 'hub config default (cleansing.enabled true)',
     },
-    ...(main.profiles.length ? { hub_profile: main.profiles.map((p) => ({ file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 12) })) } : {}),
+    ...(main.profiles.length ? { profiles: main.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 12) })) } : {}),
     plot: path.relative(ROOT, svgFile),
     notes,
     wall_s: r1((Date.now() - t0) / 1000),

@@ -70,9 +70,10 @@ export function installCleanup(keepDirs: boolean): void {
 }
 
 /** Forks a bench TypeScript file (run through tsx) with an IPC channel; stderr passes through. */
-export function forkTs(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+export function forkTs(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cpuProfDir?: string): ChildProcess {
+  const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const p = fork(path.join(BENCH_DIR, file), args, {
-    cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env,
+    cwd: ROOT, execArgv: [...prof, '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env,
   });
   return track(p);
 }
