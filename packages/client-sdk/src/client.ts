@@ -34,6 +34,8 @@ type TickHandler = (tick: Tick) => void;
 
 interface Sub {
   prefixes: string[];
+  /** The prefixes as bytes, matched against each message's topic frame without making a string of it. */
+  prefixBytes: Uint8Array[];
   handler: TickHandler | null;
   queue: Tick[];
   waiter: ((r: IteratorResult<Tick>) => void) | null;
@@ -84,7 +86,8 @@ export class MdhubClient extends EventEmitter {
   private readonly sock: zmq.Subscriber;
   private readonly subs = new Set<Sub>();
   private readonly prefixCount = new Map<string, number>();
-  private readonly lastIseq = new Map<string, number>();
+  /** Last iseq per instrument: exchange → symbol → iseq (decoded strings repeat, so these lookups are cheap). */
+  private readonly lastIseq = new Map<string, Map<string, number>>();
   private runId: string | null = null;
   private lastSeen = Date.now();
   private down = false;
@@ -124,7 +127,7 @@ export class MdhubClient extends EventEmitter {
   subscribe(patterns: string | string[], handler?: TickHandler, opts: { maxQueue?: number } = {}): Subscription {
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const prefixes = list.map(subscriptionPrefix);
-    const sub: Sub = { prefixes, handler: handler ?? null, queue: [], waiter: null, closed: false, maxQueue: opts.maxQueue ?? 1_000_000, dropped: 0 };
+    const sub: Sub = { prefixes, prefixBytes: prefixes.map((p) => Buffer.from(p, 'latin1')), handler: handler ?? null, queue: [], waiter: null, closed: false, maxQueue: opts.maxQueue ?? 1_000_000, dropped: 0 };
     this.subs.add(sub);
     for (const p of prefixes) {
       const n = this.prefixCount.get(p) ?? 0;
@@ -182,10 +185,19 @@ export class MdhubClient extends EventEmitter {
     try {
       for await (const [topicBuf, payload] of this.sock) {
         if (this.closed) break;
-        const topic = topicBuf!.toString('latin1');
+        const tb = topicBuf!;
+        // Ticks are nearly every message: recognised by their first bytes, no topic string made.
+        if (startsWithBytes(tb, TICK_PREFIX_BYTES)) {
+          try {
+            this.onTick(tb, payload!);
+          } catch (err) {
+            this.emitEvent({ type: 'bad_message', topic: tb.toString('latin1'), error: String(err) });
+          }
+          continue;
+        }
+        const topic = tb.toString('latin1');
         try {
-          if (topic.startsWith(TICK_TOPIC_PREFIX)) this.onTick(topic, payload!);
-          else if (topic === HEARTBEAT_TOPIC) {
+          if (topic === HEARTBEAT_TOPIC) {
             const hb = decodeEvent<Heartbeat>(payload!);
             this.lastHeartbeat = hb;
             this.seen(hb.run_id);
@@ -201,18 +213,19 @@ export class MdhubClient extends EventEmitter {
     }
   }
 
-  private onTick(topic: string, payload: Buffer): void {
+  private onTick(topic: Uint8Array, payload: Buffer): void {
     const tick = decodeTick(payload);
     this.seen(tick.run_id);
-    // Keyed by topic (one per instrument): no key string built per tick.
-    const prev = this.lastIseq.get(topic);
+    let bySymbol = this.lastIseq.get(tick.exchange);
+    if (bySymbol === undefined) this.lastIseq.set(tick.exchange, (bySymbol = new Map()));
+    const prev = bySymbol.get(tick.symbol);
     if (prev !== undefined && tick.iseq !== prev + 1 && tick.iseq > prev) {
       this.emitEvent({ type: 'gap', instrument: `${tick.symbol}.${tick.exchange}`, expected: prev + 1, got: tick.iseq });
     }
-    this.lastIseq.set(topic, tick.iseq);
+    bySymbol.set(tick.symbol, tick.iseq);
     for (const s of this.subs) {
       let match = false;
-      for (const p of s.prefixes) if (topic.startsWith(p)) { match = true; break; }
+      for (const p of s.prefixBytes) if (startsWithBytes(topic, p)) { match = true; break; }
       if (!match) continue;
       if (s.handler) {
         s.handler(tick);
@@ -241,6 +254,15 @@ export class MdhubClient extends EventEmitter {
     this.sock.close();
     await this.loop.catch(() => {});
   }
+}
+
+const TICK_PREFIX_BYTES = Buffer.from(TICK_TOPIC_PREFIX, 'latin1');
+
+function startsWithBytes(b: Uint8Array, prefix: Uint8Array): boolean {
+  const n = prefix.length;
+  if (b.length < n) return false;
+  for (let i = 0; i < n; i++) if (b[i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Creates a client connected to one hub. */
