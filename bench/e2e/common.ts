@@ -185,6 +185,10 @@ export interface ProgressMsg {
   t: 'progress';
   maxLocaltime: number;
   received: number;
+  /** Worst end-to-end latency (µs) of the ticks received since the previous progress message (all ticks, window or not). */
+  recentMaxE2eUs: number;
+  /** Ticks received since the previous progress message. */
+  recentReceived: number;
 }
 
 export type ToRaw =

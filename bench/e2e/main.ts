@@ -81,8 +81,8 @@ const SWEEP: number[] = argv['no-sweep'] ? [] : (argv.sweep ?? (QUICK ? '30000,9
   .split(',').map(Number).filter((n) => n > 0);
 const STORM_BURSTS = Number(argv['storm-bursts'] ?? (QUICK ? 3 : 8));
 const P = QUICK
-  ? { rawWarmMs: 1000, rawDurMs: 3000, ceilMs: 2000, warmMs: 2000, tailMs: 1000, maxTailMs: 3000, sweepWarmMs: 1500, sweepDurMs: 2500, stormFirstAtMs: 3500, stormPeriodMs: 1000, bothCeilings: false }
-  : { rawWarmMs: 2000, rawDurMs: 10_000, ceilMs: 3000, warmMs: 3000, tailMs: 1500, maxTailMs: 10_000, sweepWarmMs: 2000, sweepDurMs: 5000, stormFirstAtMs: 6000, stormPeriodMs: 1000, bothCeilings: true };
+  ? { rawWarmMs: 1000, rawDurMs: 3000, ceilMs: 2000, warmMs: 2000, maxWarmMs: 6000, tailMs: 1000, maxTailMs: 3000, sweepWarmMs: 1500, sweepMaxWarmMs: 4000, sweepDurMs: 2500, stormFirstAtMs: 3500, stormPeriodMs: 1000, bothCeilings: false }
+  : { rawWarmMs: 2000, rawDurMs: 10_000, ceilMs: 3000, warmMs: 3000, maxWarmMs: 20_000, tailMs: 1500, maxTailMs: 10_000, sweepWarmMs: 2000, sweepMaxWarmMs: 10_000, sweepDurMs: 5000, stormFirstAtMs: 6000, stormPeriodMs: 1000, bothCeilings: true };
 const LATENCIES = [
   { medianMs: 2, sigma: 0.6, minMs: 0.5 },
   { medianMs: 3, sigma: 0.8, minMs: 0.5 },
@@ -197,8 +197,12 @@ interface PyResult {
   negative: number;
 }
 
-function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: number, prefixes: string[]): { proc: ChildProcess; result: Promise<PyResult | null>; ready: Promise<void> } {
-  const proc = spawnTracked('/usr/bin/python3', [path.join(BENCH_DIR, 'py_sub.py'), endpoint, String(Math.round(fromNs)), String(Math.round(toNs)), String(Math.round(stopNs)), ...prefixes]);
+/** fromNs 0: the window is given later with `setWindow` (over the subscriber's stdin). */
+function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: number, prefixes: string[]): { proc: ChildProcess; result: Promise<PyResult | null>; ready: Promise<void>; setWindow: (fromNs: number, toNs: number, stopNs: number) => void } {
+  const proc = spawnTracked('/usr/bin/python3', [path.join(BENCH_DIR, 'py_sub.py'), endpoint, String(Math.round(fromNs)), String(Math.round(toNs)), String(Math.round(stopNs)), ...prefixes], { stdin: fromNs === 0 });
+  const setWindow = (f: number, t: number, st: number): void => {
+    proc.stdin?.end(`${Math.round(f)} ${Math.round(t)} ${Math.round(st)}\n`);
+  };
   let out = '';
   let err = '';
   let onReady: () => void = () => {};
@@ -220,7 +224,7 @@ function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: num
       resolve(JSON.parse(line) as PyResult);
     });
   });
-  return { proc, result, ready };
+  return { proc, result, ready, setWindow };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -346,12 +350,43 @@ interface HubMeasure {
   e2eTrendUsPerS: number;
   backlogGrowing: boolean;
   profiles: Array<ProfileSummary & { role: string }>;
+  warm: { settled: boolean; seconds: number; lastMaxMs: number };
   hubClock: ReadyInfo['clock'];
+}
+
+/** Worst latency of a second at which the start-up transient counts as over (steady bursts here: 30–150 ms). */
+const SETTLED_MAX_E2E_US = 250_000;
+
+/**
+ * Warm-up: at least `minMs`, then until the measuring subscriber's worst latency stayed under
+ * SETTLED_MAX_E2E_US for two consecutive seconds (the start-up transient is over: sources building their
+ * tape, first sight of every instrument, JIT, the pyzmq subscriber's start), at most `maxMs`.
+ */
+async function settle(sub: ChildProcess, minMs: number, maxMs: number): Promise<{ settled: boolean; seconds: number; lastMaxMs: number }> {
+  const t0 = monoNs();
+  const progress = async (): Promise<ProgressMsg> => {
+    const pr = waitMessage(sub, 'subscriber progress', isMsg<ProgressMsg>('progress'), 5000);
+    tell(sub, { t: 'progress' });
+    return pr;
+  };
+  await sleep(Math.max(0, minMs - 1000));
+  await progress(); // forget the start
+  let good = 0;
+  let last = 0;
+  for (;;) {
+    await sleep(1000);
+    const p = await progress();
+    last = p.recentMaxE2eUs;
+    good = p.recentReceived > 0 && p.recentMaxE2eUs < SETTLED_MAX_E2E_US ? good + 1 : 0;
+    const seconds = (monoNs() - t0) / 1e9;
+    if (good >= 2 && seconds * 1000 >= minMs) return { settled: true, seconds, lastMaxMs: last / 1000 };
+    if (seconds * 1000 >= maxMs) return { settled: false, seconds, lastMaxMs: last / 1000 };
+  }
 }
 
 async function measuredHubRun(o: {
   label: string; clockRate: number; universe: SimInstrument[]; patterns: string[]; subset: Set<number> | null;
-  warmMs: number; durMs: number; python: boolean; cpuProf: boolean;
+  warmMs: number; maxWarmMs: number; durMs: number; python: boolean; cpuProf: boolean;
 }): Promise<HubMeasure> {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
@@ -367,17 +402,21 @@ async function measuredHubRun(o: {
     await sub.ready;
     log(`  ${o.label}: hub pid ${hub.pid} up, sources subscribed, subscriber connected`);
     const sampler = startSampler(hub, sub.proc.pid ?? null);
-    const now = monoNs();
-    const fromNs = now + o.warmMs * 1e6;
+    // The pyzmq subscriber starts now, its window comes later on stdin: its own start-up stays in the warm-up.
+    let py: ReturnType<typeof startPython> | null = null;
+    if (o.python) {
+      py = startPython(endpoint, 0, 0, 0, o.patterns.includes('*') ? ['tick.'] : o.patterns.map(pyPrefix));
+      if (py.proc.pid !== undefined) sampler.setPy(py.proc.pid);
+    }
+    const warm = await settle(sub.proc, o.warmMs, o.maxWarmMs);
+    if (!warm.settled) notes.push(`${o.label}: not settled after ${r1(warm.seconds)} s of warm-up (worst latency of the last second ${r1(warm.lastMaxMs)} ms); measured anyway`);
+    log(`  ${o.label}: warm-up ${r1(warm.seconds)} s${warm.settled ? ' (settled)' : ' (NOT settled)'}, worst latency of its last second ${r1(warm.lastMaxMs)} ms`);
+    const fromNs = monoNs() + 0.3e9;
     const toNs = fromNs + o.durMs * 1e6;
     const collectFromNs = fromNs - 1.0e9;
     tell(sub.proc, { t: 'window', fromNs, toNs, collectFromNs, collectToNs: Number.MAX_VALUE });
-    let py: { proc: ChildProcess; result: Promise<PyResult | null> } | null = null;
     const pyStopNs = toNs + P.tailMs * 1e6;
-    if (o.python) {
-      py = startPython(endpoint, fromNs, toNs, pyStopNs, o.patterns.includes('*') ? ['tick.'] : o.patterns.map(pyPrefix));
-      if (py.proc.pid !== undefined) sampler.setPy(py.proc.pid);
-    }
+    py?.setWindow(fromNs, toNs, pyStopNs);
     await sleep((toNs - monoNs()) / 1e6 + P.tailMs);
     // Tail: until the subscriber has received ticks stamped past the window's end (it may lag), at most maxTailMs.
     const { anchorMs, monoRefNs, rate } = hub.ready.clock;
@@ -419,7 +458,7 @@ async function measuredHubRun(o: {
     return {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
       hub: histSummary(subRes.hub).s, pub2sub: histSummary(subRes.pub2sub).s, decodeNsP50: decodeHist(subRes.decode).getValueAtPercentile(50),
-      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, hubClock: hub.ready.clock,
+      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock,
     };
   } finally {
     if (!stopped) await hub.stop();
@@ -595,7 +634,7 @@ async function main(): Promise<void> {
   if (mainOnSubset) notes.push(`main run: target ${TARGET_RATE}/s is above 60 % of the @mdhub/client ceiling (${clientCeiling}/s): the measuring and Python subscribers take every 10th instrument (${subsetIdx.size})`);
   log(`hub run: ${SOURCES} gateway-sim sources × ${INSTRUMENTS} instruments, clockRate ${clockRate.toFixed(3)}, ${DURATION_S} s measured`);
   const main = await measuredHubRun({
-    label: 'main', clockRate, universe, patterns: mainOnSubset ? subsetPatterns : ['*'], subset: mainOnSubset ? subsetIdx : null, warmMs: P.warmMs, durMs: DURATION_S * 1000,
+    label: 'main', clockRate, universe, patterns: mainOnSubset ? subsetPatterns : ['*'], subset: mainOnSubset ? subsetIdx : null, warmMs: P.warmMs, maxWarmMs: P.maxWarmMs, durMs: DURATION_S * 1000,
     python: withPython, cpuProf: argv['cpu-prof'] === true,
   });
   log(`hub: e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
@@ -618,7 +657,7 @@ async function main(): Promise<void> {
   let capacity = 0;
   for (const inbound of SWEEP) {
     const rate = inbound / SOURCES / tapeRate;
-    const stepS = (P.sweepWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 6;
+    const stepS = (P.sweepWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 7;
     if (QUICK && (Date.now() - t0) / 1000 + stepS > 56) {
       notes.push(`quick: sweep step ${inbound}/s skipped to stay within 60 s`);
       log(`sweep: ${inbound}/s skipped (quick time budget)`);
@@ -626,7 +665,7 @@ async function main(): Promise<void> {
     }
     log(`sweep: ${inbound} inbound/s target (clockRate ${rate.toFixed(2)}), subscriber on ${subsetIdx.size} instruments`);
     const m = await measuredHubRun({
-      label: `sweep${inbound}`, clockRate: rate, universe, patterns: subsetPatterns, subset: subsetIdx, warmMs: P.sweepWarmMs,
+      label: `sweep${inbound}`, clockRate: rate, universe, patterns: subsetPatterns, subset: subsetIdx, warmMs: P.sweepWarmMs, maxWarmMs: P.sweepMaxWarmMs,
       durMs: P.sweepDurMs, python: false, cpuProf: false,
     });
     const measured = m.stats?.inbound_per_s ?? 0;
@@ -638,7 +677,8 @@ async function main(): Promise<void> {
       expected: m.loss.expected, queue_slope_per_s: m.stats?.queue_slope_per_s ?? null, queue_max: m.stats?.queue_max ?? null,
       e2e_trend_us_per_s: m.e2eTrendUsPerS, backlog_growing: m.backlogGrowing, core_cpu_pct: m.stats?.core_cpu_pct ?? null,
       gateways_cpu_pct: m.stats?.gateways_cpu_pct ?? null, machine_busy_pct: m.stats?.machine_busy_pct ?? null,
-      source_restarts: m.stats?.restarts ?? null, cleansing_rejected: m.stats?.rejected ?? null, generator_limited: generatorLimited, pass,
+      source_restarts: m.stats?.restarts ?? null, cleansing_rejected: m.stats?.rejected ?? null, generator_limited: generatorLimited,
+      warmup_s: r1(m.warm.seconds), warmup_settled: m.warm.settled, pass,
     });
     log(`sweep ${inbound}: inbound ${measured}/s, p99 ${m.e2e.s.p99} µs, lost ${m.loss.lost}, backlog ${m.backlogGrowing ? 'GROWING' : 'flat'}, core CPU ${m.stats?.core_cpu_pct}%, machine ${m.stats?.machine_busy_pct}% → ${pass ? 'pass' : 'FAIL'}${generatorLimited ? ' (sources could not produce the target)' : ''}`);
     if (!pass) break;
@@ -704,6 +744,8 @@ async function main(): Promise<void> {
       // where the tail comes from: the worst e2e latency of each second of the main window, ms
       e2e_max_ms_per_s: main.sub.perSecond.filter((x) => x.n > 0).map((x) => Math.round(x.e2eMax / 100) / 10),
     },
+    // from sources subscribed to the window: at least the minimum, then until two seconds in a row had no tick slower than 250 ms
+    warmup: { seconds: r1(main.warm.seconds), settled: main.warm.settled, last_second_max_ms: r1(main.warm.lastMaxMs) },
     core_rss_mb: st?.core_rss_mb ?? null,
     core_cpu_pct: st?.core_cpu_pct ?? null,
     idle_cpu_pct: storm?.idle_cpu_pct ?? null,

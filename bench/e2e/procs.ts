@@ -78,8 +78,8 @@ export function forkTs(file: string, args: string[], env: NodeJS.ProcessEnv = pr
   return track(p);
 }
 
-export function spawnTracked(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  const p = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+export function spawnTracked(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): ChildProcess {
+  const p = spawn(cmd, args, { cwd: ROOT, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   return track(p);
 }
 

@@ -3,7 +3,8 @@
     /usr/bin/python3 py_sub.py ENDPOINT FROM_NS TO_NS STOP_NS PREFIX...
 
 FROM_NS / TO_NS / STOP_NS are CLOCK_MONOTONIC nanoseconds (the same clock as Node's
-process.hrtime.bigint()). Latency of a tick = receive time in epoch µs − gw_recv_ts, where the receive
+process.hrtime.bigint()). FROM_NS 0: the window is not known yet; it arrives later as one line
+"FROM_NS TO_NS STOP_NS" on standard input (the bench starts the subscriber before the hub has settled). Latency of a tick = receive time in epoch µs − gw_recv_ts, where the receive
 time is time.clock_gettime_ns(CLOCK_MONOTONIC) taken after msgpack.unpackb, converted to epoch µs with
 this process's own epoch − monotonic offset (CLOCK_REALTIME read between two CLOCK_MONOTONIC reads,
 tightest of many tries). Prints one JSON line and exits after STOP_NS.
@@ -57,11 +58,23 @@ def main():
     unpack = msgpack.unpackb
     poller = zmq.Poller()
     poller.register(s, zmq.POLLIN)
+    waiting = from_ns == 0
+    if waiting:
+        stop_ns = 1 << 62
+        poller.register(sys.stdin.fileno(), zmq.POLLIN)
     while True:
         now = mono(CM)
         if now >= stop_ns:
             break
-        if not poller.poll(100):
+        ready = dict(poller.poll(100))
+        if waiting and sys.stdin.fileno() in ready:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            from_ns, to_ns, stop_ns = (int(x) for x in line.split())
+            waiting = False
+            poller.unregister(sys.stdin.fileno())
+        if s not in ready:
             continue
         while True:
             try:

@@ -71,6 +71,8 @@ let toNs = -Infinity;
 let collectFrom = Infinity;
 let collectTo = -Infinity;
 let maxLocaltime = 0;
+let recentMaxE2eUs = 0;
+let recentReceived = 0;
 let keys = new Float64Array(1 << 20);
 let nKeys = 0;
 const perSecond: SubResult['perSecond'] = [];
@@ -90,6 +92,8 @@ function onTick(t: Tick): void {
     keys[nKeys++] = stateKey(t);
   }
   const lat = now - t.gw_recv_ts;
+  recentReceived++;
+  if (lat > recentMaxE2eUs) recentMaxE2eUs = lat;
   if (storm) {
     let b = bursts.get(t.datetime);
     if (!b) {
@@ -150,7 +154,9 @@ process.on('message', (m: ToSub) => {
     collectFrom = m.collectFromNs;
     collectTo = m.collectToNs;
   } else if (m.t === 'progress') {
-    process.send?.({ t: 'progress', maxLocaltime, received } satisfies ProgressMsg);
+    process.send?.({ t: 'progress', maxLocaltime, received, recentMaxE2eUs, recentReceived } satisfies ProgressMsg);
+    recentMaxE2eUs = 0;
+    recentReceived = 0;
   } else if (m.t === 'finish') {
     void (async () => {
       fs.writeFileSync(values.keys!, Buffer.from(keys.buffer, 0, nKeys * 8));
