@@ -657,7 +657,7 @@ async function main(): Promise<void> {
   let capacity = 0;
   for (const inbound of SWEEP) {
     const rate = inbound / SOURCES / tapeRate;
-    const stepS = (P.sweepWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 7;
+    const stepS = (P.sweepMaxWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 6;
     if (QUICK && (Date.now() - t0) / 1000 + stepS > 56) {
       notes.push(`quick: sweep step ${inbound}/s skipped to stay within 60 s`);
       log(`sweep: ${inbound}/s skipped (quick time budget)`);
