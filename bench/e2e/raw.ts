@@ -68,6 +68,7 @@ async function pub(): Promise<void> {
   };
 
   const sock = new zmq.Publisher({ sendHighWaterMark: mode === 'blast' ? 10_000 : 100_000, sendTimeout: 0, linger: 0 });
+  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(102, 65_536); // as the hub's PUB
   let sendFailed = 0;
   const failed = (): void => { sendFailed++; };
   await sock.bind('tcp://127.0.0.1:*');
@@ -171,6 +172,7 @@ async function pub(): Promise<void> {
 
 async function sub(): Promise<void> {
   const sock = new zmq.Subscriber({ receiveHighWaterMark: mode === 'blast' ? 10_000 : 100_000, linger: 0 });
+  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(101, 65_536); // as @mdhub/client
   sock.connect(values.endpoint!);
   sock.subscribe('tick.');
   const lat = newHist();

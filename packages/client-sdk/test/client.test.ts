@@ -61,6 +61,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('@mdhub/client receive loop', () => {
+  it('reads up to 64 KB per syscall (ZMQ_IN_BATCH_SIZE)', async () => {
+    await setup([['*']]);
+    const sock = (client as unknown as { sock: { getInt32Option(id: number): number } }).sock;
+    expect(sock.getInt32Option(101)).toBe(65_536);
+  });
+
   it('routes each tick to the subscriptions whose pattern matches its topic, and only those', async () => {
     const { send, got } = await setup([['rb2601.SHFE'], ['*.DCE'], ['*'], ['rb260.SHFE']]);
     send(tick('rb2601', 'SHFE', 1));
