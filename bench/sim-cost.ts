@@ -15,7 +15,7 @@ import { MARKET_SEED, SIM_ANCHOR } from './e2e/common.js';
 const { values } = parseArgs({ options: { instruments: { type: 'string', default: '5000' }, 'market-s': { type: 'string', default: '60' }, profile: { type: 'string' } } });
 const anchor = Date.parse(SIM_ANCHOR);
 const calendar = new TradingCalendar(loadMarketData());
-const tradingDay = calendar.tradingDayAt('commodity_day', anchor) ?? calendar.tradingDayOnOrAfter(SIM_ANCHOR);
+const tradingDay = calendar.tradingDayAt('commodity_day', anchor) ?? calendar.tradingDayOnOrAfter(SIM_ANCHOR.slice(0, 10));
 const universe = buildUniverse({ seed: MARKET_SEED, tradingDay, products: listProducts(), instruments: Number(values.instruments) });
 const replica = new SourceReplica({
   universe, tape: { seed: MARKET_SEED, calendar, startMs: anchor }, sourceSeed: 'sim-a',
@@ -29,7 +29,7 @@ function run(fromMs: number, toMs: number): { copies: number; pollNs: number; en
   let pollNs = 0;
   let encodeNs = 0;
   let seq = 0;
-  // Poll at each copy's due time, as the plugin's timer loop does (capped at 1 ms market steps: a turn's worth).
+  // Poll at each copy's due time, as the plugin's timer loop does (steps of at least 1 market ms).
   let now = fromMs;
   while (now < toMs) {
     const t0 = process.hrtime.bigint();
@@ -56,6 +56,7 @@ if (values.profile) {
 }
 const c0 = process.cpuUsage();
 const r = run(anchor + 10_000, anchor + 10_000 + marketMs);
+if (r.copies === 0) throw new Error('no copies delivered: nothing to measure (is the anchor inside a session?)');
 const c = process.cpuUsage(c0);
 if (session) {
   const { profile } = await session.post('Profiler.stop');

@@ -200,8 +200,10 @@ interface PyResult {
 /** fromNs 0: the window is given later with `setWindow` (over the subscriber's stdin). */
 function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: number, prefixes: string[]): { proc: ChildProcess; result: Promise<PyResult | null>; ready: Promise<void>; setWindow: (fromNs: number, toNs: number, stopNs: number) => void } {
   const proc = spawnTracked('/usr/bin/python3', [path.join(BENCH_DIR, 'py_sub.py'), endpoint, String(Math.round(fromNs)), String(Math.round(toNs)), String(Math.round(stopNs)), ...prefixes], { stdin: fromNs === 0 });
+  // A Python process that already died (import or zmq error) must not take the bench down with EPIPE.
+  proc.stdin?.on('error', () => {});
   const setWindow = (f: number, t: number, st: number): void => {
-    proc.stdin?.end(`${Math.round(f)} ${Math.round(t)} ${Math.round(st)}\n`);
+    if (proc.exitCode === null && proc.signalCode === null) proc.stdin?.end(`${Math.round(f)} ${Math.round(t)} ${Math.round(st)}\n`);
   };
   let out = '';
   let err = '';
@@ -214,7 +216,8 @@ function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: num
   proc.once('exit', () => onReady());
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const result = new Promise<PyResult | null>((resolve) => {
-    proc.once('exit', () => {
+    // 'close': stdout fully read ('exit' can come before its last bytes)
+    proc.once('close', () => {
       const line = out.trim().split('\n').filter((l) => l.includes('"result"')).pop();
       if (!line) {
         log(`python subscriber gave no result: ${err.slice(-500)}`);
@@ -225,6 +228,21 @@ function startPython(endpoint: string, fromNs: number, toNs: number, stopNs: num
     });
   });
   return { proc, result, ready, setWindow };
+}
+
+/** The pyzmq subscriber's result; one that has not finished `ms` after it should have is stopped and reported missing. */
+async function pyResultWithin(py: ReturnType<typeof startPython>, ms: number): Promise<PyResult | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      notes.push(`python subscriber: no result ${ms / 1000} s after its window; stopped`);
+      py.proc.kill('SIGKILL');
+      resolve(null);
+    }, ms);
+  });
+  const r = await Promise.race([py.result, late]);
+  clearTimeout(timer);
+  return r;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -302,17 +320,18 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
     await client.ready;
   }
   await sleep(300); // subscription reaches the publisher
+  const py = python ? startPython(endpoint, 0, 0, 0, ['tick.']) : null;
+  if (py) await py.ready;
   const now = monoNs();
   const fromNs = now + warmMs * 1e6;
   const toNs = fromNs + durMs * 1e6;
   const stopNs = toNs + 0.3e9;
-  const py = python ? startPython(endpoint, fromNs, toNs, stopNs + 0.2e9, ['tick.']) : null;
-  if (py) await py.ready;
+  py?.setWindow(fromNs, toNs, stopNs + 0.2e9);
   tell(pub, { t: 'go', fromNs, toNs, stopNs });
   if (client) tell(sub, { t: 'window', fromNs, toNs, collectFromNs: 0, collectToNs: 0 });
   else tell(sub, { t: 'go', fromNs, toNs, stopNs });
   await sleep((stopNs - monoNs()) / 1e6 + 300);
-  const pyRes = py ? await py.result : null;
+  const pyRes = py ? await pyResultWithin(py, 10_000) : null;
   const pubRes = waitMessage(pub, 'raw pub result', isMsg<RawPubResult>('pub-result'));
   tell(pub, { t: 'finish' });
   const pubResult = await pubRes;
@@ -369,8 +388,8 @@ async function settle(sub: ChildProcess, minMs: number, maxMs: number): Promise<
     tell(sub, { t: 'progress' });
     return pr;
   };
-  await sleep(Math.max(0, minMs - 1000));
-  await progress(); // forget the start
+  await sleep(Math.max(0, minMs - 2000));
+  await progress(); // forget the start: two good seconds from here make at least minMs
   let good = 0;
   let last = 0;
   for (;;) {
@@ -436,7 +455,7 @@ async function measuredHubRun(o: {
     if (!caughtUp) notes.push(`${o.label}: the subscriber had not caught up with the window's end ${P.maxTailMs / 1000} s after the tail; ticks still in flight count as lost`);
     const samples: Sample[] = await sampler.stop();
     const subRes = await finishSubscriber(sub);
-    const pyRes = py ? await py.result : null;
+    const pyRes = py ? await pyResultWithin(py, P.maxTailMs + 10_000) : null;
     await hub.stop();
     stopped = true;
     log(`  ${o.label}: hub stopped; comparing with the tape`);
@@ -452,8 +471,16 @@ async function measuredHubRun(o: {
     const profiles: Array<ProfileSummary & { role: string }> = [];
     if (profDir) {
       // Sources are forked by the hub and inherit its --cpu-prof; the subscriber was started with it.
-      const role = (f: string): string => (f.includes(`.${hub.pid}.`) ? 'hub' : f.includes(`.${sub.proc.pid}.`) ? 'subscriber' : 'source');
-      for (const f of fs.readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile')).sort()) profiles.push({ role: role(f), ...summarizeProfile(path.join(profDir, f)) });
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is a process's main thread
+      const role = (f: string): string => {
+        const [pid, thread] = f.split('.').slice(3, 5).map(Number);
+        const who = pid === hub.pid ? (thread === 0 ? 'hub main thread' : 'hub worker thread (data plane)') : pid === sub.proc.pid ? 'subscriber' : 'source';
+        return who.startsWith('hub') || thread === 0 ? who : `${who} thread ${thread}`;
+      };
+      for (const f of fs.readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
+        const sum = summarizeProfile(path.join(profDir, f));
+        if (sum.busy_ms >= 50) profiles.push({ role: role(f), ...sum }); // helper threads (tsx's loader, a clock probe) are left out
+      }
     }
     return {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
@@ -676,7 +703,7 @@ async function main(): Promise<void> {
   let capacity = 0;
   for (const inbound of SWEEP) {
     const rate = inbound / SOURCES / tapeRate;
-    const stepS = (P.sweepMaxWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 6;
+    const stepS = (P.sweepMaxWarmMs + P.sweepDurMs + P.tailMs) / 1000 + 3;
     if (QUICK && (Date.now() - t0) / 1000 + stepS > 56) {
       notes.push(`quick: sweep step ${inbound}/s skipped to stay within 60 s`);
       log(`sweep: ${inbound}/s skipped (quick time budget)`);

@@ -10,6 +10,7 @@ this process's own epoch − monotonic offset (CLOCK_REALTIME read between two C
 tightest of many tries). Prints one JSON line and exits after STOP_NS.
 """
 import json
+import select
 import sys
 import time
 
@@ -59,23 +60,31 @@ def main():
     poller = zmq.Poller()
     poller.register(s, zmq.POLLIN)
     waiting = from_ns == 0
+    stdin_fd = sys.stdin.fileno()
     if waiting:
         stop_ns = 1 << 62
-        poller.register(sys.stdin.fileno(), zmq.POLLIN)
+
+    def read_window():
+        """The window line, once it is there (checked without blocking, also while draining)."""
+        nonlocal from_ns, to_ns, stop_ns, waiting
+        if not select.select([stdin_fd], [], [], 0)[0]:
+            return True
+        line = sys.stdin.readline()
+        if not line:
+            return False  # the bench went away
+        from_ns, to_ns, stop_ns = (int(x) for x in line.split())
+        waiting = False
+        return True
+
     while True:
+        if waiting and not read_window():
+            break
         now = mono(CM)
         if now >= stop_ns:
             break
-        ready = dict(poller.poll(100))
-        if waiting and sys.stdin.fileno() in ready:
-            line = sys.stdin.readline()
-            if not line:
-                break
-            from_ns, to_ns, stop_ns = (int(x) for x in line.split())
-            waiting = False
-            poller.unregister(sys.stdin.fileno())
-        if s not in ready:
+        if not poller.poll(100):
             continue
+        n = 0
         while True:
             try:
                 frames = s.recv_multipart(zmq.NOBLOCK)
@@ -87,6 +96,12 @@ def main():
             if from_ns <= t <= to_ns:
                 in_window += 1
                 lat.append(t / 1000.0 + off - m["gw_recv_ts"])
+            n += 1
+            if (n & 255) == 0:
+                if waiting and not read_window():
+                    break
+                if t >= stop_ns:
+                    break
     lat.sort()
     secs = (to_ns - from_ns) / 1e9
     out = {

@@ -21,6 +21,10 @@ import type { Tick } from '@mdhub/protocol';
 import { TickEncoder, decodeTick, tickTopic } from '@mdhub/protocol';
 import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
 import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+
+/** libzmq's draft ZMQ_OUT_BATCH_SIZE / ZMQ_IN_BATCH_SIZE, set as the hub's Publisher and @mdhub/client set them. */
+const ZMQ_OUT_BATCH_SIZE = 102;
+const ZMQ_IN_BATCH_SIZE = 101;
 import type { ClockReport, RawPubResult, RawSubResult, ReadyMsg, ToRaw } from './common.js';
 import { MARKET_SEED, SIM_ANCHOR, encodeHist, epochMinusMonoUs, monoNs, newHist, realtimeMinusMonoUs, recordUs } from './common.js';
 
@@ -68,7 +72,7 @@ async function pub(): Promise<void> {
   };
 
   const sock = new zmq.Publisher({ sendHighWaterMark: mode === 'blast' ? 10_000 : 100_000, sendTimeout: 0, linger: 0 });
-  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(102, 65_536); // as the hub's PUB
+  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(ZMQ_OUT_BATCH_SIZE, 65_536); // as the hub's PUB
   let sendFailed = 0;
   const failed = (): void => { sendFailed++; };
   await sock.bind('tcp://127.0.0.1:*');
@@ -172,7 +176,7 @@ async function pub(): Promise<void> {
 
 async function sub(): Promise<void> {
   const sock = new zmq.Subscriber({ receiveHighWaterMark: mode === 'blast' ? 10_000 : 100_000, linger: 0 });
-  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(101, 65_536); // as @mdhub/client
+  (sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(ZMQ_IN_BATCH_SIZE, 65_536); // as @mdhub/client
   sock.connect(values.endpoint!);
   sock.subscribe('tick.');
   const lat = newHist();

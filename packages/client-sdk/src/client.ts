@@ -107,7 +107,7 @@ export class MdhubClient extends EventEmitter {
     // ZMQ_IN_BATCH_SIZE (a draft option of libzmq, present in zeromq.js's build): read up to 64 KB (about 60
     // ticks) per syscall instead of 8 KB. Without it the default stays.
     try {
-      (this.sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(101, 65_536);
+      (this.sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(ZMQ_IN_BATCH_SIZE, 65_536);
     } catch { /* libzmq without draft options */ }
     this.sock.connect(options.endpoint);
     this.sock.subscribe(HEARTBEAT_TOPIC);
@@ -132,7 +132,7 @@ export class MdhubClient extends EventEmitter {
   subscribe(patterns: string | string[], handler?: TickHandler, opts: { maxQueue?: number } = {}): Subscription {
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const prefixes = list.map(subscriptionPrefix);
-    const sub: Sub = { prefixes, prefixBytes: prefixes.map((p) => Buffer.from(p, 'latin1')), handler: handler ?? null, queue: [], waiter: null, closed: false, maxQueue: opts.maxQueue ?? 1_000_000, dropped: 0 };
+    const sub: Sub = { prefixes, prefixBytes: prefixes.map((p) => Buffer.from(p, 'utf8')), handler: handler ?? null, queue: [], waiter: null, closed: false, maxQueue: opts.maxQueue ?? 1_000_000, dropped: 0 };
     this.subs.add(sub);
     for (const p of prefixes) {
       const n = this.prefixCount.get(p) ?? 0;
@@ -262,6 +262,9 @@ export class MdhubClient extends EventEmitter {
 }
 
 const TICK_PREFIX_BYTES = Buffer.from(TICK_TOPIC_PREFIX, 'latin1');
+
+/** libzmq's ZMQ_IN_BATCH_SIZE (a draft socket option). */
+const ZMQ_IN_BATCH_SIZE = 101;
 
 function startsWithBytes(b: Uint8Array, prefix: Uint8Array): boolean {
   const n = prefix.length;

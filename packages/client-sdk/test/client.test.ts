@@ -41,7 +41,8 @@ async function setup(patterns: string[][]): Promise<{ send: (t: Tick) => void; g
   const got = patterns.map(() => [] as Tick[]);
   patterns.forEach((p, i) => client!.subscribe(p, (t) => got[i]!.push(t)));
   const p = pub;
-  // Heartbeats until the client has seen one: its subscriptions (sent before the heartbeat's) are in place.
+  // Heartbeats until the client has seen one: the client sends its heartbeat subscription first and the
+  // patterns right after, so by the time a heartbeat arrives the patterns have reached the publisher too.
   for (let i = 0; i < 200 && client.lastHeartbeat === null; i++) {
     await p.send([HEARTBEAT_TOPIC, encodeEvent({ hub_id: 'h', run_id: RUN, seq: 0, ts: Date.now(), market_ts: Date.now(), simulated: true, v: 1 })]);
     await sleep(10);
@@ -64,7 +65,7 @@ describe('@mdhub/client receive loop', () => {
   it('reads up to 64 KB per syscall (ZMQ_IN_BATCH_SIZE)', async () => {
     await setup([['*']]);
     const sock = (client as unknown as { sock: { getInt32Option(id: number): number } }).sock;
-    expect(sock.getInt32Option(101)).toBe(65_536);
+    expect(sock.getInt32Option(101 /* ZMQ_IN_BATCH_SIZE */)).toBe(65_536);
   });
 
   it('routes each tick to the subscriptions whose pattern matches its topic, and only those', async () => {
@@ -85,8 +86,10 @@ describe('@mdhub/client receive loop', () => {
     for (const i of [1, 2]) send(tick('rb2601', 'DCE', i)); // same symbol, other exchange: its own sequence
     send(tick('rb2601', 'SHFE', 6)); // 4 and 5 missing
     send(tick('rb2601', 'DCE', 3));
-    send(tick('rb2601', 'SHFE', 1, '00000000-0000-4000-8000-000000000002')); // hub restarted: iseq restarts
-    send(tick('rb2601', 'SHFE', 2, '00000000-0000-4000-8000-000000000002'));
+    // The hub restarted (new run id): the client forgets the old run's iseq, so 9 after the old run's 6 is
+    // the new run's first tick here, not a gap of two.
+    send(tick('rb2601', 'SHFE', 9, '00000000-0000-4000-8000-000000000002'));
+    send(tick('rb2601', 'SHFE', 10, '00000000-0000-4000-8000-000000000002'));
     await until(() => got[0]!.length === 9, 'all ticks delivered');
     const gaps = events.filter((e) => e.type === 'gap');
     expect(gaps).toEqual([{ type: 'gap', instrument: 'rb2601.SHFE', expected: 4, got: 6 }]);
