@@ -151,6 +151,12 @@ export async function waitSubscribed(hub: HubRun, n: number, timeoutMs = 30_000)
 // ------------------------------------------------------------------------------------------------
 // /metrics and /proc sampling
 
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)]!;
+}
+
 export function parseMetrics(text: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -187,6 +193,9 @@ export interface Sample {
   pyCpu: number | null;
   machineBusy: number;
   machineTotal: number;
+  /** V8 heap in use per hub thread (bytes; 0 when /metrics did not answer). */
+  heapDataplane: number;
+  heapControl: number;
 }
 
 export interface Sampler {
@@ -218,7 +227,7 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
       const mj = machineJiffies();
       const s: Sample = {
         ns, metricsNs: 0, published: 0, received: 0, produced: 0, duplicates: 0, rejected: 0, restarts: 0, queue: 0, dropped: 0,
-        hubCpu, hubRss, gwCpu, subCpu, pyCpu, machineBusy: mj.busy, machineTotal: mj.total,
+        hubCpu, hubRss, gwCpu, subCpu, pyCpu, machineBusy: mj.busy, machineTotal: mj.total, heapDataplane: 0, heapControl: 0,
       };
       try {
         const r = await fetch(`http://${hub.ready.http}/metrics`, { signal: AbortSignal.timeout(Math.max(everyMs * 4, 1000)) });
@@ -232,6 +241,8 @@ export function startSampler(hub: HubRun, subPid: number | null, everyMs = 250):
         s.restarts = sumOf(m, 'mdhub_source_restarts_total');
         s.queue = sumOf(m, 'mdhub_link_pending_ticks');
         s.dropped = sumOf(m, 'mdhub_publish_dropped_total');
+        s.heapDataplane = m.get('mdhub_heap_used_bytes{thread="dataplane"}') ?? 0;
+        s.heapControl = m.get('mdhub_heap_used_bytes{thread="control"}') ?? 0;
       } catch { /* hub too busy to answer in time, or gone */ }
       samples.push(s);
       await sleep(Math.max(10, everyMs - (Date.now() - t0)));
@@ -262,6 +273,11 @@ export interface WindowStats {
   dropped: number;
   core_cpu_pct: number;
   core_rss_mb: number;
+  /** Median RSS over the window (core_rss_mb is the peak). */
+  core_rss_mb_p50: number;
+  /** Peak V8 heap in use per hub thread over the window, MB: with RSS, tells the JS heaps from native memory. */
+  heap_dataplane_mb_max: number;
+  heap_control_mb_max: number;
   gateways_cpu_pct: number;
   sub_cpu_pct: number | null;
   py_cpu_pct: number | null;
@@ -305,6 +321,9 @@ export function windowStats(samples: Sample[], fromNs: number, toNs: number, slo
     restarts: mdt > 0 ? mb!.restarts - ma!.restarts : 0,
     core_cpu_pct: pct(a.hubCpu, b.hubCpu) ?? 0,
     core_rss_mb: Math.round(Math.max(...w.map((s) => s.hubRss ?? 0)) * 10) / 10,
+    core_rss_mb_p50: Math.round(median(w.map((s) => s.hubRss ?? 0)) * 10) / 10,
+    heap_dataplane_mb_max: Math.round(Math.max(0, ...wm.map((s) => s.heapDataplane)) / 1e5) / 10,
+    heap_control_mb_max: Math.round(Math.max(0, ...wm.map((s) => s.heapControl)) / 1e5) / 10,
     gateways_cpu_pct: pct(a.gwCpu, b.gwCpu) ?? 0,
     sub_cpu_pct: pct(a.subCpu, b.subCpu),
     py_cpu_pct: pct(a.pyCpu, b.pyCpu),

@@ -793,6 +793,8 @@ async function main(): Promise<void> {
     // from sources subscribed to the window: at least the minimum, then until two seconds in a row had no tick slower than 250 ms
     warmup: { seconds: r1(main.warm.seconds), settled: main.warm.settled, last_second_max_ms: r1(main.warm.lastMaxMs) },
     core_rss_mb: st?.core_rss_mb ?? null,
+    // where a high RSS comes from: its median, and the peak V8 heap of each hub thread, over the main window
+    memory: st ? { rss_mb_p50: st.core_rss_mb_p50, heap_dataplane_mb_max: st.heap_dataplane_mb_max, heap_control_mb_max: st.heap_control_mb_max } : null,
     core_cpu_pct: st?.core_cpu_pct ?? null,
     idle_cpu_pct: storm?.idle_cpu_pct ?? null,
     stages: {
