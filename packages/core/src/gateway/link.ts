@@ -10,15 +10,25 @@ import { BatchEncoder } from '@mdhub/protocol';
 export const LINK_HWM = 16;
 
 /**
+ * Most ticks in one link message (about 1.6 MB). A market burst is smaller (under 2,500 ticks per source
+ * at 150k inbound/s), so this only splits a backlog: without it a gateway that had fallen behind sent its
+ * whole backlog as one message (tens of MB), and the hub's PULL queue of 16 messages could hold hundreds of
+ * MB. With it, a link's queue stays under ~26 MB and a backlog drains as a stream of bounded messages.
+ */
+export const LINK_MAX_BATCH = 4096;
+
+/**
  * The gateway side of the data link (PUSH). Natural batching: ticks emitted during one event-loop turn
  * are sent as one message at the end of the turn (setImmediate), so a quiet market sends one tick per
- * message with no added delay, and a busy one sends hundreds per message. While a send is in flight,
- * new ticks gather for the next message.
+ * message with no added delay, and a busy one sends hundreds per message (at most {@link LINK_MAX_BATCH};
+ * the rest follows at once). While a send is in flight, new ticks gather for the next message.
  */
 export class GatewayLink {
   private readonly sock: zmq.Push;
   private readonly encoder = new BatchEncoder();
+  /** Ticks waiting for the link: pending[head…]. */
   private pending: MarketTick[] = [];
+  private head = 0;
   private pendingSinceNs = 0;
   private scheduled = false;
   private sending = false;
@@ -31,13 +41,18 @@ export class GatewayLink {
 
   /** Ticks waiting in this process for the link (the hub's backlog on this source). */
   get pendingTicks(): number {
-    return this.pending.length;
+    return this.pending.length - this.head;
   }
 
   /** Default for maxPending: most ticks held in this process while the hub is not reading. */
   static readonly MAX_PENDING = 1_000_000;
 
-  constructor(private readonly runId: string, private readonly gatewayId: string, private readonly maxPending = GatewayLink.MAX_PENDING) {
+  constructor(
+    private readonly runId: string,
+    private readonly gatewayId: string,
+    private readonly maxPending = GatewayLink.MAX_PENDING,
+    private readonly maxBatch = LINK_MAX_BATCH,
+  ) {
     // With the hub's bounded PULL queue, a stalled or saturated hub backs up here and then in `pending`.
     this.sock = new zmq.Push({ linger: 500, sendHighWaterMark: LINK_HWM });
   }
@@ -48,8 +63,8 @@ export class GatewayLink {
 
   emit(ticks: readonly MarketTick[]): void {
     if (this.closed) return;
-    if (this.pending.length === 0) this.pendingSinceNs = Number(process.hrtime.bigint());
-    const room = this.maxPending - this.pending.length;
+    if (this.pendingTicks === 0) this.pendingSinceNs = Number(process.hrtime.bigint());
+    const room = this.maxPending - this.pendingTicks;
     const n = Math.min(ticks.length, Math.max(0, room));
     for (let i = 0; i < n; i++) this.pending.push(ticks[i]!);
     this.overflow += ticks.length - n;
@@ -61,9 +76,21 @@ export class GatewayLink {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    if (this.sending || this.pending.length === 0 || this.closed) return;
-    const ticks = this.pending;
-    this.pending = [];
+    if (this.sending || this.pendingTicks === 0 || this.closed) return;
+    let ticks: MarketTick[];
+    if (this.pendingTicks > this.maxBatch) {
+      // The rest keeps its pending-since stamp: its oldest tick has waited at least that long.
+      ticks = this.pending.slice(this.head, this.head + this.maxBatch);
+      this.head += this.maxBatch;
+      if (this.head > 65_536 && this.head * 2 > this.pending.length) {
+        this.pending = this.pending.slice(this.head);
+        this.head = 0;
+      }
+    } else {
+      ticks = this.head === 0 ? this.pending : this.pending.slice(this.head);
+      this.pending = [];
+      this.head = 0;
+    }
     const msg = this.encoder.encode(
       { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: this.pendingSinceNs },
       ticks,
@@ -74,7 +101,7 @@ export class GatewayLink {
         this.sending = false;
         this.sentTicks += ticks.length;
         this.sentBatches++;
-        if (this.pending.length > 0) this.flush();
+        if (this.pendingTicks > 0) this.flush();
       },
       () => {
         this.sending = false;
@@ -84,7 +111,7 @@ export class GatewayLink {
 
   async close(): Promise<void> {
     this.flush();
-    for (let i = 0; i < 100 && (this.sending || this.pending.length > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 100 && (this.sending || this.pendingTicks > 0); i++) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
     this.sock.close();
   }

@@ -1,7 +1,7 @@
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
 import { BatchDecoder, emptyMarketTick } from '@mdhub/protocol';
-import { GatewayLink } from '../../src/gateway/link.js';
+import { GatewayLink, LINK_MAX_BATCH } from '../../src/gateway/link.js';
 
 const tick = { ...emptyMarketTick('rb2701', 'SHFE'), datetime: 1, trading_day: '20261125', gateway_name: 'g' };
 
@@ -26,6 +26,35 @@ describe('GatewayLink', () => {
     expect(b2.ticks.map((t) => t.symbol)).toEqual(['rb2701']);
     expect(b2.bad).toEqual([]);
     expect(next!.length).toBeLessThan(msg!.length / 2);
+    await link.close();
+    pull.close();
+  });
+
+  it('sends a backlog as messages of at most LINK_MAX_BATCH ticks, in order, every tick once', async () => {
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind('tcp://127.0.0.1:*');
+    const link = new GatewayLink('run', 'g');
+    link.connect(pull.lastEndpoint!);
+    const n = 2 * LINK_MAX_BATCH + 123;
+    link.emit(Array.from({ length: n }, (_, i) => ({ ...tick, datetime: i + 1 })));
+    const decoder = new BatchDecoder();
+    const sizes: number[] = [];
+    const seen: number[] = [];
+    while (seen.length < n) {
+      const [msg] = await pull.receive();
+      const b = decoder.decode(msg!);
+      sizes.push(b.ticks.length);
+      for (const t of b.ticks) seen.push(t.datetime);
+    }
+    expect(sizes).toEqual([LINK_MAX_BATCH, LINK_MAX_BATCH, 123]);
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(link.pendingTicks).toBe(0);
+    // ticks emitted while a backlog drains join it behind what came before
+    link.emit(Array.from({ length: LINK_MAX_BATCH + 1 }, (_, i) => ({ ...tick, datetime: n + i + 1 })));
+    link.emit([{ ...tick, datetime: n + LINK_MAX_BATCH + 2 }]);
+    const more: number[] = [];
+    while (more.length < LINK_MAX_BATCH + 2) for (const t of decoder.decode((await pull.receive())[0]!).ticks) more.push(t.datetime);
+    expect(more).toEqual(Array.from({ length: LINK_MAX_BATCH + 2 }, (_, i) => n + i + 1));
     await link.close();
     pull.close();
   });
