@@ -730,7 +730,7 @@ async function main(): Promise<void> {
     if (!pass) break;
     capacity = Math.max(capacity, measured);
   }
-  if (SWEEP.length > 0 && capacity === 0) notes.push('capacity sweep: no step passed');
+  if (SWEEP.length > 0 && capacity === 0) notes.push(sweep.length === 0 ? 'capacity sweep: every step skipped (quick time budget); capacity not measured' : 'capacity sweep: no step passed');
   if (sweep.some((s) => s['generator_limited'] === true)) notes.push('capacity sweep: at the highest steps the simulated sources (3 processes on 2 shared cores) could not produce the target rate; capacity is then a lower bound set by the load generator');
 
   // plot
