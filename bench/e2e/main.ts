@@ -62,6 +62,8 @@ const { values: argv } = parseArgs({
     'no-storm': { type: 'boolean', default: false },
     'no-python': { type: 'boolean', default: false },
     'storm-bursts': { type: 'string' },
+    /** Capacity sweep sources: `prerendered` (default: the tape is simulated before the step) or `live`. */
+    'sweep-sources': { type: 'string' },
     keep: { type: 'boolean', default: false },
     /** Main run: the measuring subscriber takes every tick even above its ceiling. */
     all: { type: 'boolean', default: false },
@@ -79,6 +81,7 @@ const TRANSPORT: 'ipc' | 'tcp' = argv.transport === 'tcp' ? 'tcp' : 'ipc';
 const OUT_DIR = path.resolve(ROOT, argv.out ?? 'bench-out');
 const SWEEP: number[] = argv['no-sweep'] ? [] : (argv.sweep ?? (QUICK ? '30000,90000' : '15000,30000,60000,90000,120000,150000,180000,240000'))
   .split(',').map(Number).filter((n) => n > 0);
+const SWEEP_PRERENDER = (argv['sweep-sources'] ?? 'prerendered') !== 'live';
 const STORM_BURSTS = Number(argv['storm-bursts'] ?? (QUICK ? 3 : 8));
 const P = QUICK
   ? { rawWarmMs: 1000, rawDurMs: 3000, ceilMs: 2000, warmMs: 2000, maxWarmMs: 6000, tailMs: 1000, maxTailMs: 3000, sweepWarmMs: 1500, sweepMaxWarmMs: 4000, sweepDurMs: 2500, stormFirstAtMs: 3500, stormPeriodMs: 1000, bothCeilings: false }
@@ -153,12 +156,28 @@ function histSummary(b64: string): { h: Histogram; s: HistSummary } {
   return { h, s: summarize(h) };
 }
 
-function simGateways(n: number, instruments: number): GatewaySpec[] {
+/** A stretch of tape every source simulates before it delivers (gateway-sim's `prerender`), market epoch ms. */
+interface Prerender { fromMs: number; untilMs: number }
+
+function simGateways(n: number, instruments: number, prerender?: Prerender): GatewaySpec[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `sim-${String.fromCharCode(97 + i)}`,
     plugin: '@mdhub/gateway-sim',
-    config: { market: { seed: MARKET_SEED, instruments }, latency: LATENCIES[i % LATENCIES.length]! },
+    config: { market: { seed: MARKET_SEED, instruments }, latency: LATENCIES[i % LATENCIES.length]!, ...(prerender ? { prerender } : {}) },
   }));
+}
+
+/**
+ * The stretch for a sweep step: a warm-up of up to 6 s, the window and the tail, starting when every
+ * source should have simulated it: the hub's start, plus ~12 µs per copy (three sources on two cores).
+ * The hub's market clock starts at SIM_ANCHOR.
+ */
+function sweepPrerender(rate: number, tapeRate: number): Prerender {
+  const spanMs = Math.min(P.sweepMaxWarmMs, 6000) + P.sweepDurMs + P.tailMs + 1500;
+  const copies = (spanMs / 1000) * rate * tapeRate;
+  const leadMs = 3000 + copies * 0.012;
+  const fromMs = ANCHOR_MS + Math.round(leadMs * rate);
+  return { fromMs, untilMs: fromMs + Math.round(spanMs * rate) };
 }
 
 interface SubHandle {
@@ -371,6 +390,8 @@ interface HubMeasure {
   profiles: Array<ProfileSummary & { role: string }>;
   warm: { settled: boolean; seconds: number; lastMaxMs: number };
   hubClock: ReadyInfo['clock'];
+  /** Sources with a pre-rendered tape: how far it reached and whether it covered the window and tail. */
+  prerender: { sources: number; real_s_max: number; late_s_max: number; until_market_ms_min: number; covered: boolean } | null;
 }
 
 /** Worst latency of a second at which the start-up transient counts as over (steady bursts here: 30–150 ms). */
@@ -406,18 +427,20 @@ async function settle(sub: ChildProcess, minMs: number, maxMs: number): Promise<
 async function measuredHubRun(o: {
   label: string; clockRate: number; universe: SimInstrument[]; patterns: string[]; subset: Set<number> | null;
   warmMs: number; maxWarmMs: number; durMs: number; python: boolean; cpuProf: boolean;
+  /** Tape every source simulates before it subscribes (none: live simulation). */
+  prerender?: Prerender;
 }): Promise<HubMeasure> {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
   const profDir = o.cpuProf ? fs.mkdtempSync(path.join(OUT_DIR, `cpuprof-${o.label}-`)) : undefined;
   const sub = startSubscriber(o.label, endpoint, o.patterns, false, undefined, profDir);
   const hub = await startHub({
-    label: o.label, gateways: simGateways(SOURCES, INSTRUMENTS), clockRate: o.clockRate, linkTransport: TRANSPORT, pubPort: port,
+    label: o.label, gateways: simGateways(SOURCES, INSTRUMENTS, o.prerender), clockRate: o.clockRate, linkTransport: TRANSPORT, pubPort: port,
     ...(profDir ? { cpuProfDir: profDir } : {}),
   });
   let stopped = false;
   try {
-    await waitSubscribed(hub, SOURCES);
+    await waitSubscribed(hub, SOURCES, o.prerender ? 120_000 : 30_000);
     await sub.ready;
     log(`  ${o.label}: hub pid ${hub.pid} up, sources subscribed, subscriber connected`);
     const sampler = startSampler(hub, sub.proc.pid ?? null);
@@ -453,6 +476,17 @@ async function measuredHubRun(o: {
       await sleep(200);
     }
     if (!caughtUp) notes.push(`${o.label}: the subscriber had not caught up with the window's end ${P.maxTailMs / 1000} s after the tail; ticks still in flight count as lost`);
+    let prerender: HubMeasure['prerender'] = null;
+    if (o.prerender) {
+      const recs = hub.logs.filter((r) => r['msg'] === 'tape pre-rendered').map((r) => r['details'] as { until_ms: number; real_ms: number; late_ms: number });
+      const untilMin = recs.length > 0 ? Math.min(...recs.map((d) => d.until_ms)) : 0;
+      const tailEndMarket = windowEndMarket + (P.tailMs * rate);
+      prerender = {
+        sources: recs.length, real_s_max: r1(Math.max(0, ...recs.map((d) => d.real_ms)) / 1000), late_s_max: r1(Math.max(0, ...recs.map((d) => d.late_ms)) / 1000),
+        until_market_ms_min: untilMin, covered: recs.length === SOURCES && untilMin >= tailEndMarket,
+      };
+      if (!prerender.covered) notes.push(`${o.label}: the pre-rendered tape did not cover the window and tail (${recs.length} of ${SOURCES} sources reported it); the rest was simulated live`);
+    }
     const samples: Sample[] = await sampler.stop();
     const subRes = await finishSubscriber(sub);
     const pyRes = py ? await pyResultWithin(py, P.maxTailMs + 10_000) : null;
@@ -485,7 +519,7 @@ async function measuredHubRun(o: {
     return {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
       hub: histSummary(subRes.hub).s, pub2sub: histSummary(subRes.pub2sub).s, decodeNsP50: decodeHist(subRes.decode).getValueAtPercentile(50),
-      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock,
+      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock, prerender,
     };
   } finally {
     if (!stopped) await hub.stop();
@@ -699,7 +733,7 @@ async function main(): Promise<void> {
   // 4. capacity sweep, measuring subscriber on every 10th instrument
   const p99Limit = raw.lat.p99 > 2500 ? 2 * raw.lat.p99 : 2500;
   if (raw.lat.p99 > 2500) notes.push(`raw hop p99 ${raw.lat.p99} µs > 2.5 ms on this run: the p99 limit becomes 2 × raw p99 = ${p99Limit} µs`);
-  const sweep: Array<Record<string, number | boolean | string | null>> = [];
+  const sweep: Array<Record<string, unknown>> = [];
   let capacity = 0;
   for (const inbound of SWEEP) {
     const rate = inbound / SOURCES / tapeRate;
@@ -712,7 +746,9 @@ async function main(): Promise<void> {
     log(`sweep: ${inbound} inbound/s target (clockRate ${rate.toFixed(2)}), subscriber on ${subsetIdx.size} instruments`);
     const m = await measuredHubRun({
       label: `sweep${inbound}`, clockRate: rate, universe, patterns: subsetPatterns, subset: subsetIdx, warmMs: P.sweepWarmMs, maxWarmMs: P.sweepMaxWarmMs,
-      durMs: P.sweepDurMs, python: false, cpuProf: false,
+      durMs: P.sweepDurMs, python: false, cpuProf: argv['cpu-prof'] === true,
+      // A longer warm-up than planned leaves the window's end to the live simulation: prerender_covered says so.
+      ...(SWEEP_PRERENDER ? { prerender: sweepPrerender(rate, tapeRate) } : {}),
     });
     const measured = m.stats?.inbound_per_s ?? 0;
     const pass = m.e2e.s.p99 <= p99Limit && !m.backlogGrowing && m.loss.lost === 0 && (m.stats?.dropped ?? 0) === 0 && m.sub.inWindow > 0;
@@ -724,7 +760,9 @@ async function main(): Promise<void> {
       e2e_trend_us_per_s: m.e2eTrendUsPerS, backlog_growing: m.backlogGrowing, core_cpu_pct: m.stats?.core_cpu_pct ?? null,
       gateways_cpu_pct: m.stats?.gateways_cpu_pct ?? null, machine_busy_pct: m.stats?.machine_busy_pct ?? null,
       source_restarts: m.stats?.restarts ?? null, cleansing_rejected: m.stats?.rejected ?? null, generator_limited: generatorLimited,
-      warmup_s: r1(m.warm.seconds), warmup_settled: m.warm.settled, pass,
+      warmup_s: r1(m.warm.seconds), warmup_settled: m.warm.settled,
+      prerender_s: m.prerender?.real_s_max ?? null, prerender_late_s: m.prerender?.late_s_max ?? null, prerender_covered: m.prerender?.covered ?? null, pass,
+      ...(m.profiles.length ? { profiles: m.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 8) })) } : {}),
     });
     log(`sweep ${inbound}: inbound ${measured}/s, p99 ${m.e2e.s.p99} µs, lost ${m.loss.lost}, backlog ${m.backlogGrowing ? 'GROWING' : 'flat'}, core CPU ${m.stats?.core_cpu_pct}%, machine ${m.stats?.machine_busy_pct}% → ${pass ? 'pass' : 'FAIL'}${generatorLimited ? ' (sources could not produce the target)' : ''}`);
     if (!pass) break;
@@ -839,7 +877,8 @@ async function main(): Promise<void> {
       tape_snapshots_per_market_s: Math.round(tapeRate), duration_s: DURATION_S, link_transport: TRANSPORT, pub_transport: 'tcp',
       raw_phase_consumers: withPython ? 'raw SUB + pyzmq subscriber (the hub run\'s consumers)' : 'raw SUB',
       main_subscriber: mainOnSubset ? `every 10th instrument (${subsetIdx.size})` : 'all instruments',
-      sweep_subscriber: `every 10th instrument (${subsetIdx.size})`, cleansing: 'hub config default (cleansing.enabled true)',
+      sweep_subscriber: `every 10th instrument (${subsetIdx.size})`,
+      sweep_sources: SWEEP_PRERENDER ? 'tape pre-rendered before each step (sources only encode and send; --sweep-sources live to simulate it during the step)' : 'live simulation', cleansing: 'hub config default (cleansing.enabled true)',
     },
     ...(main.profiles.length ? { profiles: main.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 12) })) } : {}),
     plot: path.relative(ROOT, svgFile),

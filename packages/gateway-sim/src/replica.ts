@@ -5,6 +5,7 @@
  * logic: no timers, no sockets; the caller polls with the market clock.
  */
 import type { MarketTick } from '@mdhub/protocol';
+import { PackedCopies } from './packed.js';
 import { deriveSeed, fmix32 } from './rng.js';
 import { Tape } from './tape.js';
 import type { TapeOptions, TapeSnapshot } from './tape.js';
@@ -128,6 +129,10 @@ export class SourceReplica {
   private pending: Pending[] = [];
   private head = 0;
   private lastArrival = -Infinity;
+  /** While pre-rendering: emission times of dropped copies (see startDeliveryAt). */
+  private droppedEmitMs: number[] | null = null;
+  /** Pre-rendered copies, delivered before `pending` (see prerender). */
+  private packed: PackedCopies | null = null;
   private readonly counters: ReplicaStats = { emitted: 0, dropped: 0, corrupted: 0, delivered: 0 };
 
   /** Builds the replica's tape and fast-forwards it to `deliverFromMs`. */
@@ -167,12 +172,88 @@ export class SourceReplica {
     return Math.max(Math.round(lat), Math.ceil(minMs));
   }
 
+  /** Market ms the tape has been simulated to (copies of snapshots up to here are queued or delivered). */
+  get simulatedToMs(): number {
+    return this.tape.cursorMs;
+  }
+
+  /** Copies queued for delivery (simulated, not yet due). */
+  get queued(): number {
+    return this.pending.length - this.head + (this.packed?.size ?? 0);
+  }
+
+  /**
+   * Simulates the tape up to `untilMs` now, ahead of delivery: the copies wait in the replica's queue,
+   * and `poll` then only hands them out (a pre-rendered tape; see SimConfig.prerenderMs). Returns the
+   * number of copies queued.
+   */
+  prerender(untilMs: number): number {
+    this.droppedEmitMs ??= [];
+    const packed = (this.packed ??= new PackedCopies(this.gatewayName));
+    if (untilMs > this.tape.cursorMs) this.pump(this.tape.advance(untilMs));
+    // Kept packed, outside the JS heap: the copies wait long and in large numbers.
+    for (let i = this.head; i < this.pending.length; i++) {
+      const p = this.pending[i] as Pending;
+      packed.push(p.arrival, p.emitMs, p.tick, p.bad);
+    }
+    this.pending = [];
+    this.head = 0;
+    return this.queued;
+  }
+
+  /**
+   * Delivery starts at `fromMs` (the source subscribes then): queued copies of snapshots emitted before it
+   * are discarded, as if the replica had been built with `deliverFromMs = fromMs`. Returns how many went.
+   */
+  startDeliveryAt(fromMs: number): number {
+    const keep: Pending[] = [];
+    let gone = 0;
+    let corrupted = 0;
+    if (this.packed) {
+      const packed = new PackedCopies(this.gatewayName);
+      for (let p = this.packed.shift(); p !== undefined; p = this.packed.shift()) {
+        if (p.emitMs < fromMs) gone++;
+        else {
+          packed.push(p.arrival, p.emitMs, p.tick, p.bad);
+          if (p.bad !== null) corrupted++;
+        }
+      }
+      this.packed = packed;
+    }
+    for (let i = this.head; i < this.pending.length; i++) {
+      const p = this.pending[i] as Pending;
+      if (p.emitMs < fromMs) gone++;
+      else {
+        keep.push(p);
+        if (p.bad !== null) corrupted++;
+      }
+    }
+    this.pending = keep;
+    this.head = 0;
+    // The counters start afresh at fromMs (drops are known by their emission time while pre-rendering).
+    const dropped = (this.droppedEmitMs ?? []).filter((ms) => ms >= fromMs).length;
+    this.droppedEmitMs = null;
+    Object.assign(this.counters, { emitted: this.queued + dropped, dropped, corrupted, delivered: 0 });
+    if (this.tape.cursorMs < fromMs) this.tape.fastForward(fromMs);
+    return gone;
+  }
+
   /** Copies arrived by `marketNowMs` (see {@link ReplicaPoll}). */
   poll(marketNowMs: number): ReplicaPoll {
     this.pump(this.tape.advance(marketNowMs + this.lookaheadMs));
     const due: MarketTick[] = [];
     const bad: (BadTickKind | null)[] = [];
     const emitMs: number[] = [];
+    const packed = this.packed;
+    if (packed !== null) {
+      for (let a = packed.peekArrival(); a !== undefined && a <= marketNowMs; a = packed.peekArrival()) {
+        const p = packed.shift()!;
+        due.push(p.tick);
+        bad.push(p.bad);
+        emitMs.push(p.emitMs);
+      }
+      if (packed.size === 0) this.packed = null;
+    }
     const q = this.pending;
     while (this.head < q.length) {
       const p = q[this.head] as Pending;
@@ -192,6 +273,8 @@ export class SourceReplica {
 
   /** Arrival time of the next pending copy, looking ahead on the tape when nothing is pending. */
   private nextDue(): number | null {
+    const packedNext = this.packed?.peekArrival();
+    if (packedNext !== undefined) return packedNext;
     for (let guard = 0; guard < LOOKAHEAD_LIMIT; guard++) {
       if (this.head < this.pending.length) return (this.pending[this.head] as Pending).arrival;
       const next = this.tape.peekNextEmitMs();
@@ -211,6 +294,7 @@ export class SourceReplica {
       const uDrop = fmix32(h ^ 0x2545f491) / 4294967296;
       if (uDrop < this.dropRate) {
         this.counters.dropped++;
+        this.droppedEmitMs?.push(s.emitMs);
         hist[pos % HISTORY] = s.tick;
         this.historyPos[s.index] = pos + 1;
         continue;

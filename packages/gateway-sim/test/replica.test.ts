@@ -44,6 +44,49 @@ describe('SourceReplica', () => {
     });
   });
 
+  it('a pre-rendered tape (packed outside the heap) delivers what the live simulation delivers, then goes on live', () => {
+    const opts = { badTickRate: 0.2, dropRate: 0.02 };
+    const plain = drain(replica(opts), 37);
+    const r = replica(opts);
+    // half the minute pre-rendered, the rest simulated live as polls reach it
+    expect(r.prerender(start + 30_000)).toBeGreaterThan(1000);
+    expect(r.simulatedToMs).toBe(start + 30_000);
+    expect(r.startDeliveryAt(start)).toBe(0);
+    const pre = drain(r, 37);
+    expect(pre.length).toBe(plain.length);
+    expect(pre.filter((g) => g.bad !== null).length).toBeGreaterThan(100);
+    expect(new Set(pre.map((g) => g.bad))).toEqual(new Set(plain.map((g) => g.bad)));
+    pre.forEach((g, k) => {
+      expect(g.tick).toEqual(plain[k]!.tick); // every field, DBL_MAX and other corruptions included
+      expect([g.bad, g.emitMs]).toEqual([plain[k]!.bad, plain[k]!.emitMs]);
+    });
+  });
+
+  it('startDeliveryAt discards the pre-rendered copies of snapshots before it and restarts the counters there', () => {
+    const from = start + 20_000;
+    const r = replica({ dropRate: 0.05, badTickRate: 0.05 });
+    r.prerender(start + 45_000);
+    const before = r.queued;
+    const gone = r.startDeliveryAt(from);
+    expect(gone).toBeGreaterThan(0);
+    expect(r.queued).toBe(before - gone);
+    const got = drain(r, 50);
+    expect(got.every((g) => g.emitMs >= from)).toBe(true);
+    const want = truth.filter((s) => s.emitMs >= from);
+    const st = r.stats();
+    // the counters count from `from` on: every snapshot since is delivered, dropped or still waiting
+    expect(st.dropped).toBeGreaterThan(0);
+    expect(st.emitted).toBe(st.delivered + st.dropped + r.queued);
+    expect(st.delivered).toBeGreaterThanOrEqual(got.length);
+    // within the tape's minute: each snapshot from `from` on arrives once, or not at all (dropped)
+    const keys = new Set(got.map((g) => `${g.index}|${g.emitMs}`));
+    expect(keys.size).toBe(got.length);
+    expect(got.every((g) => truthKey.has(`${g.index}|${g.emitMs}`))).toBe(true);
+    const missing = want.filter((s) => !keys.has(`${s.index}|${s.emitMs}`)).length;
+    expect(missing).toBeGreaterThan(0.02 * want.length);
+    expect(missing).toBeLessThan(0.08 * want.length);
+  });
+
   it('delivers copies equal to the tape in every exchange field, with localtime = arrival ≥ emission + minMs', () => {
     const got = drain(replica({ gatewayName: 'ctp-a' }));
     expect(got.length).toBe(truth.length);

@@ -48,26 +48,27 @@ const OFFSETS: number[] = (() => {
 })();
 const STR_KEYS: Buffer[] = WIRE_STR_FIELDS.map((f) => Buffer.from(keyBytes(f)));
 
-type Writer = (t: Tick, dv: DataView) => void;
+type Writer = (t: Tick, dv: DataView, b: number) => void;
 
 /**
  * Generated from the field lists: writes every number at its fixed offset with named property loads.
  * Market numbers are float64; integers are uint64 (negative or unsafe values are written as 0).
  */
-const writeNumbers: Writer = new Function('t', 'dv', [
-  ...FLOAT_FIELDS.map((f, i) => `dv.setFloat64(${OFFSETS[i]}, +t.${f});`),
+const writeNumbers: Writer = new Function('t', 'dv', 'b', [
+  ...FLOAT_FIELDS.map((f, i) => `dv.setFloat64(b + ${OFFSETS[i]}, +t.${f});`),
   'let n = 0;',
   ...FIXED_INT_FIELDS.map((f, j) => {
     const off = OFFSETS[FLOAT_FIELDS.length + j]!;
-    return `n = t.${f}; if (!(n >= 0 && n <= 9007199254740991)) n = 0; else n = Math.floor(n); dv.setUint32(${off}, Math.floor(n / 4294967296)); dv.setUint32(${off + 4}, n >>> 0);`;
+    return `n = t.${f}; if (!(n >= 0 && n <= 9007199254740991)) n = 0; else n = Math.floor(n); dv.setUint32(b + ${off}, Math.floor(n / 4294967296)); dv.setUint32(b + ${off + 4}, n >>> 0);`;
   }),
 ].join('\n')) as Writer;
 
 /**
  * Fixed-schema msgpack encoder for published ticks. Writes a map with every field of TICK_WIRE_FIELDS:
  * market numbers always as float64, integers as uint64, strings as str. The output decodes with any
- * msgpack library (tested with @msgpack/msgpack and Python's msgpack). One encoder reuses one scratch
- * buffer; `encode` returns a fresh Buffer the caller owns.
+ * msgpack library (tested with @msgpack/msgpack and Python's msgpack). `encode` returns a Buffer the
+ * caller owns: a view of the encoder's current slab (never written again), so a tick costs no ArrayBuffer
+ * of its own (Node's pool makes one per ~13 ticks, and each is GC and external-memory work).
  */
 /**
  * Per-instrument memo for {@link TickEncoder.encode}: the last string value of each string field and its
@@ -81,10 +82,17 @@ export class TickEncodeMemo {
   readonly encoded: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
 }
 
+/** Bytes of one encoder slab (about 100 ticks). */
+const SLAB_BYTES = 64 * 1024;
+
 export class TickEncoder {
   /** key + msgpack str of recurring string values (symbols, names, sources, run id), per field. */
   private readonly strCache: Array<Map<string, Uint8Array>> = STR_KEYS.map(() => new Map());
   private readonly parts: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
+  private slab = new ArrayBuffer(0);
+  private slabBytes = new Uint8Array(this.slab);
+  private slabView = new DataView(this.slab);
+  private slabPos = 0;
 
   /** Encodes into a Buffer of exactly the payload's size (no scratch copy). `memo`: see {@link TickEncodeMemo}. */
   encode(t: Tick, memo?: TickEncodeMemo): Buffer {
@@ -111,16 +119,25 @@ export class TickEncoder {
     }
     let size = TEMPLATE.length;
     for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
-    const out = Buffer.allocUnsafe(size);
-    TEMPLATE.copy(out, 0);
-    writeNumbers(t, new DataView(out.buffer, out.byteOffset, size));
-    let pos = TEMPLATE.length;
+    if (this.slabPos + size > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.slabBytes = new Uint8Array(this.slab);
+      this.slabView = new DataView(this.slab);
+      this.slabPos = 0;
+    }
+    const base = this.slabPos;
+    const bytes = this.slabBytes;
+    bytes.set(TEMPLATE, base);
+    writeNumbers(t, this.slabView, base);
+    let pos = base + TEMPLATE.length;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
-      out.set(p, pos);
+      bytes.set(p, pos);
       pos += p.length;
     }
-    return out;
+    // 8-byte aligned starts; the slab is never rewritten, so earlier views stay valid while held
+    this.slabPos = (pos + 7) & ~7;
+    return Buffer.from(this.slab, base, size);
   }
 
   /** Field i's key and string value, encoded once per distinct value. */

@@ -53,6 +53,24 @@ describe('tick wire codec', () => {
     expect(decodeTick(enc.encode(sampleTick({ name: 'x' }))).name).toBe('x');
   });
 
+  it('hands out buffers that stay intact while later ticks are encoded (slab views, never rewritten)', () => {
+    const enc = new TickEncoder();
+    const ticks = Array.from({ length: 1000 }, (_, i) => sampleTick({ seq: i + 1, last_price: 3000 + i, name: i % 7 === 0 ? '很长的名字'.repeat(30 + i) : 'x' }));
+    const out = ticks.map((t) => enc.encode(t));
+    out.forEach((b, i) => {
+      expect(decode(b)).toEqual(decode(encode(ticks[i]!)));
+    });
+    // views of one slab never overlap
+    const bySlab = new Map<ArrayBufferLike, Array<[number, number]>>();
+    for (const b of out) {
+      const list = bySlab.get(b.buffer) ?? [];
+      list.push([b.byteOffset, b.byteOffset + b.length]);
+      bySlab.set(b.buffer, list);
+    }
+    for (const list of bySlab.values()) list.sort((x, y) => x[0] - y[0]).forEach((r, k) => k > 0 && expect(r[0]).toBeGreaterThanOrEqual(list[k - 1]![1]));
+    expect(bySlab.size).toBeLessThan(out.length / 20); // slabs, not a buffer per tick
+  });
+
   it('rejects malformed payloads with named errors', () => {
     expect(() => decodeTick(Buffer.from([0xc1]))).toThrow(/MDH_ERR_WIRE_BAD_MESSAGE/);
     expect(() => decodeTick(Buffer.from([0x91, 0x01]))).toThrow(/MDH_ERR_WIRE_BAD_TICK/);
