@@ -29,6 +29,13 @@ export class GatewayLink {
   /** Ticks waiting for the link: pending[head…]. */
   private pending: MarketTick[] = [];
   private head = 0;
+  /**
+   * Full messages (maxBatch ticks each) encoded while a send was in flight: a backlog waits as bytes
+   * (~400 B a tick, outside the JS heap), not as tick objects the collector must mark again and again
+   * while the hub catches up. They leave before `pending`.
+   */
+  private readonly ready: Array<{ msg: Buffer; n: number }> = [];
+  private readyTicks = 0;
   private pendingSinceNs = 0;
   private scheduled = false;
   private sending = false;
@@ -41,7 +48,12 @@ export class GatewayLink {
 
   /** Ticks waiting in this process for the link (the hub's backlog on this source). */
   get pendingTicks(): number {
-    return this.pending.length - this.head;
+    return this.pending.length - this.head + this.readyTicks;
+  }
+
+  /** Of pendingTicks: ticks already encoded into messages that wait for the socket. */
+  get encodedTicks(): number {
+    return this.readyTicks;
   }
 
   /** Default for maxPending: most ticks held in this process while the hub is not reading. */
@@ -63,22 +75,23 @@ export class GatewayLink {
 
   emit(ticks: readonly MarketTick[]): void {
     if (this.closed) return;
-    if (this.pendingTicks === 0) this.pendingSinceNs = Number(process.hrtime.bigint());
+    if (this.pending.length === this.head) this.pendingSinceNs = Number(process.hrtime.bigint());
     const room = this.maxPending - this.pendingTicks;
     const n = Math.min(ticks.length, Math.max(0, room));
     for (let i = 0; i < n; i++) this.pending.push(ticks[i]!);
     this.overflow += ticks.length - n;
+    if (this.sending) this.encodeFull();
     if (!this.scheduled && !this.sending) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
   }
 
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    if (this.sending || this.pendingTicks === 0 || this.closed) return;
+  /** Encodes the next message from `pending`: all of it, or maxBatch ticks when there are more. */
+  private encodeNext(): { msg: Buffer; n: number } {
     let ticks: MarketTick[];
-    if (this.pendingTicks > this.maxBatch) {
+    const waiting = this.pending.length - this.head;
+    if (waiting > this.maxBatch) {
       // The rest keeps its pending-since stamp: its oldest tick has waited at least that long.
       ticks = this.pending.slice(this.head, this.head + this.maxBatch);
       this.head += this.maxBatch;
@@ -95,11 +108,30 @@ export class GatewayLink {
       { runId: this.runId, gatewayId: this.gatewayId, batchSeq: ++this.batchSeq, sentNs: this.pendingSinceNs },
       ticks,
     );
+    return { msg, n: ticks.length };
+  }
+
+  /** While a send is in flight: every full message's worth of pending ticks becomes bytes now. */
+  private encodeFull(): void {
+    while (this.pending.length - this.head >= this.maxBatch) {
+      const m = this.encodeNext();
+      this.ready.push(m);
+      this.readyTicks += m.n;
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.sending || this.pendingTicks === 0 || this.closed) return;
+    let next = this.ready.shift();
+    if (next !== undefined) this.readyTicks -= next.n;
+    else next = this.encodeNext();
+    const { msg, n } = next;
     this.sending = true;
     this.sock.send(msg).then(
       () => {
         this.sending = false;
-        this.sentTicks += ticks.length;
+        this.sentTicks += n;
         this.sentBatches++;
         if (this.pendingTicks > 0) this.flush();
       },

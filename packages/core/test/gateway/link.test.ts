@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
 import { BatchDecoder, emptyMarketTick } from '@mdhub/protocol';
@@ -55,6 +57,42 @@ describe('GatewayLink', () => {
     const more: number[] = [];
     while (more.length < LINK_MAX_BATCH + 2) for (const t of decoder.decode((await pull.receive())[0]!).ticks) more.push(t.datetime);
     expect(more).toEqual(Array.from({ length: LINK_MAX_BATCH + 2 }, (_, i) => n + i + 1));
+    await link.close();
+    pull.close();
+  });
+
+  it('holds a backlog behind a blocked send as encoded messages, then sends it in order, every tick once', async () => {
+    // The hub's end binds late: the link's queue (LINK_HWM messages) fills and its next send waits.
+    const endpoint = `ipc://${path.join(os.tmpdir(), `mdhub-link-${process.pid}-${Date.now()}`)}`;
+    const link = new GatewayLink('run', 'g');
+    link.connect(endpoint);
+    let next = 1;
+    for (let k = 0; k < 40; k++) {
+      link.emit(Array.from({ length: 10 }, () => ({ ...tick, datetime: next++ })));
+      await new Promise((r) => setImmediate(r));
+    }
+    const backlog = 5 * LINK_MAX_BATCH + 77;
+    const n = next - 1 + backlog;
+    while (next <= n) link.emit(Array.from({ length: Math.min(1000, n - next + 1) }, () => ({ ...tick, datetime: next++ })));
+    // whole messages' worth is already bytes; the rest (under one message) waits as objects
+    expect(link.encodedTicks).toBeGreaterThanOrEqual(4 * LINK_MAX_BATCH);
+    expect(link.pendingTicks - link.encodedTicks).toBeLessThan(LINK_MAX_BATCH + 400);
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind(endpoint);
+    const decoder = new BatchDecoder();
+    const seen: number[] = [];
+    const seqs: number[] = [];
+    while (seen.length < n) {
+      const b = decoder.decode((await pull.receive())[0]!);
+      expect(b.bad).toEqual([]);
+      expect(b.ticks.length).toBeLessThanOrEqual(LINK_MAX_BATCH);
+      seqs.push(b.batchSeq);
+      for (const t of b.ticks) seen.push(t.datetime);
+    }
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(link.pendingTicks).toBe(0);
+    expect(link.encodedTicks).toBe(0);
     await link.close();
     pull.close();
   });
