@@ -156,6 +156,9 @@ function histSummary(b64: string): { h: Histogram; s: HistSummary } {
   return { h, s: summarize(h) };
 }
 
+/** Real ms between two deliveries of a sweep source (gateway-sim's `turnMs`). */
+const SWEEP_TURN_MS = 5;
+
 /** A stretch of tape every source simulates before it delivers (gateway-sim's `prerender`), market epoch ms. */
 interface Prerender { fromMs: number; untilMs: number }
 
@@ -163,19 +166,23 @@ function simGateways(n: number, instruments: number, prerender?: Prerender): Gat
   return Array.from({ length: n }, (_, i) => ({
     id: `sim-${String.fromCharCode(97 + i)}`,
     plugin: '@mdhub/gateway-sim',
-    config: { market: { seed: MARKET_SEED, instruments }, latency: LATENCIES[i % LATENCIES.length]!, ...(prerender ? { prerender } : {}) },
+    config: {
+      market: { seed: MARKET_SEED, instruments }, latency: LATENCIES[i % LATENCIES.length]!,
+      // pre-rendered sources also deliver in turns of ≥ SWEEP_TURN_MS (fewer link messages: syscalls are dear here)
+      ...(prerender ? { prerender, turnMs: SWEEP_TURN_MS } : {}),
+    },
   }));
 }
 
 /**
- * The stretch for a sweep step: a warm-up of up to 6 s, the window and the tail, starting when every
- * source should have simulated it: the hub's start, plus ~12 µs per copy (three sources on two cores).
- * The hub's market clock starts at SIM_ANCHOR.
+ * The stretch for a sweep step: the longest warm-up, the window and the tail, starting when every source
+ * should have simulated it: the hub's start, plus ~25 µs per copy (three sources simulating at once on two
+ * shared cores measured 20 µs). The hub's market clock starts at SIM_ANCHOR.
  */
 function sweepPrerender(rate: number, tapeRate: number): Prerender {
-  const spanMs = Math.min(P.sweepMaxWarmMs, 6000) + P.sweepDurMs + P.tailMs + 1500;
+  const spanMs = P.sweepMaxWarmMs + P.sweepDurMs + P.tailMs + 1500;
   const copies = (spanMs / 1000) * rate * tapeRate;
-  const leadMs = 3000 + copies * 0.012;
+  const leadMs = 4000 + copies * 0.025;
   const fromMs = ANCHOR_MS + Math.round(leadMs * rate);
   return { fromMs, untilMs: fromMs + Math.round(spanMs * rate) };
 }
@@ -747,7 +754,7 @@ async function main(): Promise<void> {
     const m = await measuredHubRun({
       label: `sweep${inbound}`, clockRate: rate, universe, patterns: subsetPatterns, subset: subsetIdx, warmMs: P.sweepWarmMs, maxWarmMs: P.sweepMaxWarmMs,
       durMs: P.sweepDurMs, python: false, cpuProf: argv['cpu-prof'] === true,
-      // A longer warm-up than planned leaves the window's end to the live simulation: prerender_covered says so.
+      // A late start or a tail longer than planned leaves the end to the live simulation: prerender_covered says so.
       ...(SWEEP_PRERENDER ? { prerender: sweepPrerender(rate, tapeRate) } : {}),
     });
     const measured = m.stats?.inbound_per_s ?? 0;
@@ -878,7 +885,7 @@ async function main(): Promise<void> {
       raw_phase_consumers: withPython ? 'raw SUB + pyzmq subscriber (the hub run\'s consumers)' : 'raw SUB',
       main_subscriber: mainOnSubset ? `every 10th instrument (${subsetIdx.size})` : 'all instruments',
       sweep_subscriber: `every 10th instrument (${subsetIdx.size})`,
-      sweep_sources: SWEEP_PRERENDER ? 'tape pre-rendered before each step (sources only encode and send; --sweep-sources live to simulate it during the step)' : 'live simulation', cleansing: 'hub config default (cleansing.enabled true)',
+      sweep_sources: SWEEP_PRERENDER ? `tape pre-rendered before each step, delivered in turns of ≥ ${SWEEP_TURN_MS} ms (sources only encode and send; --sweep-sources live to simulate it during the step)` : 'live simulation', cleansing: 'hub config default (cleansing.enabled true)',
     },
     ...(main.profiles.length ? { profiles: main.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 12) })) } : {}),
     plot: path.relative(ROOT, svgFile),

@@ -81,6 +81,9 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
   return Buffer.concat(parts);
 }
 
+/** Longest the link receive loops keep the event loop to themselves while links have a backlog, ms. */
+const YIELD_MS = 5;
+
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -105,6 +108,8 @@ export class DataPlane {
   private readonly encoder = new TickEncoder();
   private readonly rejections = new Map<string, Map<string, number>>();
   private seq = 0;
+  /** When a receive loop last gave the event loop a turn (see receive). */
+  private lastYield = performance.now();
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
   endpoints = { pub: '', snapshot: '' };
@@ -168,6 +173,13 @@ export class DataPlane {
       for await (const [msg] of sock) {
         if (this.closed) break;
         this.handleBatch(id, msg!, counters, decoder);
+        // While a link has messages queued, zeromq.js hands them over without leaving the microtask queue:
+        // timers (the heartbeat), the control plane's requests and the snapshot service would wait until the
+        // backlog is gone. Every YIELD_MS of work, the event loop gets a turn.
+        if (performance.now() - this.lastYield >= YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          this.lastYield = performance.now();
+        }
       }
     } catch (err) {
       if (!this.closed) this.log('error', 'gateway link receive failed', { gateway: id, error: String(err) });
