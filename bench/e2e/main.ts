@@ -10,11 +10,13 @@
  *      rates from /metrics, loss against the ground-truth tape, publish backlog trend, CPU and RSS;
  *   3. the market-open storm: every instrument on every source in the same millisecond, repeated
  *      (a bench gateway plugin, bench/e2e/storm-plugin.ts); idle CPU of the hub before the first burst;
- *   4. a capacity sweep of inbound rates (fresh hub per step, subscriber on a subset of instruments).
+ *   4. a capacity sweep of inbound rates (fresh hub per step, subscriber on a subset of instruments,
+ *      sources with a pre-rendered tape so that they cost what a gateway costs).
  *
  *   npm run bench:e2e [-- --quick] [--sources 3] [--instruments 5000] [--rate 20000] [--duration S]
  *                        [--transport ipc|tcp] [--plot docs/img/latency-cdf.svg] [--cpu-prof]
- *                        [--sweep 60000,90000,...] [--no-sweep] [--no-storm] [--no-python] [--keep]
+ *                        [--sweep 60000,90000,...] [--sweep-sources prerendered|live] [--no-sweep]
+ *                        [--no-storm] [--no-python] [--keep]
  *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
