@@ -399,7 +399,7 @@ interface HubMeasure {
   profiles: Array<ProfileSummary & { role: string }>;
   warm: { settled: boolean; seconds: number; lastMaxMs: number };
   hubClock: ReadyInfo['clock'];
-  /** Sources with a pre-rendered tape: how far it reached and whether it covered the window and tail. */
+  /** Sources with a pre-rendered tape: the stretch's end, and whether it covered the window and tail. */
   prerender: { sources: number; real_s_max: number; late_s_max: number; until_market_ms_min: number; covered: boolean } | null;
 }
 

@@ -33,20 +33,21 @@ export const SimConfigSchema = z.object({
    */
   lookaheadMs: z.number().min(0).max(5_000).default(250),
   /**
-   * A stretch of the tape simulated before delivery starts (default: none), market epoch ms. The source
-   * simulates [fromMs, untilMs] first, stays silent until the market clock reaches fromMs, and then only
-   * hands the copies out: it costs what a gateway costs (link encode and send), not what the market
-   * simulation costs. For benchmarks that measure the core at rates the simulation could not also produce
-   * on the same cores; several sources given the same stretch start together. About 330 bytes per copy
-   * (outside the JS heap). A source that finishes after fromMs discards the copies already past (logged).
-   */
-  /**
    * Shortest real ms between two deliveries (default 0: each time a copy is due, at the timer's 1 ms
    * granularity). Each delivery is a turn of the gateway's event loop and a link message, and on a shared
    * machine a message costs the source far more in syscalls and wake-ups than its ticks cost to encode:
    * benchmarks that measure the core at high rates deliver in coarser turns.
    */
   turnMs: z.number().min(0).max(100).default(0),
+  /**
+   * A stretch of the tape simulated before delivery starts (default: none), market epoch ms. The source
+   * simulates the snapshots emitted in (fromMs, untilMs] first, stays silent until the market clock
+   * reaches fromMs, and then only hands the copies out: it costs what a gateway costs (link encode and
+   * send), not what the market simulation costs. For benchmarks that measure the core at rates the
+   * simulation could not also produce on the same cores; sources given the same stretch start together.
+   * About 330 bytes per copy (outside the JS heap). A source that finishes after fromMs discards the
+   * copies already past (logged as a warning).
+   */
   prerender: z.object({ fromMs: z.number(), untilMs: z.number() })
     .refine((p) => p.untilMs > p.fromMs && p.untilMs - p.fromMs <= 3_600_000, 'untilMs must be after fromMs, by at most one hour')
     .optional(),

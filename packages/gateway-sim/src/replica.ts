@@ -129,8 +129,8 @@ export class SourceReplica {
   private pending: Pending[] = [];
   private head = 0;
   private lastArrival = -Infinity;
-  /** While pre-rendering: emission times of dropped copies (see startDeliveryAt). */
-  private droppedEmitMs: number[] | null = null;
+  /** Until the first poll: emission times of dropped copies (see startDeliveryAt). */
+  private droppedEmitMs: number[] | null = [];
   /** Pre-rendered copies, delivered before `pending` (see prerender). */
   private packed: PackedCopies | null = null;
   private readonly counters: ReplicaStats = { emitted: 0, dropped: 0, corrupted: 0, delivered: 0 };
@@ -184,11 +184,10 @@ export class SourceReplica {
 
   /**
    * Simulates the tape up to `untilMs` now, ahead of delivery: the copies wait in the replica's queue,
-   * and `poll` then only hands them out (a pre-rendered tape; see SimConfig.prerenderMs). Returns the
+   * and `poll` then only hands them out (a pre-rendered tape; see SimConfig.prerender). Returns the
    * number of copies queued.
    */
   prerender(untilMs: number): number {
-    this.droppedEmitMs ??= [];
     const packed = (this.packed ??= new PackedCopies(this.gatewayName));
     if (untilMs > this.tape.cursorMs) this.pump(this.tape.advance(untilMs));
     // Kept packed, outside the JS heap: the copies wait long and in large numbers.
@@ -202,8 +201,10 @@ export class SourceReplica {
   }
 
   /**
-   * Delivery starts at `fromMs` (the source subscribes then): queued copies of snapshots emitted before it
-   * are discarded, as if the replica had been built with `deliverFromMs = fromMs`. Returns how many went.
+   * Delivery starts at `fromMs` (the source subscribes then): queued copies of snapshots emitted at or
+   * before it are discarded, as if the replica had been built with `deliverFromMs = fromMs`, and the
+   * counters restart. Call it before the first poll (drops are known by emission time until then).
+   * Returns how many copies went.
    */
   startDeliveryAt(fromMs: number): number {
     const keep: Pending[] = [];
@@ -212,7 +213,7 @@ export class SourceReplica {
     if (this.packed) {
       const packed = new PackedCopies(this.gatewayName);
       for (let p = this.packed.shift(); p !== undefined; p = this.packed.shift()) {
-        if (p.emitMs < fromMs) gone++;
+        if (p.emitMs <= fromMs) gone++;
         else {
           packed.push(p.arrival, p.emitMs, p.tick, p.bad);
           if (p.bad !== null) corrupted++;
@@ -222,7 +223,7 @@ export class SourceReplica {
     }
     for (let i = this.head; i < this.pending.length; i++) {
       const p = this.pending[i] as Pending;
-      if (p.emitMs < fromMs) gone++;
+      if (p.emitMs <= fromMs) gone++;
       else {
         keep.push(p);
         if (p.bad !== null) corrupted++;
@@ -231,7 +232,7 @@ export class SourceReplica {
     this.pending = keep;
     this.head = 0;
     // The counters start afresh at fromMs (drops are known by their emission time while pre-rendering).
-    const dropped = (this.droppedEmitMs ?? []).filter((ms) => ms >= fromMs).length;
+    const dropped = (this.droppedEmitMs ?? []).filter((ms) => ms > fromMs).length;
     this.droppedEmitMs = null;
     Object.assign(this.counters, { emitted: this.queued + dropped, dropped, corrupted, delivered: 0 });
     if (this.tape.cursorMs < fromMs) this.tape.fastForward(fromMs);
@@ -240,6 +241,7 @@ export class SourceReplica {
 
   /** Copies arrived by `marketNowMs` (see {@link ReplicaPoll}). */
   poll(marketNowMs: number): ReplicaPoll {
+    this.droppedEmitMs = null;
     this.pump(this.tape.advance(marketNowMs + this.lookaheadMs));
     const due: MarketTick[] = [];
     const bad: (BadTickKind | null)[] = [];

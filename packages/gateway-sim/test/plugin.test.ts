@@ -47,6 +47,20 @@ describe('gateway-sim plugin', () => {
     expect(rec!.details!['copies']).toBeGreaterThan(ticks.length);
   });
 
+  it('a stretch that starts before its simulation is done: the copies already past are discarded, with a warning', async () => {
+    const rate = 200; // 200 market ms per real ms: simulating the stretch takes longer than its lead
+    const fromMs = anchor + 50 * rate;
+    const run = await runSource({ market: { instruments: 200 }, loginMs: 0, prerender: { fromMs, untilMs: fromMs + 600_000 } }, rate, 300);
+    const rec = run.logs.find((l) => l.msg === 'tape pre-rendered')!;
+    expect(rec.level).toBe('warn');
+    expect(rec.details!['discarded_late']).toBeGreaterThan(0);
+    const ticks = run.emits.flatMap((e) => e.ticks);
+    expect(ticks.length).toBeGreaterThan(0);
+    // delivery starts where the clock was when the simulation finished (fromMs + the lateness), not at fromMs
+    const restart = fromMs + Number(rec.details!['late_ms']) * rate;
+    expect(Math.min(...ticks.map((t) => t.localtime))).toBeGreaterThan(restart - 2 * rate);
+  });
+
   it('delivers in turns of at least turnMs', async () => {
     const config = { market: { instruments: 300 }, loginMs: 30 };
     const fine = await runSource(config, 20, 800);

@@ -63,6 +63,25 @@ const writeNumbers: Writer = new Function('t', 'dv', 'b', [
   }),
 ].join('\n')) as Writer;
 
+const UNSET = Symbol('unset');
+
+/**
+ * Per-instrument memo for {@link TickEncoder.encode}: the last string value of each string field and its
+ * encoding, so a caller that keeps one per instrument skips the encoder's string cache lookups.
+ */
+export class TickEncodeMemo {
+  /** Starts as a value no field has, so the first encode fills every slot (undefined fields included). */
+  readonly values: unknown[] = new Array<unknown>(STR_KEYS.length).fill(UNSET);
+  readonly encoded: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
+}
+
+/**
+ * Bytes of one encoder slab (about 25 ticks). A queued message keeps its whole slab alive (zeromq.js
+ * sends payloads over 128 bytes without copying), so a slow subscriber of a few instruments pins up to
+ * this much per message in its PUB queue: 16 KB, against 8 KB with Node's pool.
+ */
+const SLAB_BYTES = 16 * 1024;
+
 /**
  * Fixed-schema msgpack encoder for published ticks. Writes a map with every field of TICK_WIRE_FIELDS:
  * market numbers always as float64, integers as uint64, strings as str. The output decodes with any
@@ -70,21 +89,6 @@ const writeNumbers: Writer = new Function('t', 'dv', 'b', [
  * caller owns: a view of the encoder's current slab (never written again), so a tick costs no ArrayBuffer
  * of its own (Node's pool makes one per ~13 ticks, and each is GC and external-memory work).
  */
-/**
- * Per-instrument memo for {@link TickEncoder.encode}: the last string value of each string field and its
- * encoding, so a caller that keeps one per instrument skips the encoder's string cache lookups.
- */
-const UNSET = Symbol('unset');
-
-export class TickEncodeMemo {
-  /** Starts as a value no field has, so the first encode fills every slot (undefined fields included). */
-  readonly values: unknown[] = new Array<unknown>(STR_KEYS.length).fill(UNSET);
-  readonly encoded: Uint8Array[] = new Array<Uint8Array>(STR_KEYS.length);
-}
-
-/** Bytes of one encoder slab (about 100 ticks). */
-const SLAB_BYTES = 64 * 1024;
-
 export class TickEncoder {
   /** key + msgpack str of recurring string values (symbols, names, sources, run id), per field. */
   private readonly strCache: Array<Map<string, Uint8Array>> = STR_KEYS.map(() => new Map());

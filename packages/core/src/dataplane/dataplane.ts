@@ -108,8 +108,8 @@ export class DataPlane {
   private readonly encoder = new TickEncoder();
   private readonly rejections = new Map<string, Map<string, number>>();
   private seq = 0;
-  /** When a receive loop last gave the event loop a turn (see receive). */
-  private lastYield = performance.now();
+  /** Time the receive loops spent handling batches since the event loop last had a turn, ms (see receive). */
+  private busyMs = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
   endpoints = { pub: '', snapshot: '' };
@@ -172,13 +172,15 @@ export class DataPlane {
     try {
       for await (const [msg] of sock) {
         if (this.closed) break;
+        const t0 = performance.now();
         this.handleBatch(id, msg!, counters, decoder);
         // While a link has messages queued, zeromq.js hands them over without leaving the microtask queue:
         // timers (the heartbeat), the control plane's requests and the snapshot service would wait until the
-        // backlog is gone. Every YIELD_MS of work, the event loop gets a turn.
-        if (performance.now() - this.lastYield >= YIELD_MS) {
+        // backlog is gone. After YIELD_MS of work (idle time does not count), the event loop gets a turn.
+        this.busyMs += performance.now() - t0;
+        if (this.busyMs >= YIELD_MS) {
           await new Promise<void>((r) => setImmediate(r));
-          this.lastYield = performance.now();
+          this.busyMs = 0;
         }
       }
     } catch (err) {

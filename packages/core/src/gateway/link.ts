@@ -21,7 +21,8 @@ export const LINK_MAX_BATCH = 4096;
  * The gateway side of the data link (PUSH). Natural batching: ticks emitted during one event-loop turn
  * are sent as one message at the end of the turn (setImmediate), so a quiet market sends one tick per
  * message with no added delay, and a busy one sends hundreds per message (at most {@link LINK_MAX_BATCH};
- * the rest follows at once). While a send is in flight, new ticks gather for the next message.
+ * the rest follows at once). While a send is in flight, new ticks gather for the next message, and every
+ * full message's worth of them is encoded at once (a backlog waits as bytes).
  */
 export class GatewayLink {
   private readonly sock: zmq.Push;
@@ -92,7 +93,7 @@ export class GatewayLink {
     let ticks: MarketTick[];
     const waiting = this.pending.length - this.head;
     if (waiting > this.maxBatch) {
-      // The rest keeps its pending-since stamp: its oldest tick has waited at least that long.
+      // The rest keeps the pending-since stamp (its ticks waited at most that long: a conservative stamp).
       ticks = this.pending.slice(this.head, this.head + this.maxBatch);
       this.head += this.maxBatch;
       if (this.head > 65_536 && this.head * 2 > this.pending.length) {
