@@ -87,7 +87,7 @@ const SWEEP_PRERENDER = (argv['sweep-sources'] ?? 'prerendered') !== 'live';
 const STORM_BURSTS = Number(argv['storm-bursts'] ?? (QUICK ? 3 : 8));
 const P = QUICK
   ? { rawWarmMs: 1000, rawDurMs: 3000, ceilMs: 2000, warmMs: 2000, maxWarmMs: 6000, tailMs: 1000, maxTailMs: 3000, sweepWarmMs: 1500, sweepMaxWarmMs: 4000, sweepDurMs: 2500, stormFirstAtMs: 3500, stormPeriodMs: 1000, bothCeilings: false }
-  : { rawWarmMs: 2000, rawDurMs: 10_000, ceilMs: 3000, warmMs: 3000, maxWarmMs: 20_000, tailMs: 1500, maxTailMs: 10_000, sweepWarmMs: 2000, sweepMaxWarmMs: 10_000, sweepDurMs: 5000, stormFirstAtMs: 6000, stormPeriodMs: 1000, bothCeilings: true };
+  : { rawWarmMs: 2000, rawDurMs: 10_000, ceilMs: 3000, warmMs: 3000, maxWarmMs: 20_000, tailMs: 1500, maxTailMs: 10_000, sweepWarmMs: 2000, sweepMaxWarmMs: 20_000, sweepDurMs: 5000, stormFirstAtMs: 6000, stormPeriodMs: 1000, bothCeilings: true };
 const LATENCIES = [
   { medianMs: 2, sigma: 0.6, minMs: 0.5 },
   { medianMs: 3, sigma: 0.8, minMs: 0.5 },
