@@ -83,7 +83,10 @@ const TRANSPORT: 'ipc' | 'tcp' = argv.transport === 'tcp' ? 'tcp' : 'ipc';
 const OUT_DIR = path.resolve(ROOT, argv.out ?? 'bench-out');
 const SWEEP: number[] = argv['no-sweep'] ? [] : (argv.sweep ?? (QUICK ? '30000,90000' : '15000,30000,60000,90000,120000,150000,180000,240000'))
   .split(',').map(Number).filter((n) => n > 0);
-const SWEEP_PRERENDER = (argv['sweep-sources'] ?? 'prerendered') !== 'live';
+if (argv['sweep-sources'] !== undefined && !['prerendered', 'live'].includes(argv['sweep-sources'])) {
+  throw new Error(`--sweep-sources must be prerendered or live, not ${argv['sweep-sources']}`);
+}
+const SWEEP_PRERENDER = argv['sweep-sources'] !== 'live';
 const STORM_BURSTS = Number(argv['storm-bursts'] ?? (QUICK ? 3 : 8));
 const P = QUICK
   ? { rawWarmMs: 1000, rawDurMs: 3000, ceilMs: 2000, warmMs: 2000, maxWarmMs: 6000, tailMs: 1000, maxTailMs: 3000, sweepWarmMs: 1500, sweepMaxWarmMs: 4000, sweepDurMs: 2500, stormFirstAtMs: 3500, stormPeriodMs: 1000, bothCeilings: false }
@@ -535,6 +538,12 @@ async function measuredHubRun(o: {
   }
 }
 
+/** The JSON's `profiles` entry (nothing when no profile was taken): the top `topN` functions of each. */
+function profilesJson(profiles: HubMeasure['profiles'], topN: number): { profiles?: unknown[] } {
+  if (profiles.length === 0) return {};
+  return { profiles: profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, topN) })) };
+}
+
 function pyPrefix(pattern: string): string {
   const dot = pattern.lastIndexOf('.');
   return `tick.${pattern.slice(dot + 1)}.${pattern.slice(0, dot)}.`;
@@ -771,7 +780,7 @@ async function main(): Promise<void> {
       source_restarts: m.stats?.restarts ?? null, cleansing_rejected: m.stats?.rejected ?? null, generator_limited: generatorLimited,
       warmup_s: r1(m.warm.seconds), warmup_settled: m.warm.settled,
       prerender_s: m.prerender?.real_s_max ?? null, prerender_late_s: m.prerender?.late_s_max ?? null, prerender_covered: m.prerender?.covered ?? null, pass,
-      ...(m.profiles.length ? { profiles: m.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 8) })) } : {}),
+      ...profilesJson(m.profiles, 8),
     });
     log(`sweep ${inbound}: inbound ${measured}/s, p99 ${m.e2e.s.p99} µs, lost ${m.loss.lost}, backlog ${m.backlogGrowing ? 'GROWING' : 'flat'}, core CPU ${m.stats?.core_cpu_pct}%, machine ${m.stats?.machine_busy_pct}% → ${pass ? 'pass' : 'FAIL'}${generatorLimited ? ' (sources could not produce the target)' : ''}`);
     if (!pass) break;
@@ -889,7 +898,7 @@ async function main(): Promise<void> {
       sweep_subscriber: `every 10th instrument (${subsetIdx.size})`,
       sweep_sources: SWEEP_PRERENDER ? `tape pre-rendered before each step, delivered in turns of ≥ ${SWEEP_TURN_MS} ms (sources only encode and send; --sweep-sources live to simulate it during the step)` : 'live simulation', cleansing: 'hub config default (cleansing.enabled true)',
     },
-    ...(main.profiles.length ? { profiles: main.profiles.map((p) => ({ role: p.role, file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, total_ms: p.total_ms, top: p.top.slice(0, 12) })) } : {}),
+    ...profilesJson(main.profiles, 12),
     plot: path.relative(ROOT, svgFile),
     notes,
     wall_s: r1((Date.now() - t0) / 1000),

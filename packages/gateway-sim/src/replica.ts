@@ -231,7 +231,7 @@ export class SourceReplica {
     }
     this.pending = keep;
     this.head = 0;
-    // The counters start afresh at fromMs (drops are known by their emission time while pre-rendering).
+    // The counters start afresh at fromMs (until the first poll, drops are known by their emission time).
     const dropped = (this.droppedEmitMs ?? []).filter((ms) => ms > fromMs).length;
     this.droppedEmitMs = null;
     Object.assign(this.counters, { emitted: this.queued + dropped, dropped, corrupted, delivered: 0 });

@@ -5,7 +5,6 @@ export const ZMQ_OUT_BATCH_SIZE = 102;
 /** Bytes libzmq writes per syscall: 64 KB (default 8 KB, about 8 ticks) means fewer syscalls at a burst. */
 export const SOCKET_BATCH_BYTES = 65_536;
 
-
 export interface PublisherOptions {
   endpoint: string;
   /** ZMQ_SNDHWM per subscriber, in messages (a multipart tick is one message). */
