@@ -45,7 +45,7 @@ const dp = new DataPlane({
 });
 await dp.start();
 for (const s of sources) { await dp.addGateway(s); dp.setHealth(s, true); }
-const counters = { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+const counters = { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
 // --profile FILE: a CPU profile of the measured loop only (the set-up above is left out).
 const session = values.profile ? new Session() : null;
 if (session) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketTick } from '@mdhub/protocol';
 import { emptyMarketTick } from '@mdhub/protocol';
-import { checkFilterManifest, createCleansingPipeline } from '@mdhub/core';
+import { createCleansingPipeline } from '@mdhub/core';
+import { checkManifest } from '@mdhub/core/plugin';
 import { plugin } from './wide-spread.js';
 
 const T = Date.parse('2026-11-25T09:40:00.000+08:00');
@@ -16,7 +17,7 @@ function tick(over: Partial<MarketTick>): MarketTick {
 
 describe('example filter plugin (examples/filter-plugin)', () => {
   it('has a valid manifest and rejects a wide spread through the pipeline, counted under its rule', () => {
-    expect(checkFilterManifest(plugin).name).toBe('example-wide-spread');
+    expect(checkManifest(plugin, { kind: 'filter' }).name).toBe('example-wide-spread');
     const p = createCleansingPipeline({ plugins: [plugin], config: { filters: [{ plugin: 'example-wide-spread', config: { maxSpreadTicks: 20 } }] } });
     expect(p.rules).toContain('wide_spread');
     expect(p.check(tick({}), 'a')).toEqual({ ok: true });

@@ -19,7 +19,7 @@ export const plugin = {
   kind: 'filter',
   coreVersion: '>=0.1.0',
   configSchema: { safeParse: (v) => (typeof v?.symbol === 'string' ? { success: true, data: v } : { success: false, error: { issues: [{ path: ['symbol'], message: 'required' }] } }) },
-  create: (config) => ({
+  create: ({ config }) => ({
     name: 'test-block-symbol',
     rules: ['blocked_symbol'],
     check: (tick) => (tick.symbol === config.symbol ? { rule: 'blocked_symbol', reason: 'blocked by test plugin' } : null),

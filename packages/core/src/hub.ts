@@ -14,7 +14,9 @@ import { Supervisor } from './gateway/supervisor.js';
 import { Logger } from './log.js';
 import { TradingCalendar, clockFromParams, defaultSimAnchor, loadMarketData, systemClock } from './market/index.js';
 import type { Clock, ClockParams } from './market/types.js';
-import { PluginRegistry, parseGatewayConfig } from './plugin/registry.js';
+import { PluginRegistry } from './plugin/registry.js';
+import { parsePluginConfig } from './plugin/manifest.js';
+import { PluginError } from './plugin/errors.js';
 import { renderMetrics } from './metrics.js';
 import { seedDemo } from './store/seed.js';
 import { Store } from './store/store.js';
@@ -201,10 +203,10 @@ export async function startHub(config: HubConfig, opts: { dbExplicit?: boolean; 
   const specs: Array<{ id: string; plugin: string; config: unknown; simulated: boolean }> = [];
   for (const row of gatewayRows.filter((r) => r.enabled)) {
     try {
-      const plugin = await registry.gateway(row.plugin);
-      specs.push({ id: row.id, plugin: row.plugin, config: parseGatewayConfig(plugin, row.id, row.config), simulated: plugin.simulated === true });
+      const plugin = await registry.load(row.plugin, 'gateway');
+      specs.push({ id: row.id, plugin: row.plugin, config: parsePluginConfig(plugin, row.id, row.config), simulated: plugin.simulated === true });
     } catch (err) {
-      const e = err instanceof MdhubError ? err : null;
+      const e = err instanceof MdhubError || err instanceof PluginError ? err : null;
       log.error('hub', `gateway ${row.id} not started`, { gateway: row.id, ...(e?.details ?? { error: String(err) }) }, e?.code);
     }
   }

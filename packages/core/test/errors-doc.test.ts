@@ -11,10 +11,11 @@ import { PROTOCOL_ERRORS } from '@mdhub/protocol';
 import { CORE_ERRORS } from '../src/errors.js';
 import { MARKET_ERRORS } from '../src/market/errors.js';
 import { CLEANSING_ERRORS } from '../src/cleansing/errors.js';
+import { PLUGIN_ERRORS } from '../src/plugin/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const catalogs: Record<string, Record<string, { message: string; retryable: boolean }>> = {
-  '@mdhub/protocol': PROTOCOL_ERRORS, '@mdhub/core': CORE_ERRORS, '@mdhub/core market': MARKET_ERRORS, '@mdhub/core cleansing': CLEANSING_ERRORS,
+  '@mdhub/protocol': PROTOCOL_ERRORS, '@mdhub/core': CORE_ERRORS, '@mdhub/core market': MARKET_ERRORS, '@mdhub/core cleansing': CLEANSING_ERRORS, '@mdhub/core plugin': PLUGIN_ERRORS,
 };
 
 function sourceFiles(dir: string): string[] {

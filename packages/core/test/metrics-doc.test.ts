@@ -13,7 +13,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 describe('metrics and docs/reference/metrics.md', () => {
   it('documents every metric the hub renders, with its type, and nothing else', () => {
-    const counters = { received: 1, wins: 1, duplicates: 0, old: 0, standby: 0, future: 0, unhealthy: 0, rejected: 0, batches: 1, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 1, gaps: 0, healthy: true };
+    const counters = { received: 1, wins: 1, duplicates: 0, old: 0, standby: 0, future: 0, unhealthy: 0, rejected: 0, batches: 1, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 1, gaps: 0, healthy: true };
     const stats: DataPlaneStats = {
       seq: 1, instruments: 1, published: 1, publishDropped: 0, sources: { a: counters }, rejections: {},
       cleansing: { checked: 1, accepted: 1, rejected: 0, byRule: {}, bySource: {}, rejections: [{ rule: 'non_finite', source: 'a', group: 'default', count: 1 }] } as unknown as DataPlaneStats['cleansing'],

@@ -2,7 +2,7 @@
  * The slice of the market module the simulator needs: core's public market types, and `CalendarLike`,
  * what the tape calls on a calendar (core's `TradingCalendar` or a test double).
  */
-import type { Auction, ProductSpec, Segment, SessionTemplateId } from '@mdhub/core';
+import type { Auction, ProductSpec, Segment, SessionTemplateId } from '@mdhub/core/plugin';
 
 /** Session template ids (core's `SessionTemplateId`). */
 export type SimSessionTemplateId = SessionTemplateId;

@@ -1,6 +1,6 @@
 import type { MarketTick } from '@mdhub/protocol';
-import type { Gateway, GatewayContext, GatewayPlugin } from '@mdhub/core';
-import { CORE_VERSION, listProducts, shanghaiDate } from '@mdhub/core';
+import type { Gateway, GatewayContext } from '@mdhub/core/plugin';
+import { CORE_VERSION, definePlugin, listProducts, shanghaiDate } from '@mdhub/core/plugin';
 import { z } from 'zod';
 import type { BadTickKind } from './replica.js';
 import { BAD_TICK_KINDS, SourceReplica } from './replica.js';
@@ -9,15 +9,15 @@ import { buildUniverse } from './universe.js';
 const BadKind = z.enum(BAD_TICK_KINDS as unknown as [BadTickKind, ...BadTickKind[]]);
 
 /** Configuration of one simulated source (a row of the gateways table). */
-export const SimConfigSchema = z.object({
+export const SimConfigSchema = z.strictObject({
   /** The simulated exchange. Sources with the same market replicate the same tape. */
-  market: z.object({
+  market: z.strictObject({
     seed: z.number().int().default(20260101),
     instruments: z.number().int().min(1).max(50_000).default(300),
   }).default({ seed: 20260101, instruments: 300 }),
   /** This source's own randomness (latencies, drops, corruptions); default: derived from its id. */
   seed: z.union([z.number().int(), z.string()]).optional(),
-  latency: z.object({
+  latency: z.strictObject({
     medianMs: z.number().min(0).default(3),
     sigma: z.number().min(0).default(0.6),
     minMs: z.number().min(0).default(0.5),
@@ -48,7 +48,7 @@ export const SimConfigSchema = z.object({
    * About 330 bytes per copy (outside the JS heap). A source that finishes after fromMs discards the
    * copies already past (logged as a warning).
    */
-  prerender: z.object({ fromMs: z.number(), untilMs: z.number() })
+  prerender: z.strictObject({ fromMs: z.number(), untilMs: z.number() })
     .refine((p) => p.untilMs > p.fromMs && p.untilMs - p.fromMs <= 3_600_000, 'untilMs must be after fromMs, by at most one hour')
     .optional(),
 });
@@ -192,14 +192,16 @@ class SimGateway implements Gateway {
 }
 
 /** The gateway-sim plugin manifest. */
-export const plugin: GatewayPlugin<SimConfig> = {
+export const plugin = definePlugin({
   name: '@mdhub/gateway-sim',
   kind: 'gateway',
+  version: CORE_VERSION,
   coreVersion: `^${CORE_VERSION}`,
+  description: 'Simulated exchange and sources with fault injection (the demo and the ground truth of tests)',
   defaultName: 'SIM',
   simulated: true,
-  configSchema: SimConfigSchema as unknown as GatewayPlugin<SimConfig>['configSchema'],
+  configSchema: SimConfigSchema,
   create: (ctx) => new SimGateway(ctx),
-};
+});
 
 export default plugin;

@@ -4,10 +4,6 @@ import { CatalogError } from '@mdhub/protocol';
  * and never reused; the integrator merges this catalog into the package's catalog.
  */
 export const CLEANSING_ERRORS = {
-  MDH_ERR_PLUGIN_BAD_MANIFEST: { message: 'a plugin manifest is malformed', retryable: false },
-  MDH_ERR_PLUGIN_WRONG_KIND: { message: 'a plugin is not of the kind it is used as', retryable: false },
-  MDH_ERR_PLUGIN_INCOMPATIBLE: { message: 'a plugin does not support this core version', retryable: false },
-  MDH_ERR_PLUGIN_BAD_CONFIG: { message: 'a plugin instance configuration does not match the plugin schema', retryable: false },
   MDH_ERR_PLUGIN_UNKNOWN: { message: 'the configuration names a filter plugin that is not registered', retryable: false },
   MDH_ERR_PLUGIN_DUPLICATE: { message: 'two filter plugins (or a plugin and a built-in rule) share a name', retryable: false },
   MDH_ERR_PLUGIN_BAD_FILTER: { message: "a filter plugin's create() did not return a valid filter", retryable: false },

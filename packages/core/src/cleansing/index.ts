@@ -1,6 +1,6 @@
 /** Cleansing stage: filter contract, built-in rules, pipeline, configuration and errors. */
 export type {
-  Rejection, FilterVerdict, AcceptedState, InstrumentInfo, FilterContext, Filter, FilterPluginContext, FilterPlugin,
+  Rejection, FilterVerdict, AcceptedState, InstrumentInfo, FilterContext, Filter, FilterErrorCount, FilterFailure,
   InstrumentSpec, CleansingMarket, CheckResult, RejectionLogRecord, RejectionCount, CleansingStats,
 } from './types.js';
 export type { CleansingPipeline, CleansingPipelineOptions } from './pipeline.js';

@@ -14,8 +14,10 @@ import { BUILTIN_CHECKS, commitAccepted } from './rules.js';
 import type { RuleEnv } from './rules.js';
 import { SourceState, locate, makeRecord } from './state.js';
 import type { GroupRuntime, InstrumentRecord } from './state.js';
+import type { FilterPlugin, PluginLog } from '../plugin/manifest.js';
 import type {
-  CheckResult, CleansingMarket, CleansingStats, Filter, FilterPlugin, InstrumentSpec, RejectionCount, RejectionLogRecord,
+  CheckResult, CleansingMarket, CleansingStats, Filter, FilterErrorCount, FilterFailure, FilterVerdict, InstrumentSpec, RejectionCount,
+  RejectionLogRecord,
 } from './types.js';
 
 /** Options of {@link createCleansingPipeline}; every field is optional. */
@@ -32,6 +34,16 @@ export interface CleansingPipelineOptions {
   log?: (record: RejectionLogRecord) => void;
   /** Core version plugins are checked against (default: this core's). */
   coreVersion?: string;
+  /** Log of the plugin filters' own records (their `ctx.log`). */
+  pluginLog?: (plugin: string) => PluginLog;
+  /**
+   * A plugin filter threw: called on the 1st, 2nd, 4th, 8th, … failure of a filter on a source, and when
+   * the failures disable it for that source. A throwing call never rejects the tick: it is judged
+   * without that filter.
+   */
+  onFilterFailure?: (failure: FilterFailure) => void;
+  /** A filter that throws `count` times within `windowMs` is disabled for that source (default 10 in 10 s). */
+  filterFailureLimit?: { count: number; windowMs: number };
 }
 
 /** A running cleansing pipeline. */
@@ -65,7 +77,15 @@ export interface CleansingPipeline {
 export const ACCEPTED: CheckResult = Object.freeze({ ok: true as const });
 
 const UNKNOWN_CACHE_LIMIT = 10_000;
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 const NO_SOURCE = '(unknown)';
+
+/** Per source: which plugin filters are disabled for it (1), their error counts and recent failure times. */
+interface SourceFilterHealth {
+  readonly disabled: Uint8Array;
+  readonly errors: number[];
+  readonly recent: number[][];
+}
 
 interface Bucket {
   tokens: number;
@@ -113,7 +133,8 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   for (const inst of cfg.filters ?? []) {
     const plugin = registry.get(inst.plugin);
     if (!plugin) throw new CleansingError('MDH_ERR_PLUGIN_UNKNOWN', { plugin: inst.plugin, registered: [...registry.keys()] });
-    plugins.push({ filter: instantiateFilter(plugin, inst.config, { market, coreVersion }), groups: inst.groups ? new Set(inst.groups) : null });
+    const log = options.pluginLog?.(plugin.name);
+    plugins.push({ filter: instantiateFilter(plugin, inst.config, { market, coreVersion, ...(log ? { log } : {}) }), groups: inst.groups ? new Set(inst.groups) : null });
   }
   for (const f of options.filters ?? []) plugins.push({ filter: f, groups: null });
   const names = new Set<string>(BUILTIN_RULES);
@@ -173,6 +194,9 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   /** group → source → rule → count */
   const counters = new Map<string, Map<string, Map<string, number>>>();
   const sourceStats = new Map<string, { checked: number; rejected: number }>();
+  /** Per source: plugin filters disabled for it, errors per filter, and the recent failure times. */
+  const filterHealth = new Map<string, SourceFilterHealth>();
+  const failLimit = options.filterFailureLimit ?? { count: 10, windowMs: 10_000 };
   let checked = 0;
   let accepted = 0;
 
@@ -218,10 +242,32 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     return rec;
   };
 
+  const healthFor = (source: string): SourceFilterHealth => {
+    let h = filterHealth.get(source);
+    if (!h) filterHealth.set(source, (h = { disabled: new Uint8Array(plugins.length), errors: new Array<number>(plugins.length).fill(0), recent: plugins.map(() => []) }));
+    return h;
+  };
+
+  /** A plugin filter's call threw: counted, reported at powers of two, and the filter disabled for the source when it keeps failing. */
+  const filterFailed = (i: number, source: string, call: FilterFailure['call'], err: unknown): void => {
+    const h = healthFor(source);
+    if (h.disabled[i] === 1) return;
+    const count = ++h.errors[i]!;
+    const now = Date.now();
+    const recent = h.recent[i]!;
+    recent.push(now);
+    if (recent.length > failLimit.count) recent.shift();
+    const disabled = recent.length >= failLimit.count && now - recent[0]! <= failLimit.windowMs;
+    if (disabled) h.disabled[i] = 1;
+    if (disabled || isPowerOfTwo(count)) {
+      options.onFilterFailure?.({ filter: pluginFilters[i]!.name, source, call, error: err instanceof Error ? err.message : String(err), count, disabled });
+    }
+  };
+
   const sourceOf = (rec: InstrumentRecord, source: string): SourceState => {
     const list = rec.sources;
     for (let i = 0; i < list.length; i++) if (list[i]!.source === source) return list[i]!;
-    const s = new SourceState(source, rec.info, list, countersFor(rec.group.name, source), statsFor(source));
+    const s = new SourceState(source, rec.info, list, countersFor(rec.group.name, source), statsFor(source), healthFor(source).disabled);
     list.push(s);
     return s;
   };
@@ -257,6 +303,24 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   const nPlugins = plugins.length;
   const pluginFilters = plugins.map((p) => p.filter);
 
+  /** Tells the enabled plugin filters a tick of `s` was accepted (each call guarded like check). */
+  const acceptedByPlugins = (t: MarketTick, s: SourceState, pe: Uint8Array): void => {
+    const off = s.filtersOff;
+    for (let i = 0; i < nPlugins; i++) {
+      const f = pluginFilters[i]!;
+      if (pe[i] !== 1 || off[i] === 1 || !f.accepted) continue;
+      let call: FilterFailure['call'] = 'createState';
+      try {
+        let st = s.slots[i];
+        if (st === undefined && f.createState) s.slots[i] = st = f.createState(s.instrument, s.source);
+        call = 'accepted';
+        f.accepted(t, s, st);
+      } catch (err) {
+        filterFailed(i, s.source, call, err);
+      }
+    }
+  };
+
   const check = (t: MarketTick, source?: string, slot?: { rec?: unknown }): CheckResult => {
     checked++;
     let rec: InstrumentRecord;
@@ -285,23 +349,33 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     }
     if (nPlugins > 0) {
       const pe = g.pluginEnabled;
+      const off = s.filtersOff;
       for (let i = 0; i < nPlugins; i++) {
-        if (pe[i] !== 1) continue;
+        if (pe[i] !== 1 || off[i] === 1) continue;
         const f = pluginFilters[i]!;
-        let st = s.slots[i];
-        if (st === undefined && f.createState) s.slots[i] = st = f.createState(rec.info, s.source);
-        const v = f.check(t, s, st);
-        if (v !== null) return reject(t, s, v.rule, v.reason);
+        // A plugin's exception is caught per call: the tick is judged without it, never lost with it.
+        let call: FilterFailure['call'] = 'createState';
+        let v: FilterVerdict | undefined;
+        try {
+          let st = s.slots[i];
+          if (st === undefined && f.createState) s.slots[i] = st = f.createState(rec.info, s.source);
+          call = 'check';
+          v = f.check(t, s, st);
+        } catch (err) {
+          filterFailed(i, s.source, call, err);
+          continue;
+        }
+        if (v !== null && v !== undefined) {
+          if (typeof v.rule !== 'string') {
+            filterFailed(i, s.source, 'check', new Error(`check() returned ${JSON.stringify(v)}, not null or { rule, reason }`));
+            continue;
+          }
+          return reject(t, s, v.rule, String(v.reason));
+        }
       }
     }
     commitAccepted(t, s, rec, th);
-    if (nPlugins > 0) {
-      const pe = g.pluginEnabled;
-      for (let i = 0; i < nPlugins; i++) {
-        const f = pluginFilters[i]!;
-        if (pe[i] === 1 && f.accepted) f.accepted(t, s, s.slots[i]);
-      }
-    }
+    if (nPlugins > 0) acceptedByPlugins(t, s, g.pluginEnabled);
     accepted++;
     return ACCEPTED;
   };
@@ -320,17 +394,7 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     rec.inWindow = locate(market, rec, t.trading_day, t.datetime);
     commitAccepted(t, s, rec, g.th);
     s.localtime = localtime;
-    if (nPlugins > 0) {
-      const pe = g.pluginEnabled;
-      for (let i = 0; i < nPlugins; i++) {
-        const f = pluginFilters[i]!;
-        if (pe[i] === 1 && f.accepted) {
-          let st = s.slots[i];
-          if (st === undefined && f.createState) s.slots[i] = st = f.createState(rec.info, s.source);
-          f.accepted(t, s, st);
-        }
-      }
-    }
+    if (nPlugins > 0) acceptedByPlugins(t, s, g.pluginEnabled);
   };
 
   const stats = (): CleansingStats => {
@@ -349,7 +413,13 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     }
     const bySource: Record<string, { checked: number; rejected: number }> = {};
     for (const [source, st] of sourceStats) bySource[source] = { checked: st.checked, rejected: st.rejected };
-    return { checked, accepted, rejected, byRule, bySource, rejections };
+    const filterErrors: FilterErrorCount[] = [];
+    for (const [source, h] of filterHealth) {
+      h.errors.forEach((count, i) => {
+        if (count > 0) filterErrors.push({ filter: pluginFilters[i]!.name, source, count, disabled: h.disabled[i] === 1 });
+      });
+    }
+    return { checked, accepted, rejected, byRule, bySource, rejections, filterErrors };
   };
 
   const resetStats = (): void => {

@@ -65,14 +65,17 @@ export class SourceState implements AcceptedState, FilterContext {
   /** Rejections of this source for this instrument's group, by rule (shared by the group × source). */
   readonly counters: Map<string, number>;
   readonly stats: { checked: number; rejected: number };
+  /** 1 = plugin filter i is disabled for this source (it kept throwing); shared by the source's instruments. */
+  readonly filtersOff: Uint8Array;
 
   constructor(source: string, instrument: InstrumentInfo, peers: SourceState[], counters: Map<string, number>,
-    stats: { checked: number; rejected: number }) {
+    stats: { checked: number; rejected: number }, filtersOff: Uint8Array) {
     this.source = source;
     this.instrument = instrument;
     this.peers = peers;
     this.counters = counters;
     this.stats = stats;
+    this.filtersOff = filtersOff;
   }
 
   /** FilterContext view: this source's accepted state. */

@@ -1,10 +1,9 @@
 /**
- * Contract of the cleansing stage: filters, their plugin manifest and the market facts they need.
+ * Contract of the cleansing stage: filters and the market facts they need (the filter plugin manifest is in plugin/manifest.ts).
  * A filter sees each tick of one source together with per-(source, instrument) state and answers
  * accept (`null`) or a {@link Rejection}. Filters run per source, before arbitration.
  */
 import type { Exchange, MarketTick } from '@mdhub/protocol';
-import type { ZodType } from 'zod';
 import type { Auction, Segment, SessionTemplateId } from '../market/index.js';
 
 /** Why a tick was rejected: the rule's stable name and a human-readable reason. */
@@ -83,24 +82,6 @@ export interface Filter<S = unknown> {
   accepted?(tick: MarketTick, ctx: FilterContext, state: S): void;
 }
 
-/** Market facts a filter plugin may use when it is created. */
-export interface FilterPluginContext {
-  readonly market: CleansingMarket;
-  /** Version of @mdhub/core running the plugin. */
-  readonly coreVersion: string;
-}
-
-/** Manifest of a filter plugin: what an npm package exports as `plugin` (or default). */
-export interface FilterPlugin<C = unknown> {
-  readonly name: string;
-  readonly kind: 'filter';
-  /** Semver range of @mdhub/core the plugin supports. */
-  readonly coreVersion: string;
-  /** Zod schema of the plugin's configuration (validated before `create`). */
-  readonly configSchema: ZodType<C>;
-  create(config: C, ctx: FilterPluginContext): Filter;
-}
-
 /** Product facts of one instrument as the cleansing stage needs them. */
 export interface InstrumentSpec {
   readonly product: string;
@@ -162,4 +143,28 @@ export interface CleansingStats {
   readonly bySource: Readonly<Record<string, { readonly checked: number; readonly rejected: number }>>;
   /** Rejections per rule × source × group (only non-zero rows). */
   readonly rejections: readonly RejectionCount[];
+  /** Plugin filters that threw, per filter × source (only rows with errors). */
+  readonly filterErrors: readonly FilterErrorCount[];
+}
+
+/** One row of the filter-error counters: calls of `filter` on `source`'s ticks that threw. */
+export interface FilterErrorCount {
+  readonly filter: string;
+  readonly source: string;
+  readonly count: number;
+  /** True once the filter is disabled for that source (repeated failures). */
+  readonly disabled: boolean;
+}
+
+/** A plugin filter threw (reported on every power of two of its count, and when it is disabled). */
+export interface FilterFailure {
+  readonly filter: string;
+  readonly source: string;
+  /** Which call threw. */
+  readonly call: 'createState' | 'check' | 'accepted';
+  readonly error: string;
+  /** Calls of this filter on this source that threw so far. */
+  readonly count: number;
+  /** True when this failure disabled the filter for the source. */
+  readonly disabled: boolean;
 }

@@ -1,7 +1,8 @@
 import type { LogRecord } from '@mdhub/protocol';
-import type { CleansingConfig, CleansingStats, FilterPlugin } from '../cleansing/index.js';
-import { checkFilterManifest, createCleansingPipeline } from '../cleansing/index.js';
-import { importPluginManifest } from '../plugin/registry.js';
+import type { CleansingConfig, CleansingStats, FilterFailure } from '../cleansing/index.js';
+import { createCleansingPipeline } from '../cleansing/index.js';
+import { loadPlugin } from '../plugin/load.js';
+import type { FilterPlugin } from '../plugin/manifest.js';
 import type { TickCheck, TickObserve } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
@@ -22,19 +23,21 @@ export interface BuiltCheck {
 
 /** Loads a filter plugin package (its `plugin` or default export) and checks its manifest. */
 export async function loadFilterPlugin(specifier: string): Promise<FilterPlugin<unknown>> {
-  return checkFilterManifest(await importPluginManifest(specifier));
+  return loadPlugin(specifier, 'filter');
 }
 
 /**
  * Builds the per-copy check the data plane runs before arbitration (undefined when disabled). Rejections
  * are logged through the pipeline's sampler (a token bucket per rule), so a flood cannot swamp the log.
  */
-export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void): Promise<BuiltCheck | undefined> {
+export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void, onFilterFailure?: (f: FilterFailure) => void): Promise<BuiltCheck | undefined> {
   if (!s.enabled) return undefined;
   const plugins = await Promise.all((s.plugins ?? []).map(loadFilterPlugin));
   const pipeline = createCleansingPipeline({
     config: (s.options ?? {}) as CleansingConfig,
     plugins,
+    pluginLog: (plugin) => (level, msg, details) => log({ level, ts: Date.now(), msg, area: `filter:${plugin}`, ...(details ? { details } : {}) }),
+    ...(onFilterFailure ? { onFilterFailure } : {}),
     log: (r) => log({
       level: 'warn', ts: Date.now(), msg: `tick rejected by ${r.rule}`, area: 'cleansing', code: 'MDH_ERR_TICK_REJECTED',
       details: { ...r },

@@ -45,6 +45,8 @@ export interface DataPlaneOptions {
 
 export interface LinkCounters {
   batches: number;
+  /** Batches whose handling threw (a bug: counted, and the link goes on). */
+  handlerErrors: number;
   badBatches: number;
   badTicks: number;
   wrongRun: number;
@@ -148,7 +150,7 @@ export class DataPlane {
       : 'tcp://127.0.0.1:*';
     await sock.bind(want);
     const endpoint = sock.lastEndpoint ?? want;
-    const counters: LinkCounters = { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+    const counters: LinkCounters = { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
     const decoder = new BatchDecoder(this.interner);
     this.links.set(id, { sock, endpoint, counters, decoder });
     void this.receive(id, sock, counters, decoder);
@@ -173,7 +175,13 @@ export class DataPlane {
       for await (const [msg] of sock) {
         if (this.closed) break;
         const t0 = performance.now();
-        this.handleBatch(id, msg!, counters, decoder);
+        try {
+          this.handleBatch(id, msg!, counters, decoder);
+        } catch (err) {
+          // Never let one batch end a link: counted, logged at powers of two, the next batch is handled.
+          counters.handlerErrors++;
+          if (isPowerOfTwo(counters.handlerErrors)) this.log('error', 'a gateway batch could not be handled', { gateway: id, count: counters.handlerErrors, error: String(err) });
+        }
         // While a link has messages queued, zeromq.js hands them over without leaving the microtask queue:
         // timers (the heartbeat), the control plane's requests and the snapshot service would wait until the
         // backlog is gone. After YIELD_MS of work (idle time does not count), the event loop gets a turn.
@@ -358,7 +366,7 @@ export class DataPlane {
   stats(): DataPlaneStats {
     const sources: DataPlaneStats['sources'] = {};
     for (const [id, c] of this.arbiter.counters) {
-      const link = this.links.get(id)?.counters ?? { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+      const link = this.links.get(id)?.counters ?? { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
       sources[id] = { ...c, ...link, healthy: this.arbiter.isHealthy(id) };
     }
     const rejections: DataPlaneStats['rejections'] = {};

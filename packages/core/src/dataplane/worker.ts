@@ -72,6 +72,12 @@ async function main(): Promise<void> {
     check = await buildCheck(init.cleansing, (rec) => {
       plane?.publishLog(rec);
       post({ t: 'log', rec });
+    }, (f) => {
+      // A filter that throws is counted per call; every power of two is logged, and its disabling for a
+      // source is a status event as well (the source keeps flowing, judged without that filter).
+      const details = { filter: f.filter, source: f.source, call: f.call, errors: f.count, error: f.error };
+      if (f.disabled) plane?.status({ kind: 'filter_disabled', ...details });
+      plane?.log('error', f.disabled ? `filter ${f.filter} disabled for source ${f.source} after repeated failures` : `filter ${f.filter} threw`, { ...details, code: 'MDH_ERR_PLUGIN_FILTER_FAILED' });
     });
   } catch (err) {
     post({ t: 'failed', error: String(err) });

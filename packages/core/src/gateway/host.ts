@@ -1,16 +1,16 @@
 /**
  * Entry of a gateway child process: one process per gateway instance, so a hung or crashed vendor library
  * can be SIGKILLed and restarted without touching the others or the core. Configuration (and credentials)
- * arrive over the IPC control channel, never in argv or the environment.
+ * arrive over the IPC control channel, never in argv or the environment. This process loads the plugin
+ * API, its link and its plugin: nothing of knex, the hub, the data plane or the hub's container.
  */
-import 'reflect-metadata';
-import { container } from 'tsyringe';
 import type { LogLevel, MarketTick } from '@mdhub/protocol';
 import { errorInfo } from '../errors.js';
 import { TradingCalendar, clockFromParams, loadMarketData } from '../market/index.js';
-import { loadGatewayPlugin, parseGatewayConfig } from '../plugin/registry.js';
-import type { Gateway, GatewayContext, GatewayState } from '../plugin/types.js';
-import { TOKENS } from '../tokens.js';
+import { PluginError } from '../plugin/errors.js';
+import { loadPlugin } from '../plugin/load.js';
+import { parsePluginConfig } from '../plugin/manifest.js';
+import type { Gateway, GatewayContext, GatewayState } from '../plugin/manifest.js';
 import { GatewayLink } from './link.js';
 import type { FromGateway, ToGateway } from './messages.js';
 
@@ -44,27 +44,38 @@ process.on('unhandledRejection', (err) => {
   send({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in gateway', area: 'gateway', details: { error: String(err) } } });
 });
 
+/** A plugin's own exception becomes a named error: its PluginError code when it threw one, else `code`. */
+function named(err: unknown, code: 'MDH_ERR_PLUGIN_CREATE_FAILED' | 'MDH_ERR_GATEWAY_START_FAILED', plugin: string, id: string): PluginError {
+  if (err instanceof PluginError) return err;
+  return new PluginError(code, { plugin, gateway: id, reason: err instanceof Error ? err.message : String(err) }, err);
+}
+
 async function init(m: Extract<ToGateway, { t: 'init' }>): Promise<void> {
-  const plugin = await loadGatewayPlugin(m.plugin);
-  const config = parseGatewayConfig(plugin, m.id, m.config);
+  const plugin = await loadPlugin(m.plugin, 'gateway');
+  const config = parsePluginConfig(plugin, m.id, m.config);
   const calendar = new TradingCalendar(loadMarketData());
   const clock = clockFromParams(m.clock);
   link = new GatewayLink(m.runId, m.id);
   link.connect(m.endpoint);
   const l = link;
-  const ctx: GatewayContext<unknown> = {
+  const ctx: GatewayContext<unknown> = Object.freeze({
     id: m.id, hubId: m.hubId, runId: m.runId, config, clock, calendar,
     emit: (ticks: readonly MarketTick[]) => l.emit(ticks),
     setState: (state: GatewayState, reason?: string) => send({ t: 'state', state, ...(reason ? { reason } : {}) }),
     log: (level: LogLevel, msg: string, details?: Record<string, unknown>) =>
       send({ t: 'log', rec: { level, ts: Date.now(), msg, area: `gateway:${m.id}`, ...(details ? { details } : {}) } }),
-  };
-  // Each plugin instance gets its own child container; nothing it registers leaks into the core.
-  const scope = container.createChildContainer();
-  scope.register(TOKENS.GatewayContext, { useValue: ctx });
-  gateway = plugin.create(scope.resolve<GatewayContext<unknown>>(TOKENS.GatewayContext));
+  });
+  try {
+    gateway = plugin.create(ctx);
+  } catch (err) {
+    throw named(err, 'MDH_ERR_PLUGIN_CREATE_FAILED', plugin.name, m.id);
+  }
   send({ t: 'ready', pid: process.pid });
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    throw named(err, 'MDH_ERR_GATEWAY_START_FAILED', plugin.name, m.id);
+  }
 }
 
 process.on('message', (m: ToGateway) => {

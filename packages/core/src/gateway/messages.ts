@@ -1,6 +1,6 @@
 import type { LogRecord } from '@mdhub/protocol';
 import type { ClockParams } from '../market/types.js';
-import type { GatewayState } from '../plugin/types.js';
+import type { GatewayState } from '../plugin/manifest.js';
 
 /** Control channel (Node IPC) from the supervisor to a gateway process. Credentials travel only here. */
 export type ToGateway =

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '@mdhub/protocol';
 import { MdhubError } from '../errors.js';
 import type { ClockParams } from '../market/types.js';
-import type { GatewayState } from '../plugin/types.js';
+import type { GatewayState } from '../plugin/manifest.js';
 import type { FromGateway, ToGateway } from './messages.js';
 
 export interface GatewaySpec {

@@ -18,3 +18,5 @@ export { systemClock, simulatedClock, clockFromParams, defaultSimAnchor, marketS
 export type { SimulatedClockOptions } from './clock.js';
 export { vendorTime } from './vendor-time.js';
 export type { VendorTimeInput, VendorTimeResult } from './vendor-time.js';
+export { parseInstrumentPattern, parseInstrumentPatterns, matchesPattern, matchesAny } from './patterns.js';
+export type { InstrumentPattern } from './patterns.js';

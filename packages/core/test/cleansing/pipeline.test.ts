@@ -4,14 +4,17 @@ import { z } from 'zod';
 import {
   BUILTIN_RULES, CLEANSING_ERRORS, CleansingError, checkFilterManifest, createCleansingPipeline,
 } from '../../src/cleansing/index.js';
-import type { CleansingConfig, FilterPlugin, RejectionLogRecord } from '../../src/cleansing/index.js';
+import type { CleansingConfig, FilterContext, RejectionLogRecord } from '../../src/cleansing/index.js';
+import { CatalogError } from '@mdhub/protocol';
+import { definePlugin } from '../../src/plugin/manifest.js';
+import type { FilterPlugin } from '../../src/plugin/manifest.js';
 import { ETF_OPT, IF, RB, SR, next, tick } from './helpers.js';
 
 function code(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    return err instanceof CleansingError ? err.code : `not a CleansingError: ${String(err)}`;
+    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
   }
   return 'no error';
 }
@@ -146,17 +149,18 @@ describe('sampled rejection log', () => {
 });
 
 describe('filter plugins', () => {
-  const maxSpread: FilterPlugin<{ maxTicks: number }> = {
+  const maxSpread = definePlugin({
     name: 'max-spread',
     kind: 'filter',
     coreVersion: '^0.1.0',
     configSchema: z.object({ maxTicks: z.number().int().positive() }).strict(),
-    create(config, ctx) {
+    create(ctx) {
+      const config = ctx.config;
       return {
         name: 'max-spread',
         rules: ['wide_spread'],
         createState: () => ({ seen: 0 }),
-        check(t: MarketTick, fctx, state: { seen: number }) {
+        check(t: MarketTick, fctx: FilterContext, state: { seen: number }) {
           state.seen++;
           const tickSize = ctx.market.instrument(t.symbol, t.exchange)?.priceTick ?? 1;
           if (t.bid_price_1 > 0 && t.ask_price_1 > 0 && t.ask_price_1 - t.bid_price_1 > config.maxTicks * tickSize) {
@@ -168,7 +172,7 @@ describe('filter plugins', () => {
         },
       };
     },
-  };
+  });
 
   it('checks manifests with one code per failure', () => {
     expect(checkFilterManifest(maxSpread).name).toBe('max-spread');
@@ -214,5 +218,40 @@ describe('filter plugins', () => {
     });
     expect(p.check(tick(SR, { bid_price_1: 3490 })).ok).toBe(true);
     expect(p.check(tick(RB, { bid_price_1: 3490 })).ok).toBe(false);
+  });
+
+  it('never loses a tick to a throwing filter: the call is counted, and the filter is disabled for that source after repeated failures', () => {
+    let calls = 0;
+    const flaky = definePlugin({
+      name: 'flaky', kind: 'filter', coreVersion: '^0.1.0', configSchema: z.object({}),
+      create: () => ({
+        name: 'flaky',
+        rules: ['flaky_rule'],
+        check(t: MarketTick, f: FilterContext) {
+          calls++;
+          if (f.source === 'bad') throw new Error('filter bug');
+          return t.bid_price_1 > t.ask_price_1 ? { rule: 'flaky_rule', reason: 'never here' } : null;
+        },
+      }),
+    });
+    const failures: Array<{ source: string; count: number; disabled: boolean; error: string }> = [];
+    const p = createCleansingPipeline({
+      plugins: [flaky as FilterPlugin<unknown>],
+      config: { filters: [{ plugin: 'flaky', config: {} }] },
+      onFilterFailure: (e) => failures.push(e),
+      filterFailureLimit: { count: 10, windowMs: 60_000 },
+    });
+    let t = tick(RB);
+    for (let i = 0; i < 25; i++) {
+      expect(p.check(t, 'bad').ok).toBe(true); // judged without the broken filter, never rejected by it
+      expect(p.check(t, 'good').ok).toBe(true);
+      t = next(RB, t);
+    }
+    // 'bad': 10 throwing calls, then the filter is off for it; 'good' keeps running it.
+    expect(calls).toBe(10 + 25);
+    expect(failures.map((f) => [f.count, f.disabled])).toEqual([[1, false], [2, false], [4, false], [8, false], [10, true]]);
+    expect(failures[0]).toMatchObject({ source: 'bad', error: 'filter bug' });
+    expect(p.stats().filterErrors).toEqual([{ filter: 'flaky', source: 'bad', count: 10, disabled: true }]);
+    expect(p.stats().rejected).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { BatchEncoder, decodeEvent, decodeTick, emptyMarketTick, encodeBatch } f
 import { createCleansingPipeline } from '../../src/cleansing/index.js';
 import { RB, next, tick as cleanTick } from '../cleansing/helpers.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
+import type { LinkCounters } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
 const T0 = Date.parse('2026-11-25T09:40:00+08:00');
@@ -153,7 +154,7 @@ describe('DataPlane publishing', () => {
     await connected(sub);
     const burst = Array.from({ length: 5000 }, (_, i) => tick(`rb27${String(i).padStart(4, '0')}`, T0, 1, 'a'));
     // Fed directly (as the link's receive loop does): published synchronously, before handleBatch returns.
-    dp.handleBatch('a', encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, burst), { batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
+    dp.handleBatch('a', encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, burst), { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
     expect(dp.stats()).toMatchObject({ seq: 5000, publishDropped: 0 });
     expect(link).toMatch(/^tcp:/);
     const seqs = (await receive(sub, 5000)).map((t) => t.seq);
@@ -219,8 +220,8 @@ describe('DataPlane race with cleansing', () => {
     await dp.start();
     for (const s of ['a', 'b']) dp.setHealth(s, true);
     const enc = { a: new BatchEncoder(), b: new BatchEncoder() };
-    const link = (): { batches: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
-      ({ batches: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
+    const link = (): LinkCounters =>
+      ({ batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
     const counters = { a: link(), b: link() };
     const feed = (src: 'a' | 'b', t: MarketTick, seq: number): void => {
       dp!.handleBatch(src, enc[src].encode({ runId: 'r', gatewayId: src, batchSeq: seq, sentNs: 0 }, [{ ...t, gateway_name: src }]), counters[src]);
