@@ -108,6 +108,11 @@ export const groupMatchSchema = z
     kinds: z.array(z.enum(['future', 'option'])).optional(),
     /** Exact instrument ids. */
     symbols: z.array(z.string().min(1)).optional(),
+    /**
+     * Instrument patterns (`all`, `*.SHFE`, `rb*.SHFE`, `rb2701.SHFE`: the grammar of instrument groups), so
+     * a hub's cleansing groups cover exactly its instrument groups' instruments.
+     */
+    patterns: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -5,6 +5,8 @@
  */
 import type { Exchange, MarketTick } from '@mdhub/protocol';
 import { CORE_VERSION } from '../version.js';
+import { matchesAny, parseInstrumentPatterns } from '../market/patterns.js';
+import type { InstrumentPattern } from '../market/patterns.js';
 import { BUILTIN_RULES, DEFAULT_THRESHOLDS, cleansingConfigSchema } from './config.js';
 import type { CleansingConfig, CleansingGroupConfig, CleansingThresholds } from './config.js';
 import { CleansingError } from './errors.js';
@@ -98,9 +100,10 @@ interface PluginEntry {
   readonly groups: ReadonlySet<string> | null;
 }
 
-function matches(g: CleansingGroupConfig, symbol: string, exchange: string, spec: InstrumentSpec | undefined): boolean {
+function matches(g: CleansingGroupConfig, patterns: readonly InstrumentPattern[] | null, symbol: string, exchange: string, spec: InstrumentSpec | undefined): boolean {
   const m = g.match;
   if (!m) return true;
+  if (patterns && !matchesAny(patterns, symbol, exchange)) return false;
   if (m.exchanges && !m.exchanges.includes(exchange)) return false;
   if (m.symbols && !m.symbols.includes(symbol)) return false;
   if (m.products && !(spec && m.products.includes(spec.product))) return false;
@@ -152,8 +155,10 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
 
   const groupConfigs: CleansingGroupConfig[] = [...(cfg.groups ?? [])];
   const seenGroups = new Set<string>();
+  const catchAll = (g: CleansingGroupConfig): boolean => !g.match || (g.match.patterns ?? []).some((p) => p === 'all' || p === '*' || p === '*.*');
   for (const g of groupConfigs) {
-    if (seenGroups.has(g.name) || g.name === 'default') {
+    // `default` names the group of instruments no other group claims: configurable as a catch-all group.
+    if (seenGroups.has(g.name) || (g.name === 'default' && !catchAll(g))) {
       throw new CleansingError('MDH_ERR_CLEANSING_BAD_CONFIG', { reason: `group name ${g.name} is duplicated or reserved` });
     }
     seenGroups.add(g.name);
@@ -181,7 +186,15 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     });
     return { name, th, enabled, pluginEnabled, windows: new Map() };
   };
-  const groups = groupConfigs.map((g) => ({ cfg: g, rt: makeGroup(g.name, g) }));
+  const groups = groupConfigs.map((g) => {
+    let patterns: InstrumentPattern[] | null = null;
+    try {
+      patterns = g.match?.patterns ? parseInstrumentPatterns(g.match.patterns) : null;
+    } catch (err) {
+      throw new CleansingError('MDH_ERR_CLEANSING_BAD_CONFIG', { reason: `group ${g.name}: ${(err as Error).message}` }, err);
+    }
+    return { cfg: g, patterns, rt: makeGroup(g.name, g) };
+  });
   const defaultGroup = makeGroup('default', undefined);
 
   const logCfg = { burst: cfg.log?.burst ?? 10, perSecond: cfg.log?.perSecond ?? 1 };
@@ -220,7 +233,7 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     } catch {
       spec = undefined;
     }
-    const hit = groups.find((g) => matches(g.cfg, symbol, exchange, spec));
+    const hit = groups.find((g) => matches(g.cfg, g.patterns, symbol, exchange, spec));
     return { spec, group: hit ? hit.rt : defaultGroup };
   };
 

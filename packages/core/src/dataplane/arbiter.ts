@@ -1,5 +1,7 @@
 import type { MarketTick } from '@mdhub/protocol';
-import { TickEncodeMemo, stateKey, subscriptionPrefix, tickTopic } from '@mdhub/protocol';
+import { TickEncodeMemo, stateKey, tickTopic } from '@mdhub/protocol';
+import { matchesAny, parseInstrumentPatterns } from '../market/patterns.js';
+import type { InstrumentPattern } from '../market/patterns.js';
 
 export type Policy = 'race' | 'priority';
 
@@ -7,7 +9,7 @@ export type Policy = 'race' | 'priority';
 export interface GroupConfig {
   name: string;
   policy: Policy;
-  /** `*`, `*.SHFE` or `rb2601.SHFE`; the first group whose pattern matches an instrument owns it. */
+  /** Instrument patterns (`all`, `*.SHFE`, `rb*.SHFE`, `rb2601.SHFE`); the first group with a match owns an instrument. */
   instruments: string[];
   /** Source ids in priority order (best first). Empty: every source, in the order they were added. */
   sources: string[];
@@ -33,7 +35,8 @@ export interface InstrumentState {
   readonly exchange: string;
   readonly vt: string;
   readonly topic: Buffer;
-  readonly group: GroupRuntime;
+  /** The group that owns the instrument (changes when the configuration's groups change: {@link Arbiter.setGroups}). */
+  group: GroupRuntime;
   /** Watermark: exchange datetime, then cumulative volume, of the newest published state. */
   wmDt: number;
   wmVol: number;
@@ -57,7 +60,7 @@ export interface InstrumentState {
 
 export interface GroupRuntime {
   readonly cfg: GroupConfig;
-  readonly prefixes: string[];
+  readonly patterns: InstrumentPattern[];
   /** The feeding source of a priority group (null when none is healthy). */
   feeder: string | null;
 }
@@ -87,7 +90,7 @@ export class Arbiter {
   /** Interned per-instrument state: exchange → symbol → state (no key string built per tick). */
   private readonly byExchange = new Map<string, Map<string, InstrumentState>>();
   private count = 0;
-  private readonly groups: GroupRuntime[];
+  private groups: GroupRuntime[];
   private readonly health = new Map<string, boolean>();
   private readonly order: string[] = [];
   readonly counters = new Map<string, SourceCounters>();
@@ -96,13 +99,48 @@ export class Arbiter {
   private readonly onEvent: NonNullable<ArbiterOptions['onEvent']>;
 
   constructor(opts: ArbiterOptions) {
-    const groups = [...opts.groups];
-    // Instruments no configured group claims race on every source.
-    if (!groups.some((g) => g.instruments.includes('*'))) groups.push({ name: 'default', policy: 'race', instruments: ['*'], sources: [] });
-    this.groups = groups.map((cfg) => ({ cfg, prefixes: cfg.instruments.map(subscriptionPrefix), feeder: null }));
+    this.groups = Arbiter.runtime(opts.groups);
     this.skewMs = opts.skewMs ?? 10_000;
     this.resetAfterMs = opts.resetAfterMs ?? 3_000;
     this.onEvent = opts.onEvent ?? (() => {});
+  }
+
+  /**
+   * Group runtimes for a configuration (patterns parsed: MDH_ERR_MARKET_BAD_PATTERN). Instruments no
+   * configured group claims race on every source in an implicit group `default`.
+   */
+  private static runtime(configs: readonly GroupConfig[]): GroupRuntime[] {
+    const groups = [...configs];
+    const catchAll = (g: GroupConfig): boolean => g.instruments.some((p) => p === 'all' || p === '*' || p === '*.*');
+    if (!groups.some(catchAll)) groups.push({ name: 'default', policy: 'race', instruments: ['all'], sources: [] });
+    return groups.map((cfg) => ({ cfg, patterns: parseInstrumentPatterns(cfg.instruments), feeder: null }));
+  }
+
+  /**
+   * Replaces the groups while ticks flow (live reconfiguration): every instrument moves to the group that
+   * now owns it, each priority group picks its feeder, and a changed feeder is announced ('failover') with
+   * the standby states to publish, as {@link setHealth} does. Throws on a bad pattern, changing nothing.
+   */
+  setGroups(configs: readonly GroupConfig[]): Array<{ state: InstrumentState; tick: MarketTick }> {
+    const next = Arbiter.runtime(configs);
+    const previousFeeder = new Map(this.groups.map((g) => [g.cfg.name, g.feeder]));
+    this.groups = next;
+    for (const st of this.states()) {
+      const g = this.groupOf(st.symbol, st.exchange);
+      const policyChanged = g.cfg.policy !== st.group.cfg.policy;
+      st.group = g;
+      if (policyChanged) st.standbyLast = g.cfg.policy === 'priority' ? new Map() : null;
+    }
+    const takeovers: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+    for (const g of this.groups) {
+      if (g.cfg.policy !== 'priority') continue;
+      g.feeder = this.pickFeeder(g);
+      const prev = previousFeeder.get(g.cfg.name) ?? null;
+      if (prev === g.feeder) continue;
+      this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: g.feeder, reason: 'configuration' });
+      if (g.feeder !== null) takeovers.push(...this.standbyStates(g, g.feeder));
+    }
+    return takeovers;
   }
 
   /** Registers a source (idempotent). New sources start unhealthy until told otherwise. */
@@ -129,14 +167,20 @@ export class Arbiter {
       const prev = g.feeder;
       g.feeder = next;
       this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: next });
-      if (next === null) continue;
-      for (const st of this.states()) {
-        if (st.group !== g) continue;
-        const t = st.standbyLast?.get(next);
-        if (t && this.isNewer(st, t)) takeovers.push({ state: st, tick: t });
-      }
+      if (next !== null) takeovers.push(...this.standbyStates(g, next));
     }
     return takeovers;
+  }
+
+  /** The latest states `feeder` holds, newer than what was published, of the instruments of `g`. */
+  private standbyStates(g: GroupRuntime, feeder: string): Array<{ state: InstrumentState; tick: MarketTick }> {
+    const out: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+    for (const st of this.states()) {
+      if (st.group !== g) continue;
+      const t = st.standbyLast?.get(feeder);
+      if (t && this.isNewer(st, t)) out.push({ state: st, tick: t });
+    }
+    return out;
   }
 
   isHealthy(id: string): boolean {
@@ -151,7 +195,7 @@ export class Arbiter {
     if (!st) {
       const vt = `${t.symbol}.${t.exchange}`;
       const topic = tickTopic(t.exchange, t.symbol);
-      const group = this.groupOf(topic);
+      const group = this.groupOf(t.symbol, t.exchange);
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
@@ -292,8 +336,13 @@ export class Arbiter {
     return null;
   }
 
-  private groupOf(topic: string): GroupRuntime {
-    for (const g of this.groups) for (const p of g.prefixes) if (topic.startsWith(p)) return g;
+  private groupOf(symbol: string, exchange: string): GroupRuntime {
+    for (const g of this.groups) if (matchesAny(g.patterns, symbol, exchange)) return g;
     return this.groups[this.groups.length - 1]!;
+  }
+
+  /** The configured groups (the implicit `default` included) and their feeders. */
+  groupInfo(): Array<{ name: string; policy: Policy; feeder: string | null }> {
+    return this.groups.map((g) => ({ name: g.cfg.name, policy: g.cfg.policy, feeder: g.feeder }));
   }
 }

@@ -189,3 +189,35 @@ describe('arbiter: duplicate fast path (copies recognised before they are built)
     expect(st.last).toBe(books[299]);
   });
 });
+
+describe('arbiter: groups by instrument pattern, changed live', () => {
+  it('a product pattern claims exactly its product (c* is corn, not cs)', () => {
+    const arb = new Arbiter({ groups: [{ name: 'corn', policy: 'priority', instruments: ['c*.DCE'], sources: ['b', 'a'] }] });
+    expect(arb.instrument(tick({}, 'c2701', 'DCE')).group.cfg.name).toBe('corn');
+    expect(arb.instrument(tick({}, 'cs2701', 'DCE')).group.cfg.name).toBe('default');
+  });
+
+  it('setGroups moves instruments to their new group, picks the feeder, and publishes the new feeder\'s latest state', () => {
+    const events: Array<Record<string, unknown>> = [];
+    const arb = new Arbiter({ groups: [], onEvent: (e) => events.push(e) });
+    for (const s of ['a', 'b']) arb.setHealth(s, true);
+    const st = arb.instrument(tick());
+    expect(st.group.cfg.name).toBe('default');
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    // rb becomes a priority group fed by b first
+    expect(arb.setGroups([{ name: 'rb', policy: 'priority', instruments: ['rb*.SHFE'], sources: ['b', 'a'] }])).toEqual([]);
+    expect(st.group.cfg.name).toBe('rb');
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'failover', group: 'rb', from: null, to: 'b', reason: 'configuration' }));
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 101 }), 'a')).toBe('standby');
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 101 }), 'b')).toBe('win');
+    const standby = tick({ datetime: T0 + 1000, volume: 102 });
+    expect(offer(arb, standby, 'a')).toBe('standby');
+    // the priority order flips: a feeds at once, and its newer standby state is handed back for publishing
+    const takeovers = arb.setGroups([{ name: 'rb', policy: 'priority', instruments: ['rb*.SHFE'], sources: ['a', 'b'] }]);
+    expect(takeovers.map((x) => x.tick)).toEqual([standby]);
+    expect(arb.groupInfo().find((g) => g.name === 'rb')?.feeder).toBe('a');
+    // a bad pattern changes nothing
+    expect(() => arb.setGroups([{ name: 'x', policy: 'race', instruments: ['garbage'], sources: [] }])).toThrow(/MDH_ERR_MARKET_BAD_PATTERN/);
+    expect(st.group.cfg.name).toBe('rb');
+  });
+});
