@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@mdhub/client';
-import { Store, type ReadyInfo } from '@mdhub/core';
+import { openService, type ReadyInfo } from '@mdhub/core';
 
 const { values } = parseArgs({ options: {
   seconds: { type: 'string', default: '600' }, 'clock-rate': { type: 'string', default: '10' },
@@ -24,12 +24,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const log = (m: string): void => void process.stderr.write(`bench:soak ${m}\n`);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-soak-'));
-const store = await Store.open(`sqlite:${path.join(dir, 'mdhub.sqlite')}`);
+const db = await openService({ dataDir: dir, env: {}, schema: 'check', createKey: false });
 const market = { seed: 20260101, instruments: Number(values.instruments) };
+await db.service.addGroup({ name: 'bench' }, { name: 'default', policy: 'race', instruments: ['all'] });
 for (const [i, id] of ['sim-a', 'sim-b', 'sim-c'].entries()) {
-  await store.putGateway({ id, plugin: '@mdhub/gateway-sim', enabled: true, priority: i + 1, config: { market, latency: { medianMs: 2 + 2 * i, sigma: 0.6 } } });
+  await db.service.addGateway({ name: 'bench' }, { id, plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs: 2 + 2 * i, sigma: 0.6 } } });
 }
-await store.close();
+await db.close();
 fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ clockRate: Number(values['clock-rate']) }));
 const cli = new URL('../packages/core/dist/cli.js', import.meta.url).pathname;
 const hub = spawn(process.execPath, [cli, 'start', '--config', path.join(dir, 'config.json'), '--data-dir', dir, '--pub', 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--sim-anchor', '2026-11-25T09:00:30+08:00'], { stdio: ['ignore', 'ignore', 'inherit'] });

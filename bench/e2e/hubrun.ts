@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReadyInfo } from '@mdhub/core';
-import { Store } from '@mdhub/core';
+import { openService } from '@mdhub/core';
 import { CLI, SIM_ANCHOR, monoNs, sleep } from './common.js';
 import { cpuSeconds, machineJiffies, rssMb, spawnTracked, trackDir, trackPid, waitExit } from './procs.js';
 
@@ -48,15 +48,17 @@ function log(msg: string): void {
 export async function startHub(o: HubOptions): Promise<HubRun> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `mdhub-bench-${o.label}-`));
   trackDir(dataDir);
-  const store = await Store.open(`sqlite:${path.join(dataDir, 'mdhub.sqlite')}`);
-  if (o.gateways.length === 0) {
-    // a row, but disabled: the database is not empty (no demo seeded) and no source starts
-    await store.putGateway({ id: 'none', plugin: '@mdhub/gateway-sim', enabled: false, priority: 1, config: {} });
+  // Written as `mdhub gateway add` writes them: through the configuration service, into the embedded SQLite.
+  const db = await openService({ dataDir, env: {}, schema: 'check', createKey: false });
+  const actor = { name: 'bench' };
+  try {
+    // The group lists no sources: every gateway races. Without any gateway the database is still not
+    // empty (the group), so no demo is seeded and no source starts.
+    await db.service.addGroup(actor, { name: 'default', policy: 'race', instruments: ['all'] });
+    for (const g of o.gateways) await db.service.addGateway(actor, { id: g.id, plugin: g.plugin, config: g.config });
+  } finally {
+    await db.close();
   }
-  let prio = 1;
-  for (const g of o.gateways) await store.putGateway({ id: g.id, plugin: g.plugin, enabled: true, priority: prio++, config: g.config });
-  await store.putGroup({ name: 'default', policy: 'race', instruments: ['*'], sources: [] });
-  await store.close();
   const configFile = path.join(dataDir, 'bench-config.json');
   fs.writeFileSync(configFile, JSON.stringify({
     pub: `tcp://127.0.0.1:${o.pubPort}`, snapshot: 'tcp://127.0.0.1:*', http: '127.0.0.1:0',

@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { MarketTick } from '@mdhub/protocol';
 import { emptyMarketTick } from '@mdhub/protocol';
-import type { Gateway, GatewayContext, GatewayPlugin } from '@mdhub/core';
-import { CORE_VERSION, listProducts, shanghaiDate } from '@mdhub/core';
+import type { Gateway, GatewayContext } from '@mdhub/core/plugin';
+import { CORE_VERSION, definePlugin, listProducts, shanghaiDate } from '@mdhub/core/plugin';
 import { buildUniverse, ticksToPrice } from '@mdhub/gateway-sim';
 import type { SimInstrument } from '@mdhub/gateway-sim';
 
@@ -141,14 +141,14 @@ class StormGateway implements Gateway {
   }
 }
 
-export const plugin: GatewayPlugin<StormConfig> = {
+export const plugin = definePlugin({
   name: 'mdhub-bench-storm',
   kind: 'gateway',
   coreVersion: `^${CORE_VERSION}`,
   defaultName: 'STORM',
   simulated: true,
-  configSchema: StormConfigSchema as unknown as GatewayPlugin<StormConfig>['configSchema'],
+  configSchema: StormConfigSchema,
   create: (ctx) => new StormGateway(ctx),
-};
+});
 
 export default plugin;

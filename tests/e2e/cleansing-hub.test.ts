@@ -10,20 +10,19 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
-import { Store } from '@mdhub/core';
-import { sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+import { TEST_ACTOR, configure, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 import { MARKET_SEED, compareWithTape } from './tape-check.js';
 
 const fx = useHubAndClient();
 
 async function seed(dataDir: string): Promise<void> {
-  const store = await Store.open(`sqlite:${path.join(dataDir, 'mdhub.sqlite')}`);
   const market = { seed: MARKET_SEED };
-  await store.putGateway({ id: 'dirty', plugin: '@mdhub/gateway-sim', enabled: true, priority: 1, config: { market, latency: { medianMs: 1, sigma: 0.3, minMs: 0.5 }, badTickRate: 0.05 } });
-  await store.putGateway({ id: 'clean-b', plugin: '@mdhub/gateway-sim', enabled: true, priority: 2, config: { market, latency: { medianMs: 4, sigma: 0.5 } } });
-  await store.putGateway({ id: 'clean-c', plugin: '@mdhub/gateway-sim', enabled: true, priority: 3, config: { market, latency: { medianMs: 6, sigma: 0.5 } } });
-  await store.putGroup({ name: 'default', policy: 'race', instruments: ['*'], sources: [] });
-  await store.close();
+  await configure(dataDir, async (s) => {
+    await s.addGroup(TEST_ACTOR, { name: 'default', policy: 'race', instruments: ['all'] });
+    await s.addGateway(TEST_ACTOR, { id: 'dirty', plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs: 1, sigma: 0.3, minMs: 0.5 }, badTickRate: 0.05 } });
+    await s.addGateway(TEST_ACTOR, { id: 'clean-b', plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs: 4, sigma: 0.5 } } });
+    await s.addGateway(TEST_ACTOR, { id: 'clean-c', plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs: 6, sigma: 0.5 } } });
+  });
 }
 
 describe('cleansing in the hub', () => {
@@ -31,7 +30,7 @@ describe('cleansing in the hub', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
     await seed(dataDir);
     const hub = fx.hub = await startHubProcess([], { dataDir });
-    expect(hub.ready.sources).toEqual(['dirty', 'clean-b', 'clean-c']);
+    expect([...hub.ready.sources].sort()).toEqual(['clean-b', 'clean-c', 'dirty']);
     const client = fx.client = connect({ endpoint: hub.ready.pub });
     client.watchEvents();
     const counters: Array<Record<string, unknown>> = [];

@@ -5,13 +5,30 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import type { MdhubClient } from '@mdhub/client';
-import type { ReadyInfo } from '@mdhub/core';
+import type { ConfigService, ReadyInfo, ServiceHandle } from '@mdhub/core';
+import { openService } from '@mdhub/core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'packages/core/dist/cli.js');
 
 /** Tests pin the simulated market clock so instrument ids are stable (rb2701, SR701 on 2026-11-25). */
 export const SIM_ANCHOR = '2026-11-25T09:35:00+08:00';
+
+/** The actor test writes are recorded as in the audit log. */
+export const TEST_ACTOR = { name: 'test' };
+
+/**
+ * Writes a hub's configuration before it starts, through the configuration service (as `mdhub gateway add`
+ * and friends do): the embedded SQLite of `dataDir`, or `db`.
+ */
+export async function configure(dataDir: string, fn: (s: ConfigService, h: ServiceHandle) => Promise<void>, db?: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const h = await openService({ db, dataDir, env, schema: 'check', createKey: true });
+  try {
+    await fn(h.service, h);
+  } finally {
+    await h.close();
+  }
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

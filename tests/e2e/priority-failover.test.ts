@@ -11,8 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
 import { stateKey } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
-import { Store } from '@mdhub/core';
-import { sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+import { TEST_ACTOR, configure, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 import { MARKET_SEED } from './tape-check.js';
 
 const fx = useHubAndClient();
@@ -20,13 +19,13 @@ const fx = useHubAndClient();
 describe('priority failover', () => {
   it('fails over to the next source when the feeder dies, and back when it returns', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
-    const store = await Store.open(`sqlite:${path.join(dataDir, 'mdhub.sqlite')}`);
     const market = { seed: MARKET_SEED };
-    for (const [i, id] of ['sim-a', 'sim-b', 'sim-c'].entries()) {
-      await store.putGateway({ id, plugin: '@mdhub/gateway-sim', enabled: true, priority: i + 1, config: { market, latency: { medianMs: 3, sigma: 0.5 } } });
-    }
-    await store.putGroup({ name: 'all', policy: 'priority', instruments: ['*'], sources: ['sim-a', 'sim-b', 'sim-c'] });
-    await store.close();
+    await configure(dataDir, async (s) => {
+      await s.addGroup(TEST_ACTOR, { name: 'all', policy: 'priority', instruments: ['all'] });
+      for (const [i, id] of ['sim-a', 'sim-b', 'sim-c'].entries()) {
+        await s.addGateway(TEST_ACTOR, { id, plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs: 3, sigma: 0.5 } }, group: 'all', priority: i + 1 });
+      }
+    });
     const hub = fx.hub = await startHubProcess([], { dataDir });
     const client = fx.client = connect({ endpoint: hub.ready.pub });
     client.watchEvents();

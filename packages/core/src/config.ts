@@ -4,33 +4,37 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MdhubError } from './errors.js';
 
-/** Hub configuration: file (`--config FILE`, JSON) < environment < command-line flags. */
-export const HubConfigSchema = z.object({
-  /** Folder for the embedded database, the ready file and the record of child processes. */
-  dataDir: z.string().default('.mdhub'),
-  /** Database URL (`sqlite:PATH`); default: the embedded SQLite file in dataDir. Also MDHUB_DB_URL. */
-  db: z.string().optional(),
+/** `tcp://HOST:PORT` (`*` for any port, `0.0.0.0` / `*` for any interface) or `ipc://PATH`. */
+const Endpoint = z.string().refine((v) => {
+  if (/^ipc:\/\/.{1,100}$/.test(v)) return true;
+  const m = /^tcp:\/\/(\*|[A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):(\*|\d{1,5})$/.exec(v);
+  return m !== null && (m[2] === '*' || Number(m[2]) <= 65_535);
+}, 'an endpoint tcp://HOST:PORT (PORT * for a free one) or ipc://PATH');
+
+/** Process settings only: groups, gateways, plugins and cleansing live in the database. */
+export const HubConfigSchema = z.strictObject({
+  /** Folder for the embedded database, the ready file, the key file and the record of child processes. */
+  dataDir: z.string().min(1).max(200).default('.mdhub'),
+  /** Database URL: `sqlite:PATH`, `mysql://…`, `mongodb://…`. Default: the embedded SQLite file in dataDir. Also MDHUB_DB_URL. */
+  db: z.string().min(1).max(2000).optional(),
   /** PUB endpoint for ticks, status, log and heartbeat. Default loopback; exposing it is a choice. */
-  pub: z.string().default('tcp://127.0.0.1:7701'),
+  pub: Endpoint.default('tcp://127.0.0.1:7701'),
   /** Snapshot service (ROUTER) endpoint. */
-  snapshot: z.string().default('tcp://127.0.0.1:7702'),
+  snapshot: Endpoint.default('tcp://127.0.0.1:7702'),
   /** HTTP listener HOST:PORT (`/healthz`, `/metrics`), or `off`. */
-  http: z.string().default('127.0.0.1:7700'),
-  hubId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default(() => os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'hub'),
+  http: z.string().regex(/^(off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5}))$/, 'HOST:PORT or off')
+    .refine((v) => v === 'off' || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65_535, 'port 0 to 65535').default('127.0.0.1:7700'),
+  hubId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, _ or -').default(() => os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'hub'),
   /** Gateway → core link transport: abstract ipc sockets (default) or tcp loopback. */
   linkTransport: z.enum(['ipc', 'tcp']).default('ipc'),
-  /** ZMQ_SNDHWM of the PUB socket per subscriber, in messages. */
-  sendHighWaterMark: z.number().int().positive().default(100_000),
+  /** ZMQ_SNDHWM of the PUB socket per subscriber, in messages (a libzmq int: 2^31 or more crashed the data plane). */
+  sendHighWaterMark: z.number().int().min(1).max(10_000_000).default(100_000),
   /** Simulated hubs: market time at start (ISO with offset). Default: latest trading day 09:35 Shanghai. */
-  simAnchor: z.string().optional(),
+  simAnchor: z.string().refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)), 'an ISO time with its offset, e.g. 2026-11-25T09:35:00+08:00').optional(),
   /** Simulated hubs: market ms per real ms. */
-  clockRate: z.number().positive().default(1),
-  /** Cleansing before arbitration: `options` is the pipeline configuration (docs/cleansing.md). */
-  cleansing: z.object({
-    enabled: z.boolean().default(true),
-    options: z.record(z.string(), z.unknown()).optional(),
-    plugins: z.array(z.string()).optional(),
-  }).default({ enabled: true }),
+  clockRate: z.number().positive().max(1000).default(1),
+  /** How often the hub polls the configuration revision, ms. */
+  configPollMs: z.number().int().min(100).max(60_000).default(1000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   logFormat: z.enum(['json', 'pretty']).optional(),
 });
@@ -38,14 +42,36 @@ export const HubConfigSchema = z.object({
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 export type HubConfigInput = z.input<typeof HubConfigSchema>;
 
-export function parseHubConfig(input: unknown, source = 'config'): HubConfig {
-  const r = HubConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    throw new MdhubError('MDH_ERR_CONFIG_INVALID', {
-      source, reason: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    });
+/** Settings that moved into the database, with where they are now. */
+const MOVED: Record<string, string> = {
+  cleansing: 'cleansing settings live in the database now: npx mdhub settings set cleansing JSON, and filter plugins: npx mdhub plugin add PACKAGE',
+};
+
+/**
+ * Validates the hub configuration (file < environment < flags, merged by the caller). Unknown keys,
+ * wrong types and out-of-range values are MDH_ERR_CONFIG_INVALID naming the setting, its value and
+ * where it came from.
+ */
+export function parseHubConfig(input: unknown, source = 'config', origins: Record<string, string> = {}): HubConfig {
+  const obj = (input ?? {}) as Record<string, unknown>;
+  for (const [k, why] of Object.entries(MOVED)) {
+    if (typeof obj === 'object' && obj !== null && k in obj) throw new MdhubError('MDH_ERR_CONFIG_INVALID', { source: origins[k] ?? source, setting: k, reason: why });
   }
-  return r.data;
+  const r = HubConfigSchema.safeParse(obj);
+  if (r.success) return r.data;
+  const first = r.error.issues[0]!;
+  const unknownKeys = first.code === 'unrecognized_keys' ? (first as { keys?: string[] }).keys ?? [] : [];
+  const setting = unknownKeys[0] ?? first.path.map(String).join('.');
+  const known = Object.keys(HubConfigSchema.shape);
+  const near = unknownKeys.length > 0 ? known.find((k) => k.toLowerCase() === setting.toLowerCase() || k.toLowerCase().startsWith(setting.toLowerCase().slice(0, 3))) : undefined;
+  throw new MdhubError('MDH_ERR_CONFIG_INVALID', {
+    source: origins[setting] ?? source,
+    setting,
+    ...(setting in obj ? { value: obj[setting] } : {}),
+    reason: r.error.issues.map((i) => (i.code === 'unrecognized_keys'
+      ? `unknown setting ${((i as { keys?: string[] }).keys ?? []).join(', ')}${near ? ` (did you mean ${near}?)` : ''}; known: ${known.join(', ')}`
+      : `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)).join('; '),
+  });
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {
@@ -59,6 +85,6 @@ export function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /** The embedded default: SQLite in the data folder. */
-export function embeddedDbUrl(cfg: HubConfig): string {
-  return `sqlite:${path.join(cfg.dataDir, 'mdhub.sqlite')}`;
+export function embeddedDbUrl(dataDir: string): string {
+  return `sqlite:${path.join(dataDir, 'mdhub.sqlite')}`;
 }

@@ -1,12 +1,47 @@
-/** Dependency-injection tokens of @mdhub/core (always inject by name: no decorator metadata is emitted). */
+/**
+ * Dependency-injection tokens of @mdhub/core (register with tokens and factories; no decorators). The
+ * composition root (composition.ts) registers every service under these; plugin scopes (plugin/scope.ts)
+ * use {@link PLUGIN_TOKENS} and see nothing else.
+ */
 export const TOKENS = {
-  Config: Symbol.for('mdhub.Config'),
-  Clock: Symbol.for('mdhub.Clock'),
-  Calendar: Symbol.for('mdhub.Calendar'),
+  /** The validated process settings (HubConfig). */
+  Settings: Symbol.for('mdhub.Settings'),
+  /** Environment the hub reads (MDHUB_SECRET_KEY) and scrubs for its children. */
+  Env: Symbol.for('mdhub.Env'),
   Logger: Symbol.for('mdhub.Logger'),
-  Store: Symbol.for('mdhub.Store'),
+  RunFiles: Symbol.for('mdhub.RunFiles'),
+  Repository: Symbol.for('mdhub.Repository'),
+  Secrets: Symbol.for('mdhub.Secrets'),
+  ConfigService: Symbol.for('mdhub.ConfigService'),
   Plugins: Symbol.for('mdhub.Plugins'),
-  Supervisor: Symbol.for('mdhub.Supervisor'),
+  PluginScopes: Symbol.for('mdhub.PluginScopes'),
+  Calendar: Symbol.for('mdhub.Calendar'),
+  /** This run's id (a new one per start). */
+  RunId: Symbol.for('mdhub.RunId'),
+  /** Logs each named error of the configuration once. */
+  Reporter: Symbol.for('mdhub.Reporter'),
+  /** The desired state read at start. */
+  InitialRuntime: Symbol.for('mdhub.InitialRuntime'),
+  Clock: Symbol.for('mdhub.Clock'),
   DataPlane: Symbol.for('mdhub.DataPlane'),
-  GatewayContext: Symbol.for('mdhub.GatewayContext'),
+  /** Publishes status events (the data plane's status topic and the log). */
+  StatusBus: Symbol.for('mdhub.StatusBus'),
+  Supervisor: Symbol.for('mdhub.Supervisor'),
+  Reconciler: Symbol.for('mdhub.Reconciler'),
+  Metrics: Symbol.for('mdhub.Metrics'),
+  Http: Symbol.for('mdhub.Http'),
+  Control: Symbol.for('mdhub.Control'),
+} as const;
+
+/** Tokens of a plugin instance's scope: exactly what the plugin API promises its context. */
+export const PLUGIN_TOKENS = {
+  InstanceId: Symbol.for('mdhub.plugin.InstanceId'),
+  Config: Symbol.for('mdhub.plugin.Config'),
+  Log: Symbol.for('mdhub.plugin.Log'),
+  Clock: Symbol.for('mdhub.plugin.Clock'),
+  Calendar: Symbol.for('mdhub.plugin.Calendar'),
+  Market: Symbol.for('mdhub.plugin.Market'),
+  CoreVersion: Symbol.for('mdhub.plugin.CoreVersion'),
+  HubId: Symbol.for('mdhub.plugin.HubId'),
+  RunId: Symbol.for('mdhub.plugin.RunId'),
 } as const;

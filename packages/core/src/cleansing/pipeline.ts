@@ -16,7 +16,7 @@ import { BUILTIN_CHECKS, commitAccepted } from './rules.js';
 import type { RuleEnv } from './rules.js';
 import { SourceState, locate, makeRecord } from './state.js';
 import type { GroupRuntime, InstrumentRecord } from './state.js';
-import type { FilterPlugin, PluginLog } from '../plugin/manifest.js';
+import type { FilterPlugin, FilterPluginContext, PluginLog } from '../plugin/manifest.js';
 import type {
   CheckResult, CleansingMarket, CleansingStats, Filter, FilterErrorCount, FilterFailure, FilterVerdict, InstrumentSpec, RejectionCount,
   RejectionLogRecord,
@@ -38,6 +38,8 @@ export interface CleansingPipelineOptions {
   coreVersion?: string;
   /** Log of the plugin filters' own records (their `ctx.log`). */
   pluginLog?: (plugin: string) => PluginLog;
+  /** Builds a filter instance's context (the hub resolves it from the instance's plugin scope). */
+  filterContext?: (name: string, config: unknown, log: PluginLog) => FilterPluginContext<unknown>;
   /**
    * A plugin filter threw: called on the 1st, 2nd, 4th, 8th, … failure of a filter on a source, and when
    * the failures disable it for that source. A throwing call never rejects the tick: it is judged
@@ -137,7 +139,8 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
     const plugin = registry.get(inst.plugin);
     if (!plugin) throw new CleansingError('MDH_ERR_PLUGIN_UNKNOWN', { plugin: inst.plugin, registered: [...registry.keys()] });
     const log = options.pluginLog?.(plugin.name);
-    plugins.push({ filter: instantiateFilter(plugin, inst.config, { market, coreVersion, ...(log ? { log } : {}) }), groups: inst.groups ? new Set(inst.groups) : null });
+    const env = { market, coreVersion, ...(log ? { log } : {}), ...(options.filterContext ? { context: options.filterContext } : {}) };
+    plugins.push({ filter: instantiateFilter(plugin, inst.config, env), groups: inst.groups ? new Set(inst.groups) : null });
   }
   for (const f of options.filters ?? []) plugins.push({ filter: f, groups: null });
   const names = new Set<string>(BUILTIN_RULES);
@@ -155,7 +158,7 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
 
   const groupConfigs: CleansingGroupConfig[] = [...(cfg.groups ?? [])];
   const seenGroups = new Set<string>();
-  const catchAll = (g: CleansingGroupConfig): boolean => !g.match || (g.match.patterns ?? []).some((p) => p === 'all' || p === '*' || p === '*.*');
+  const catchAll = (g: CleansingGroupConfig): boolean => (g.match?.patterns ?? []).some((p) => p === 'all' || p === '*' || p === '*.*');
   for (const g of groupConfigs) {
     // `default` names the group of instruments no other group claims: configurable as a catch-all group.
     if (seenGroups.has(g.name) || (g.name === 'default' && !catchAll(g))) {

@@ -1,5 +1,5 @@
 import { checkManifest, parsePluginConfig } from '../plugin/manifest.js';
-import type { FilterPlugin, PluginLog } from '../plugin/manifest.js';
+import type { FilterPlugin, FilterPluginContext, PluginLog } from '../plugin/manifest.js';
 import { PluginError } from '../plugin/errors.js';
 import { CORE_VERSION } from '../version.js';
 import { CleansingError } from './errors.js';
@@ -18,11 +18,17 @@ export function checkFilterManifest(m: unknown, coreVersion: string = CORE_VERSI
  * MDH_ERR_PLUGIN_CREATE_FAILED when create() throws, MDH_ERR_PLUGIN_BAD_FILTER when it returns
  * something that is not a filter.
  */
-export function instantiateFilter(plugin: FilterPlugin<unknown>, config: unknown, env: { market: CleansingMarket; coreVersion: string; log?: PluginLog }): Filter {
+export function instantiateFilter(plugin: FilterPlugin<unknown>, config: unknown, env: {
+  market: CleansingMarket; coreVersion: string; log?: PluginLog;
+  /** Builds the context from the instance's plugin scope (the hub); default: from `env`. */
+  context?: (name: string, config: unknown, log: PluginLog) => FilterPluginContext<unknown>;
+}): Filter {
   const data = parsePluginConfig(plugin, plugin.name, config);
+  const log = env.log ?? (() => {});
+  const ctx = env.context ? env.context(plugin.name, data, log) : { config: data, market: env.market, coreVersion: env.coreVersion, log };
   let f: unknown;
   try {
-    f = plugin.create({ config: data, market: env.market, coreVersion: env.coreVersion, log: env.log ?? (() => {}) });
+    f = plugin.create(ctx);
   } catch (err) {
     throw new PluginError('MDH_ERR_PLUGIN_CREATE_FAILED', { plugin: plugin.name, reason: (err as Error)?.message ?? String(err) }, err);
   }

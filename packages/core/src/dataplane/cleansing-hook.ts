@@ -2,7 +2,8 @@ import type { LogRecord } from '@mdhub/protocol';
 import type { CleansingConfig, CleansingStats, FilterFailure } from '../cleansing/index.js';
 import { createCleansingPipeline } from '../cleansing/index.js';
 import { loadPlugin } from '../plugin/load.js';
-import type { FilterPlugin } from '../plugin/manifest.js';
+import type { FilterPlugin, PluginLog } from '../plugin/manifest.js';
+import type { PluginScopes } from '../plugin/scope.js';
 import type { TickCheck, TickObserve } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
@@ -30,7 +31,7 @@ export async function loadFilterPlugin(specifier: string): Promise<FilterPlugin<
  * Builds the per-copy check the data plane runs before arbitration (undefined when disabled). Rejections
  * are logged through the pipeline's sampler (a token bucket per rule), so a flood cannot swamp the log.
  */
-export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void, onFilterFailure?: (f: FilterFailure) => void): Promise<BuiltCheck | undefined> {
+export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => void, onFilterFailure?: (f: FilterFailure) => void, scopes?: PluginScopes): Promise<BuiltCheck | undefined> {
   if (!s.enabled) return undefined;
   const plugins = await Promise.all((s.plugins ?? []).map(loadFilterPlugin));
   const pipeline = createCleansingPipeline({
@@ -38,6 +39,7 @@ export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => 
     plugins,
     pluginLog: (plugin) => (level, msg, details) => log({ level, ts: Date.now(), msg, area: `filter:${plugin}`, ...(details ? { details } : {}) }),
     ...(onFilterFailure ? { onFilterFailure } : {}),
+    ...(scopes ? { filterContext: (name: string, config: unknown, l: PluginLog) => scopes.filterContext(name, config, l) } : {}),
     log: (r) => log({
       level: 'warn', ts: Date.now(), msg: `tick rejected by ${r.rule}`, area: 'cleansing', code: 'MDH_ERR_TICK_REJECTED',
       details: { ...r },

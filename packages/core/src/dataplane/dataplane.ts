@@ -83,6 +83,62 @@ function encodeMapWithRawArray(fields: Record<string, unknown>, key: string, ite
   return Buffer.concat(parts);
 }
 
+/** The cleansing stage as the data plane calls it. */
+export interface CleansingHooks {
+  check: TickCheck;
+  observe?: TickObserve;
+  stats?: () => CleansingStats;
+  forgetSource?: (source: string) => void;
+}
+
+/** A socket of the data plane could not be bound: names the setting and the value. */
+export class BindError extends Error {
+  readonly code: string;
+  constructor(readonly setting: 'pub' | 'snapshot', readonly value: string, cause: unknown) {
+    super(`${setting} ${value}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    const c = (cause as { code?: unknown })?.code;
+    this.code = typeof c === 'string' ? c : /in use/i.test(String((cause as Error)?.message)) ? 'EADDRINUSE' : 'EBIND';
+  }
+}
+
+const EMPTY_CLEANSING_STATS: CleansingStats = { checked: 0, accepted: 0, rejected: 0, byRule: {}, bySource: {}, rejections: [], filterErrors: [] };
+
+/** Sums two cleansing counters (a replaced stage's and the current one's). `disabled` flags come from `b` when `bCurrent`. */
+export function mergeCleansingStats(a: CleansingStats | null, b: CleansingStats, bCurrent = true): CleansingStats {
+  if (!a) return b;
+  const byRule: Record<string, number> = { ...a.byRule };
+  for (const [k, v] of Object.entries(b.byRule)) byRule[k] = (byRule[k] ?? 0) + v;
+  const bySource: Record<string, { checked: number; rejected: number }> = {};
+  for (const src of [a.bySource, b.bySource]) {
+    for (const [k, v] of Object.entries(src)) {
+      const x = (bySource[k] ??= { checked: 0, rejected: 0 });
+      x.checked += v.checked;
+      x.rejected += v.rejected;
+    }
+  }
+  const rej = new Map<string, { rule: string; source: string; group: string; count: number }>();
+  for (const r of [...a.rejections, ...b.rejections]) {
+    const k = `${r.rule}\u0000${r.source}\u0000${r.group}`;
+    const x = rej.get(k);
+    if (x) x.count += r.count;
+    else rej.set(k, { ...r });
+  }
+  const fe = new Map<string, { filter: string; source: string; count: number; disabled: boolean }>();
+  for (const [list, current] of [[a.filterErrors, false], [b.filterErrors, bCurrent]] as const) {
+    for (const r of list) {
+      const k = `${r.filter}\u0000${r.source}`;
+      const x = fe.get(k) ?? { filter: r.filter, source: r.source, count: 0, disabled: false };
+      x.count += r.count;
+      if (current) x.disabled = r.disabled;
+      fe.set(k, x);
+    }
+  }
+  return {
+    checked: a.checked + b.checked, accepted: a.accepted + b.accepted, rejected: a.rejected + b.rejected, byRule, bySource,
+    rejections: [...rej.values()], filterErrors: [...fe.values()],
+  };
+}
+
 /** Longest the link receive loops keep the event loop to themselves while links have a backlog, ms. */
 const YIELD_MS = 5;
 
@@ -115,8 +171,13 @@ export class DataPlane {
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
   endpoints = { pub: '', snapshot: '' };
+  /** The cleansing stage in use (replaced live by {@link setCleansing}). */
+  private cleansing: CleansingHooks | null;
+  /** Counters of cleansing stages replaced while running, so /metrics counters never go back. */
+  private retiredCleansing: CleansingStats | null = null;
 
   constructor(private readonly opts: DataPlaneOptions) {
+    this.cleansing = opts.check ? { check: opts.check, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.cleansingStats ? { stats: opts.cleansingStats } : {}), ...(opts.forgetSource ? { forgetSource: opts.forgetSource } : {}) } : null;
     this.arbiter = new Arbiter({
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
@@ -127,8 +188,16 @@ export class DataPlane {
   }
 
   async start(): Promise<{ pub: string; snapshot: string }> {
-    this.endpoints.pub = await this.pub.bind();
-    await this.router.bind(this.opts.snapshotEndpoint);
+    try {
+      this.endpoints.pub = await this.pub.bind();
+    } catch (err) {
+      throw new BindError('pub', this.opts.pubEndpoint, err);
+    }
+    try {
+      await this.router.bind(this.opts.snapshotEndpoint);
+    } catch (err) {
+      throw new BindError('snapshot', this.opts.snapshotEndpoint, err);
+    }
     this.endpoints.snapshot = this.router.lastEndpoint ?? this.opts.snapshotEndpoint;
     void this.serveSnapshots();
     const period = Math.min(500, this.opts.heartbeatMs ?? 250);
@@ -159,8 +228,28 @@ export class DataPlane {
 
   setHealth(id: string, healthy: boolean): void {
     // A source that comes back (new process, reconnect) starts its cleansing history afresh.
-    if (healthy && !this.arbiter.isHealthy(id)) this.opts.forgetSource?.(id);
-    const takeovers = this.arbiter.setHealth(id, healthy);
+    if (healthy && !this.arbiter.isHealthy(id)) this.cleansing?.forgetSource?.(id);
+    this.publishTakeovers(this.arbiter.setHealth(id, healthy));
+  }
+
+  /** Replaces the instrument groups while ticks flow (live reconfiguration; see Arbiter.setGroups). */
+  setGroups(groups: GroupConfig[]): void {
+    this.publishTakeovers(this.arbiter.setGroups(groups));
+    this.status({ kind: 'groups_applied', groups: this.arbiter.groupInfo() });
+  }
+
+  /**
+   * Replaces the cleansing stage while ticks flow (a new configuration or filter set). The new stage
+   * judges each source afresh; the old stage's counters are kept so counters never go back.
+   */
+  setCleansing(next: CleansingHooks | null): void {
+    const old = this.cleansing?.stats?.();
+    if (old) this.retiredCleansing = mergeCleansingStats(this.retiredCleansing, old);
+    this.cleansing = next;
+    for (const st of this.arbiter.states()) st.checkSlot.rec = undefined; // slots held the old stage's records
+  }
+
+  private publishTakeovers(takeovers: Array<{ state: InstrumentState; tick: MarketTick }>): void {
     for (const { state, tick } of takeovers) {
       // A takeover publishes the standby's latest state as if it had just won.
       if (this.arbiter.offer(state, tick, tick.gateway_name, this.opts.clock.now(), performance.now()) === 'win') {
@@ -225,8 +314,8 @@ export class DataPlane {
     const marketNow = this.opts.clock.now();
     const mono = performance.now();
     const gwUs = Math.round(batch.sentNs / 1000 + epochMinusMonoUs);
-    const check = this.opts.check;
-    const observe = check ? this.opts.observe : undefined;
+    const check = this.cleansing?.check;
+    const observe = check ? this.cleansing?.observe : undefined;
     const arbiter = this.arbiter;
     let cache = this.byLinkId.get(id);
     if (!cache) this.byLinkId.set(id, (cache = []));
@@ -373,9 +462,15 @@ export class DataPlane {
     for (const [s, m] of this.rejections) rejections[s] = Object.fromEntries(m);
     return {
       seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped, sources, rejections,
-      cleansing: this.opts.cleansingStats?.() ?? null,
+      cleansing: this.cleansingStats(),
       heapUsed: v8.getHeapStatistics().used_heap_size,
     };
+  }
+
+  private cleansingStats(): CleansingStats | null {
+    const now = this.cleansing?.stats?.() ?? null;
+    if (!this.retiredCleansing) return now;
+    return mergeCleansingStats(this.retiredCleansing, now ?? EMPTY_CLEANSING_STATS, now !== null);
   }
 
   async close(): Promise<void> {

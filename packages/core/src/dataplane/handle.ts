@@ -1,7 +1,27 @@
 import { Worker } from 'node:worker_threads';
 import type { LogRecord, StatusEvent } from '@mdhub/protocol';
+import { MdhubError } from '../errors.js';
+import type { GroupConfig } from './arbiter.js';
+import type { CleansingSettings } from './cleansing-hook.js';
 import type { DataPlaneStats } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+
+export interface DataPlaneEvents {
+  onStatus(ev: StatusEvent): void;
+  onLog(rec: LogRecord): void;
+  /** The worker died (exited or threw) while the hub did not ask it to close. */
+  onDead(reason: string): void;
+}
+
+/** The worker's start-up failure as a named error: which setting could not be bound, and why. */
+function startFailure(m: Extract<FromWorker, { t: 'failed' }>): Error {
+  if (m.setting === 'pub' || m.setting === 'snapshot') {
+    const inUse = m.code === 'EADDRINUSE' || /in use/i.test(m.error);
+    return new MdhubError(inUse ? 'MDH_ERR_CONFIG_ADDRESS_IN_USE' : 'MDH_ERR_CONFIG_BIND_FAILED', { setting: m.setting, value: m.value, reason: `--${m.setting} ${m.value}: ${m.error}` });
+  }
+  if (m.setting === 'cleansing') return new MdhubError('MDH_ERR_CONFIG_INVALID', { setting: 'cleansing', reason: m.error, ...(m.code ? { cause_code: m.code } : {}) });
+  return new Error(m.error);
+}
 
 /** The control plane's handle on the data-plane worker thread. */
 export class DataPlaneHandle {
@@ -9,24 +29,28 @@ export class DataPlaneHandle {
   private reqId = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
+  private closing = false;
   endpoints = { pub: '', snapshot: '' };
 
-  private constructor(worker: Worker, private readonly onStatus: (ev: StatusEvent) => void, private readonly onLog: (rec: LogRecord) => void) {
+  private constructor(worker: Worker, private readonly events: DataPlaneEvents) {
     this.worker = worker;
   }
 
-  static start(init: WorkerInit, onStatus: (ev: StatusEvent) => void, onLog: (rec: LogRecord) => void): Promise<DataPlaneHandle> {
+  static start(init: WorkerInit, events: DataPlaneEvents): Promise<DataPlaneHandle> {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-    const h = new DataPlaneHandle(worker, onStatus, onLog);
+    const h = new DataPlaneHandle(worker, events);
+    let started = false;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         switch (m.t) {
           case 'ready':
             h.endpoints = m.endpoints;
+            started = true;
             resolve(h);
             break;
           case 'failed':
-            reject(new Error(m.error));
+            h.closing = true;
+            reject(startFailure(m));
             break;
           case 'reply': {
             const p = h.pending.get(m.reqId);
@@ -36,30 +60,46 @@ export class DataPlaneHandle {
             break;
           }
           case 'status':
-            h.onStatus(m.ev);
+            h.events.onStatus(m.ev);
             break;
           case 'log':
-            h.onLog(m.rec);
+            h.events.onLog(m.rec);
             break;
         }
       });
       worker.on('error', (err) => {
-        h.onLog({ level: 'error', ts: Date.now(), msg: 'data plane worker failed', area: 'dataplane', details: { error: String(err) } });
-        reject(err);
+        h.events.onLog({ level: 'error', ts: Date.now(), msg: 'data plane worker failed', area: 'dataplane', code: 'MDH_ERR_DATAPLANE_DEAD', details: { error: String(err) } });
+        if (!started) reject(err);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         h.exited = true;
         for (const p of h.pending.values()) p.reject(new Error('data plane exited'));
         h.pending.clear();
+        if (!started) reject(new Error(`data plane exited (${code}) before it was ready`));
+        else if (!h.closing) h.events.onDead(`the data-plane worker exited with code ${code}`);
       });
     });
   }
 
-  private request<T>(m: Omit<Extract<ToWorker, { reqId: number }>, 'reqId'>): Promise<T> {
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private request<T>(m: Omit<Extract<ToWorker, { reqId: number }>, 'reqId'>, timeoutMs = 0): Promise<T> {
     if (this.exited) return Promise.reject(new Error('data plane exited'));
     const reqId = ++this.reqId;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject });
+      let timer: NodeJS.Timeout | null = null;
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          this.pending.delete(reqId);
+          reject(new Error(`data plane did not answer ${m.t} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(reqId, {
+        resolve: (v) => { if (timer) clearTimeout(timer); resolve(v as T); },
+        reject: (e) => { if (timer) clearTimeout(timer); reject(e); },
+      });
       this.worker.postMessage({ ...m, reqId } as ToWorker);
     });
   }
@@ -68,8 +108,28 @@ export class DataPlaneHandle {
     return this.request<string>({ t: 'addGateway', id } as Omit<Extract<ToWorker, { t: 'addGateway' }>, 'reqId'>);
   }
 
-  stats(): Promise<DataPlaneStats> {
-    return this.request<DataPlaneStats>({ t: 'stats' });
+  stats(timeoutMs = 0): Promise<DataPlaneStats> {
+    return this.request<DataPlaneStats>({ t: 'stats' }, timeoutMs);
+  }
+
+  /** Resolves when the worker's event loop answers (its liveness). */
+  ping(timeoutMs: number): Promise<void> {
+    return this.request<void>({ t: 'ping' }, timeoutMs);
+  }
+
+  /** Replaces the instrument groups live (throws on a configuration the arbiter refuses; nothing changes then). */
+  setGroups(groups: GroupConfig[]): Promise<void> {
+    return this.request<void>({ t: 'groups', groups } as Omit<Extract<ToWorker, { t: 'groups' }>, 'reqId'>);
+  }
+
+  /** Replaces the cleansing stage live (filters are loaded in the worker). */
+  setCleansing(cleansing: CleansingSettings): Promise<void> {
+    return this.request<void>({ t: 'cleansing', cleansing } as Omit<Extract<ToWorker, { t: 'cleansing' }>, 'reqId'>);
+  }
+
+  /** Test hook: makes the worker exit or hang (the hub's reaction to a dead data plane is tested with it). */
+  fault(op: 'exit' | 'hang'): void {
+    if (!this.exited) this.worker.postMessage({ t: 'fault', op } satisfies ToWorker);
   }
 
   setHealth(id: string, healthy: boolean): void {
@@ -86,9 +146,10 @@ export class DataPlaneHandle {
 
   /** Asks the worker to close its sockets and exit (never terminate() a worker holding zmq sockets). */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.exited) return;
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
-    await this.request({ t: 'close' }).catch(() => {});
+    await this.request({ t: 'close' }, 3000).catch(() => {});
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
   }
 }

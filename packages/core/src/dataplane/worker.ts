@@ -5,10 +5,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord, StatusEvent } from '@mdhub/protocol';
-import { clockFromParams, productOfSymbol } from '../market/index.js';
+import { clockFromParams, marketCalendar, productOfSymbol } from '../market/index.js';
+import { defaultCleansingMarket } from '../cleansing/market.js';
+import { PluginScopes } from '../plugin/scope.js';
 import type { ClockParams } from '../market/types.js';
 import type { GroupConfig } from './arbiter.js';
-import { DataPlane } from './dataplane.js';
+import { BindError, DataPlane } from './dataplane.js';
 import { buildCheck, type BuiltCheck, type CleansingSettings } from './cleansing-hook.js';
 
 export interface WorkerInit {
@@ -25,6 +27,10 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { t: 'addGateway'; reqId: number; id: string }
+  | { t: 'groups'; reqId: number; groups: GroupConfig[] }
+  | { t: 'cleansing'; reqId: number; cleansing: CleansingSettings }
+  | { t: 'ping'; reqId: number }
+  | { t: 'fault'; op: 'exit' | 'hang' }
   | { t: 'health'; id: string; healthy: boolean }
   | { t: 'status'; ev: StatusEvent }
   | { t: 'log'; rec: LogRecord }
@@ -33,7 +39,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready'; endpoints: { pub: string; snapshot: string } }
-  | { t: 'failed'; error: string }
+  | { t: 'failed'; error: string; setting?: 'pub' | 'snapshot' | 'cleansing'; value?: string; code?: string }
   | { t: 'reply'; reqId: number; result?: unknown; error?: string }
   | { t: 'status'; ev: StatusEvent }
   | { t: 'log'; rec: LogRecord };
@@ -67,20 +73,23 @@ function referenceData(dp: DataPlane): Array<Record<string, unknown>> {
 async function main(): Promise<void> {
   let check: BuiltCheck | undefined;
   let plane: DataPlane | null = null;
+  // Each filter instance is created from a plugin scope of its own (what the plugin API promises, nothing else).
+  const scopes = new PluginScopes({ hubId: init.hubId, runId: init.runId, clock: clockFromParams(init.clock), calendar: marketCalendar(), market: defaultCleansingMarket() });
+  // Sampled rejection records go to the `log` topic and to the control plane's log.
+  const build = (settings: CleansingSettings): Promise<BuiltCheck | undefined> => buildCheck(settings, (rec) => {
+    plane?.publishLog(rec);
+    post({ t: 'log', rec });
+  }, (f) => {
+    // A filter that throws is counted per call; every power of two is logged, and its disabling for a
+    // source is a status event as well (the source keeps flowing, judged without that filter).
+    const details = { filter: f.filter, source: f.source, call: f.call, errors: f.count, error: f.error };
+    if (f.disabled) plane?.status({ kind: 'filter_disabled', ...details });
+    plane?.log('error', f.disabled ? `filter ${f.filter} disabled for source ${f.source} after repeated failures` : `filter ${f.filter} threw`, { ...details, code: 'MDH_ERR_PLUGIN_FILTER_FAILED' });
+  }, scopes);
   try {
-    // Sampled rejection records go to the `log` topic and to the control plane's log.
-    check = await buildCheck(init.cleansing, (rec) => {
-      plane?.publishLog(rec);
-      post({ t: 'log', rec });
-    }, (f) => {
-      // A filter that throws is counted per call; every power of two is logged, and its disabling for a
-      // source is a status event as well (the source keeps flowing, judged without that filter).
-      const details = { filter: f.filter, source: f.source, call: f.call, errors: f.count, error: f.error };
-      if (f.disabled) plane?.status({ kind: 'filter_disabled', ...details });
-      plane?.log('error', f.disabled ? `filter ${f.filter} disabled for source ${f.source} after repeated failures` : `filter ${f.filter} threw`, { ...details, code: 'MDH_ERR_PLUGIN_FILTER_FAILED' });
-    });
+    check = await build(init.cleansing);
   } catch (err) {
-    post({ t: 'failed', error: String(err) });
+    post({ t: 'failed', error: String((err as Error)?.message ?? err), setting: 'cleansing', ...(typeof (err as { code?: unknown }).code === 'string' ? { code: (err as { code: string }).code } : {}) });
     return;
   }
   const dp: DataPlane = new DataPlane({
@@ -102,7 +111,8 @@ async function main(): Promise<void> {
   try {
     endpoints = await dp.start();
   } catch (err) {
-    post({ t: 'failed', error: String(err) });
+    if (err instanceof BindError) post({ t: 'failed', error: err.message, setting: err.setting, value: err.value, code: err.code });
+    else post({ t: 'failed', error: String(err) });
     await dp.close().catch(() => {});
     return;
   }
@@ -116,6 +126,31 @@ async function main(): Promise<void> {
         break;
       case 'health':
         dp.setHealth(m.id, m.healthy);
+        break;
+      case 'groups':
+        try {
+          dp.setGroups(m.groups);
+          post({ t: 'reply', reqId: m.reqId, result: true });
+        } catch (err) {
+          post({ t: 'reply', reqId: m.reqId, error: String((err as Error)?.message ?? err) });
+        }
+        break;
+      case 'cleansing':
+        build(m.cleansing).then(
+          (next) => {
+            dp.setCleansing(next ? { check: next.check, observe: next.observe, stats: next.stats, forgetSource: next.forgetSource } : null);
+            post({ t: 'reply', reqId: m.reqId, result: true });
+          },
+          (err: unknown) => post({ t: 'reply', reqId: m.reqId, error: String((err as Error)?.message ?? err) }),
+        );
+        break;
+      case 'ping':
+        post({ t: 'reply', reqId: m.reqId, result: true });
+        break;
+      case 'fault':
+        // Fault injection for tests of the hub's reaction to a dead or silent data plane (never terminate()).
+        if (m.op === 'exit') void dp.close().then(() => process.exit(3));
+        else setImmediate(() => { for (;;) { /* hung */ } });
         break;
       case 'status':
         dp.publishStatus(m.ev);

@@ -1,15 +1,20 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LogRecord } from '@mdhub/protocol';
+import type { LogLevel, LogRecord } from '@mdhub/protocol';
 import { MdhubError } from '../errors.js';
 import type { ClockParams } from '../market/types.js';
 import type { GatewayState } from '../plugin/manifest.js';
 import type { FromGateway, ToGateway } from './messages.js';
+import type { GatewayContextData } from '../plugin/scope.js';
 
 export interface GatewaySpec {
   id: string;
   plugin: string;
+  /** The configuration the child receives over IPC (account fields and secrets merged in). Never logged. */
   config: unknown;
+  /** Identifies what the child receives: a change restarts the instance (live reconfiguration). */
+  fingerprint?: string;
 }
 
 export interface SupervisorOptions {
@@ -27,12 +32,21 @@ export interface SupervisorOptions {
   /** Control-channel ping period and the silence after which a process counts as hung (default 10 s). */
   pingMs?: number;
   hangAfterMs?: number;
+  /** Environment of the children (default: a scrubbed copy of this process's; see {@link childEnv}). */
+  env?: NodeJS.ProcessEnv;
+  /** The context data a child receives (default: built from these options; the hub resolves it from a plugin scope). */
+  context?(spec: GatewaySpec): GatewayContextData;
 }
+
+/** Why an instance is not running although the hub knows it. */
+export type StopReason = 'stopped_by_admin' | 'removed' | null;
 
 interface Child {
   spec: GatewaySpec;
   proc: ChildProcess | null;
   state: GatewayState;
+  /** Reason of the last state change (vendor reason codes, stopped_by_admin). */
+  reason: string | null;
   /** Last health reported to the data plane (reported on change only). */
   healthy: boolean;
   attempts: number;
@@ -48,16 +62,48 @@ interface Child {
   /** The current process's own count, last reported. */
   sentInProc: number;
   restartTimer: NodeJS.Timeout | null;
+  /** Set while the instance is being stopped on purpose (no restart). */
   stopping: boolean;
+  stopReason: StopReason;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
 }
 
+export interface GatewayInfo {
+  id: string;
+  pid: number | null;
+  state: GatewayState;
+  reason: string | null;
+  restarts: number;
+  pending: number;
+  sent: number;
+  stopped_by_admin: boolean;
+}
+
 const HOST = fileURLToPath(new URL('./host.js', import.meta.url));
+/** util-linux's setpriv sets PR_SET_PDEATHSIG before node starts: a child hung in native code or SIGSTOPped dies with a SIGKILLed hub. */
+const SETPRIV = '/usr/bin/setpriv';
+const HAS_SETPRIV = fs.existsSync(SETPRIV);
+
+/** Variables a gateway child may see: process basics only; never MDHUB_DB_URL, MDHUB_SECRET_KEY or anything else of the hub's. */
+const ENV_ALLOWED = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TMPDIR|LD_LIBRARY_PATH)$/;
+
+/** A scrubbed copy of `env` for a gateway child (secrets reach it over IPC only). */
+export function childEnv(env: NodeJS.ProcessEnv, id: string): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (ENV_ALLOWED.test(k) && v !== undefined) out[k] = v;
+  out['MDHUB_GATEWAY'] = id;
+  return out;
+}
+
+/** Longest line of a child's stdout/stderr kept in a log record (vendor libraries print; a runaway one is cut). */
+const MAX_LINE = 4096;
 
 /**
  * Runs every gateway instance in its own child process: start, health pings on the control channel,
  * SIGKILL + restart ("hard restart") with capped exponential backoff, graceful stop with SIGKILL as the
- * last resort. A child is healthy only while its process lives and it reports `subscribed`.
+ * last resort. A child is healthy only while its process lives and it reports `subscribed`. Instances
+ * are added, removed and replaced while the others run (live reconfiguration), and stopped or started
+ * by an admin on this hub.
  */
 export class Supervisor {
   private readonly children = new Map<string, Child>();
@@ -70,14 +116,9 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions) {}
 
+  /** Starts the instances and the health pings. */
   async start(specs: GatewaySpec[]): Promise<void> {
-    for (const spec of specs) {
-      const c: Child = {
-        spec, proc: null, state: 'stopped', healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0, restartTimer: null, stopping: false, replies: new Map(),
-      };
-      this.children.set(spec.id, c);
-      await this.spawn(c);
-    }
+    for (const spec of specs) await this.add(spec);
     const pingMs = this.opts.pingMs ?? 1000;
     this.pinger = setInterval(() => this.ping(), pingMs);
   }
@@ -86,35 +127,143 @@ export class Supervisor {
     return [...this.children.keys()];
   }
 
+  /** The spec an instance runs with (undefined when unknown). */
+  spec(id: string): GatewaySpec | undefined {
+    return this.children.get(id)?.spec;
+  }
+
   pids(): number[] {
     const out: number[] = [];
     for (const c of this.children.values()) if (c.proc?.pid !== undefined && c.proc.exitCode === null) out.push(c.proc.pid);
     return out;
   }
 
-  info(): Array<{ id: string; pid: number | null; state: GatewayState; restarts: number; pending: number; sent: number }> {
-    return [...this.children.values()].map((c) => ({ id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, restarts: c.restarts, pending: c.pending, sent: c.sent }));
+  info(): GatewayInfo[] {
+    return [...this.children.values()].map((c) => ({
+      id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, reason: c.reason, restarts: c.restarts, pending: c.pending, sent: c.sent,
+      stopped_by_admin: c.stopReason === 'stopped_by_admin',
+    }));
+  }
+
+  /** Adds an instance and starts its process (idempotent for a known id: use {@link replace} to change it). */
+  async add(spec: GatewaySpec): Promise<void> {
+    if (this.closed || this.children.has(spec.id)) return;
+    const c: Child = {
+      spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
+      restartTimer: null, stopping: false, stopReason: null, replies: new Map(),
+    };
+    this.children.set(spec.id, c);
+    await this.spawn(c);
+  }
+
+  /** Stops an instance's process and forgets it (its link stays bound; the source is unhealthy). */
+  async remove(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (!c) return;
+    await this.stopChild(c, 'removed');
+    this.children.delete(id);
+    this.opts.onEvent({ kind: 'source_removed', source: id });
+  }
+
+  /** Restarts an instance with a new spec (a configuration change; not counted as a fault). */
+  async replace(spec: GatewaySpec): Promise<void> {
+    const c = this.children.get(spec.id);
+    if (!c) return this.add(spec);
+    const wasStopped = c.stopReason === 'stopped_by_admin';
+    await this.stopChild(c, wasStopped ? 'stopped_by_admin' : null);
+    c.spec = spec;
+    c.attempts = 0;
+    this.opts.onEvent({ kind: 'source_reconfigured', source: spec.id });
+    if (!wasStopped) {
+      c.stopping = false;
+      c.stopReason = null;
+      await this.spawn(c);
+    }
+  }
+
+  /** An admin stops an instance on this hub until it is started again or the hub restarts. */
+  async stopByAdmin(id: string): Promise<void> {
+    const c = this.child(id);
+    await this.stopChild(c, 'stopped_by_admin');
+    c.reason = 'stopped_by_admin';
+    this.opts.onEvent({ kind: 'source_state', source: id, state: 'stopped', reason: 'stopped_by_admin' });
+  }
+
+  /** An admin starts an instance stopped by an admin (or restarts a running one's backoff at once). */
+  async startByAdmin(id: string): Promise<void> {
+    const c = this.child(id);
+    if (c.proc) return;
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    c.restartTimer = null;
+    c.stopping = false;
+    c.stopReason = null;
+    c.attempts = 0;
+    await this.spawn(c);
+  }
+
+  /** Hard restart by an admin: SIGKILL and start again at once (no backoff). */
+  async restartByAdmin(id: string): Promise<void> {
+    const c = this.child(id);
+    await this.stopChild(c, null, 0);
+    c.stopping = false;
+    c.stopReason = null;
+    c.attempts = 0;
+    c.restarts++;
+    await this.spawn(c);
+  }
+
+  private child(id: string): Child {
+    const c = this.children.get(id);
+    if (!c) throw new MdhubError('MDH_ERR_GATEWAY_UNKNOWN', { gateway: id });
+    return c;
   }
 
   private async spawn(c: Child): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || c.stopping) return;
     const endpoint = await this.opts.linkEndpoint(c.spec.id);
-    const proc = fork(HOST, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: { ...process.env } });
+    const env = childEnv(this.opts.env ?? process.env, c.spec.id);
+    const [cmd, args] = HAS_SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, HOST]]
+      : [process.execPath, [HOST]];
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', env });
     c.proc = proc;
     c.lastPong = Date.now();
     c.overflow = 0;
     c.pending = 0;
     c.sentInProc = 0;
     c.state = 'connecting';
+    c.reason = null;
     this.opts.onPids?.(this.pids());
+    this.pipeOutput(c, proc, 'stdout', 'info');
+    this.pipeOutput(c, proc, 'stderr', 'warn');
     proc.on('message', (m: FromGateway) => this.onMessage(c, m));
     proc.on('exit', (code, signal) => this.onExit(c, proc, code, signal));
     proc.on('error', (err) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway process error', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
-    const init: ToGateway = {
-      t: 'init', id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, plugin: c.spec.plugin, config: c.spec.config, endpoint, clock: this.opts.clock,
-    };
+    const ctx = this.opts.context?.(c.spec) ?? { id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, config: c.spec.config, clock: this.opts.clock };
+    const init: ToGateway = { t: 'init', ...ctx, plugin: c.spec.plugin, endpoint };
     proc.send(init);
     this.opts.onEvent({ kind: 'source_spawned', source: c.spec.id, pid: proc.pid });
+  }
+
+  /** A child's output (a vendor library printing) becomes log records, a line each; never inherited. */
+  private pipeOutput(c: Child, proc: ChildProcess, stream: 'stdout' | 'stderr', level: LogLevel): void {
+    let partial = '';
+    const s = proc[stream];
+    if (!s) return;
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      partial += d;
+      let i: number;
+      while ((i = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, i).replace(/\r$/, '');
+        partial = partial.slice(i + 1);
+        if (line.trim() !== '') this.opts.onLog({ level, ts: Date.now(), msg: line.slice(0, MAX_LINE), area: `gateway:${c.spec.id}`, details: { stream } });
+      }
+      if (partial.length > MAX_LINE) {
+        this.opts.onLog({ level, ts: Date.now(), msg: partial.slice(0, MAX_LINE), area: `gateway:${c.spec.id}`, details: { stream, truncated: true } });
+        partial = '';
+      }
+    });
   }
 
   private onMessage(c: Child, m: FromGateway): void {
@@ -122,6 +271,7 @@ export class Supervisor {
       case 'state': {
         const was = c.state;
         c.state = m.state;
+        c.reason = m.reason ?? null;
         if (was !== m.state) {
           this.opts.onEvent({ kind: 'source_state', source: c.spec.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) });
           this.setHealthy(c, m.state === 'subscribed');
@@ -146,6 +296,8 @@ export class Supervisor {
         this.opts.onLog(m.rec);
         break;
       case 'failed':
+        c.reason = m.code;
+        this.opts.onEvent({ kind: 'source_failed', source: c.spec.id, code: m.code, message: m.message });
         this.opts.onLog({ level: 'error', ts: Date.now(), msg: m.message, area: 'supervisor', code: m.code, details: { gateway: c.spec.id, ...(m.details ?? {}) } });
         break;
       case 'reply': {
@@ -202,8 +354,7 @@ export class Supervisor {
 
   /** Hard restart: SIGKILL the gateway process; the exit handler restarts it with backoff. */
   kill(id: string, reason = 'requested'): void {
-    const c = this.children.get(id);
-    if (!c) throw new MdhubError('MDH_ERR_GATEWAY_UNKNOWN', { gateway: id });
+    const c = this.child(id);
     if (!c.proc) return;
     this.setHealthy(c, false);
     this.opts.onEvent({ kind: 'source_killed', source: id, pid: c.proc.pid, reason });
@@ -231,29 +382,35 @@ export class Supervisor {
     });
   }
 
+  /** Stops one instance on purpose: ask over IPC, SIGKILL after graceMs; no restart follows. */
+  private stopChild(c: Child, reason: StopReason, graceMs = 3000): Promise<void> {
+    c.stopping = true;
+    c.stopReason = reason;
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    c.restartTimer = null;
+    const proc = c.proc;
+    this.setHealthy(c, false);
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
+      c.proc = null;
+      c.state = 'stopped';
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (graceMs > 0 && proc.connected) proc.send({ t: 'stop' } satisfies ToGateway);
+      else proc.kill('SIGKILL');
+    });
+  }
+
   /** Stops every gateway: ask over IPC, then SIGKILL whatever is still alive after graceMs. */
   async stop(graceMs = 3000): Promise<void> {
     this.closed = true;
     if (this.pinger) clearInterval(this.pinger);
-    const waits: Promise<void>[] = [];
-    for (const c of this.children.values()) {
-      c.stopping = true;
-      if (c.restartTimer) clearTimeout(c.restartTimer);
-      const proc = c.proc;
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
-      waits.push(new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          proc.kill('SIGKILL');
-        }, graceMs);
-        proc.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (proc.connected) proc.send({ t: 'stop' } satisfies ToGateway);
-        else proc.kill('SIGKILL');
-      }));
-    }
-    await Promise.all(waits);
+    await Promise.all([...this.children.values()].map((c) => this.stopChild(c, null, graceMs)));
     this.opts.onPids?.([]);
   }
 }

@@ -1,10 +1,12 @@
-import type { Store } from './store.js';
+import type { Actor, ConfigService } from '../service/config-service.js';
 
-/** The demo on the embedded default: three simulated sources of one market, racing. */
-export async function seedDemo(store: Store): Promise<void> {
+/** The demo: three simulated sources replicating one simulated market, racing in one group. */
+export async function seedDemo(service: ConfigService, actor: Actor): Promise<void> {
   const market = { seed: 20260101 };
-  await store.putGateway({ id: 'sim-a', plugin: '@mdhub/gateway-sim', enabled: true, priority: 1, config: { market, latency: { medianMs: 2, sigma: 0.6 } } });
-  await store.putGateway({ id: 'sim-b', plugin: '@mdhub/gateway-sim', enabled: true, priority: 2, config: { market, latency: { medianMs: 3, sigma: 0.8 } } });
-  await store.putGateway({ id: 'sim-c', plugin: '@mdhub/gateway-sim', enabled: true, priority: 3, config: { market, latency: { medianMs: 5, sigma: 1.0 } } });
-  await store.putGroup({ name: 'default', policy: 'race', instruments: ['*'], sources: [] });
+  // No source list: every source of the hub races in the group, the ones added later too.
+  await service.addGroup(actor, { name: 'default', policy: 'race', instruments: ['all'], canaries: ['rb.SHFE', 'SR.CZCE'] });
+  const sources = [['sim-a', 2, 0.6], ['sim-b', 3, 0.8], ['sim-c', 5, 1.0]] as const;
+  for (const [id, medianMs, sigma] of sources) {
+    await service.addGateway(actor, { id, plugin: '@mdhub/gateway-sim', config: { market, latency: { medianMs, sigma } } });
+  }
 }

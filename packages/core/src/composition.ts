@@ -1,0 +1,285 @@
+/**
+ * The composition root: every service of a hub is registered here, by token, with a factory that hands
+ * it what it depends on; `startHub` then resolves them in order and starts each, and a hub stops them in
+ * the reverse order. Read it top to bottom to see what a hub is made of. Tests replace a service by
+ * registering their own under its token (`register` option) before the hub starts.
+ */
+import 'reflect-metadata';
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { LogRecord, StatusEvent } from '@mdhub/protocol';
+import type { HubConfig } from './config.js';
+import { embeddedDbUrl } from './config.js';
+import { DataPlaneHandle } from './dataplane/handle.js';
+import { MdhubError } from './errors.js';
+import { Supervisor } from './gateway/supervisor.js';
+import { ControlServer } from './hub/control.js';
+import { healthReport } from './hub/health.js';
+import type { HealthReport } from './hub/health.js';
+import { HttpServer } from './hub/http.js';
+import { Hub } from './hub/hub.js';
+import { Logger } from './hub/logger.js';
+import { HubMetrics } from './hub/metrics.js';
+import { Reconciler, RuntimeReporter, specOf } from './hub/reconciler.js';
+import { RunFiles } from './hub/run-files.js';
+import type { ReadyInfo } from './hub/run-files.js';
+import { TradingCalendar, clockFromParams, defaultSimAnchor, loadMarketData, systemClock } from './market/index.js';
+import type { Clock } from './market/types.js';
+import { PluginRegistry } from './plugin/registry.js';
+import { PluginScopes } from './plugin/scope.js';
+import { ConfigService } from './service/config-service.js';
+import type { RuntimeConfig } from './service/config-service.js';
+import { createRepository, prepareSchema } from './store/open.js';
+import type { ConfigRepository } from './store/repository.js';
+import { resolveSecretKeys } from './store/secrets.js';
+import type { SecretBox } from './store/secrets.js';
+import { seedDemo } from './store/seed.js';
+import { TOKENS } from './tokens.js';
+
+export interface StartOptions {
+  /** Environment (MDHUB_SECRET_KEY; children get a scrubbed copy). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces services before anything starts (tests): register under a TOKENS key. */
+  register?: (c: DependencyContainer) => void;
+  /** What happens when the data plane dies (default: the hub stops and the process exits with code 70). */
+  onFatal?: (reason: string) => void;
+}
+
+/** Publishes a status event (filled in with ts, hub id and run id) on the status topic and in the log. */
+export type StatusBus = (ev: { kind: string; [k: string]: unknown }) => void;
+
+const WARN_EVENTS = new Set(['source_exit', 'source_hung', 'source_killed', 'source_failed', 'watermark_reset', 'failover', 'db_unreachable', 'filter_disabled', 'config_needs_restart']);
+
+/** Registers every service of a hub (nothing runs yet). */
+export function createHubContainer(settings: HubConfig, opts: StartOptions = {}): DependencyContainer {
+  const c = container.createChildContainer();
+  const single = <T>(f: (c: DependencyContainer) => T): { useFactory: (c: DependencyContainer) => T } => ({ useFactory: instanceCachingFactory(f) });
+  const dbUrl = settings.db ?? embeddedDbUrl(settings.dataDir);
+
+  c.register(TOKENS.Settings, { useValue: settings });
+  c.register(TOKENS.Env, { useValue: opts.env ?? process.env });
+  c.register(TOKENS.RunId, { useValue: crypto.randomUUID() });
+  c.register(TOKENS.Logger, single(() => new Logger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}) })));
+  c.register(TOKENS.RunFiles, single((r) => new RunFiles(settings.dataDir, r.resolve(TOKENS.Logger))));
+  c.register(TOKENS.Repository, single(() => createRepository(dbUrl)));
+  c.register(TOKENS.Plugins, single(() => new PluginRegistry()));
+  c.register(TOKENS.Calendar, single(() => new TradingCalendar(loadMarketData())));
+  c.register(TOKENS.ConfigService, single((r) => new ConfigService({
+    repo: r.resolve(TOKENS.Repository), plugins: r.resolve(TOKENS.Plugins), secrets: r.resolve(TOKENS.Secrets),
+  })));
+  // The market clock: shifted (simulated) when every source this hub starts with is simulated.
+  c.register(TOKENS.Clock, single((r): Clock => {
+    const rc = r.resolve<RuntimeConfig>(TOKENS.InitialRuntime);
+    const simulated = rc.gateways.length > 0 && rc.gateways.every((g) => g.simulated);
+    if (!simulated) return systemClock();
+    const calendar = r.resolve<TradingCalendar>(TOKENS.Calendar);
+    return clockFromParams({
+      simulated: true, anchorMs: settings.simAnchor ? Date.parse(settings.simAnchor) : defaultSimAnchor(calendar, Date.now()),
+      monoRefNs: Number(process.hrtime.bigint()), rate: settings.clockRate,
+    });
+  }));
+  c.register(TOKENS.PluginScopes, single((r) => new PluginScopes({
+    hubId: settings.hubId, runId: r.resolve(TOKENS.RunId), clock: r.resolve(TOKENS.Clock), calendar: r.resolve(TOKENS.Calendar),
+  })));
+  c.register(TOKENS.StatusBus, single((r): StatusBus => {
+    const log = r.resolve<Logger>(TOKENS.Logger);
+    const runId = r.resolve<string>(TOKENS.RunId);
+    return (ev) => {
+      const full: StatusEvent = { ...ev, ts: Date.now(), hub_id: settings.hubId, run_id: runId };
+      r.resolve<DataPlaneHandle>(TOKENS.DataPlane).publishStatus(full);
+      log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : 'info', ts: full.ts, msg: ev.kind, area: 'status', details: ev }, false);
+    };
+  }));
+  c.register(TOKENS.Supervisor, single((r) => {
+    const dp = (): DataPlaneHandle => r.resolve<DataPlaneHandle>(TOKENS.DataPlane);
+    const log = r.resolve<Logger>(TOKENS.Logger);
+    const files = r.resolve<RunFiles>(TOKENS.RunFiles);
+    const scopes = r.resolve<PluginScopes>(TOKENS.PluginScopes);
+    const bus = r.resolve<StatusBus>(TOKENS.StatusBus);
+    return new Supervisor({
+      hubId: settings.hubId, runId: r.resolve(TOKENS.RunId), clock: r.resolve<Clock>(TOKENS.Clock).toJSON(), env: r.resolve(TOKENS.Env),
+      linkEndpoint: (id) => dp().addGateway(id),
+      onHealth: (id, healthy) => dp().setHealth(id, healthy),
+      onEvent: (ev) => bus(ev),
+      onLog: (rec) => log.write(rec),
+      onPids: (pids) => files.writeChildren(pids),
+      context: (spec) => scopes.gatewayContext(spec.id, spec.config),
+    });
+  }));
+  c.register(TOKENS.Reporter, single((r) => new RuntimeReporter(r.resolve(TOKENS.Logger))));
+  c.register(TOKENS.Reconciler, single((r) => new Reconciler({
+    reporter: r.resolve(TOKENS.Reporter), service: r.resolve(TOKENS.ConfigService), supervisor: r.resolve(TOKENS.Supervisor), dataplane: r.resolve(TOKENS.DataPlane), log: r.resolve(TOKENS.Logger),
+    hubId: settings.hubId, status: r.resolve(TOKENS.StatusBus), simulated: r.resolve<Clock>(TOKENS.Clock).simulated, pollMs: settings.configPollMs,
+  })));
+  c.register(TOKENS.Metrics, single((r) => new HubMetrics(async () => {
+    const dp = r.resolve<DataPlaneHandle>(TOKENS.DataPlane);
+    const rec = r.resolve<Reconciler>(TOKENS.Reconciler);
+    return {
+      stats: dp.alive ? await dp.stats(2000).catch(() => null) : null, sources: r.resolve<Supervisor>(TOKENS.Supervisor).info(),
+      db: { up: rec.db.up, revision: rec.db.revision, reloads: rec.db.reloads, reloadErrors: rec.db.reloadErrors }, dataplaneUp: dp.alive,
+    };
+  })));
+  c.register(TOKENS.Http, single((r) => new HttpServer(settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics))));
+  c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
+  c.register(Hub, single((r) => new Hub({
+    settings, runId: r.resolve(TOKENS.RunId), log: r.resolve(TOKENS.Logger), files: r.resolve(TOKENS.RunFiles), service: r.resolve(TOKENS.ConfigService),
+    dataplane: r.resolve(TOKENS.DataPlane), supervisor: r.resolve(TOKENS.Supervisor), reconciler: r.resolve(TOKENS.Reconciler), clock: r.resolve(TOKENS.Clock),
+    status: r.resolve(TOKENS.StatusBus), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
+  })));
+  opts.register?.(c);
+  return c;
+}
+
+/** What has started, stopped in the reverse order when start-up fails or the hub stops. */
+class Stack {
+  private readonly steps: Array<{ name: string; stop: () => Promise<void> | void }> = [];
+  push(name: string, stop: () => Promise<void> | void): void {
+    this.steps.push({ name, stop });
+  }
+  async unwind(log?: Logger): Promise<void> {
+    while (this.steps.length > 0) {
+      const s = this.steps.pop()!;
+      try {
+        await s.stop();
+      } catch (err) {
+        log?.warn('hub', `stopping ${s.name} failed`, { error: String(err) });
+      }
+    }
+  }
+}
+
+/**
+ * Starts a hub: lock the data folder, open the database (the embedded SQLite migrates itself and seeds
+ * the demo; an external database must be migrated), the secret key, the desired state, the market
+ * clock, the data-plane worker, one child process per gateway, live reconfiguration, HTTP and the
+ * control socket, then the ready file. A failure at any step stops what started, removes the lock and
+ * throws a named error: nothing is left behind.
+ */
+export async function startHub(settings: HubConfig, opts: StartOptions = {}): Promise<Hub> {
+  const c = createHubContainer(settings, opts);
+  const log = c.resolve<Logger>(TOKENS.Logger);
+  const stack = new Stack();
+  try {
+    const files = c.resolve<RunFiles>(TOKENS.RunFiles);
+    files.lock();
+    stack.push('run files', () => files.release());
+
+    const repo = c.resolve<ConfigRepository>(TOKENS.Repository);
+    await repo.connect();
+    stack.push('database', () => repo.close());
+    const embedded = settings.db === undefined;
+    await prepareSchema(repo, embedded ? 'auto' : 'check');
+
+    const stored = await repo.get('settings', { key: 'secrets.key_id' });
+    const keys = resolveSecretKeys({ env: c.resolve(TOKENS.Env), dataDir: settings.dataDir, expectedKeyId: typeof stored?.value === 'string' ? stored.value : null, create: true });
+    if (keys.warning) log.warn('secrets', keys.warning);
+    if (keys.created) log.info('secrets', 'created the secret key file (mode 0600): back it up, or set MDHUB_SECRET_KEY', { dataDir: settings.dataDir, key_id: keys.box.currentId });
+    if (keys.box.currentId === null) log.error('secrets', 'no secret key: accounts with stored secrets cannot be used until it is configured', { expected: stored?.value }, 'MDH_ERR_SECRET_KEY_MISSING');
+    c.register<SecretBox>(TOKENS.Secrets, { useValue: keys.box });
+
+    const service = c.resolve<ConfigService>(TOKENS.ConfigService);
+    const actor = { name: `hub:${settings.hubId}`, hubId: settings.hubId };
+    if (embedded) {
+      const [g, gr] = await Promise.all([repo.list('gateways'), repo.list('groups')]);
+      if (g.rows.length + g.bad.length + gr.rows.length + gr.bad.length === 0) {
+        await seedDemo(service, actor);
+        log.info('hub', 'created the embedded database with a demo of three simulated sources', { db: repo.url });
+      }
+      if (await service.ensureAdmin()) log.warn('hub', 'created the dashboard user admin with the default password 123456: it must be changed at first login');
+    }
+
+    const runtime = await service.loadRuntime(settings.hubId);
+    c.resolve<RuntimeReporter>(TOKENS.Reporter).report(runtime);
+    c.register<RuntimeConfig>(TOKENS.InitialRuntime, { useValue: runtime });
+    if (runtime.gateways.length === 0) log.warn('hub', 'no gateway instance is enabled: the hub publishes heartbeats only');
+
+    const clock = c.resolve<Clock>(TOKENS.Clock);
+    const calendar = c.resolve<TradingCalendar>(TOKENS.Calendar);
+    const expiry = calendar.dataExpiryWarning(clock.now());
+    if (expiry) log.warn('calendar', `trading-calendar data ends on ${expiry.endsOn} (${expiry.daysLeft} days left): past it, weekdays count as trading days; update markets.json`, { ...expiry }, 'MDH_ERR_CALENDAR_DATA_ENDING');
+
+    let hubRef: Hub | null = null;
+    const dp = await DataPlaneHandle.start({
+      hubId: settings.hubId, runId: c.resolve(TOKENS.RunId), clock: clock.toJSON(), pubEndpoint: settings.pub, snapshotEndpoint: settings.snapshot,
+      linkTransport: settings.linkTransport, groups: runtime.groups, sendHighWaterMark: settings.sendHighWaterMark, cleansing: runtime.cleansing,
+    }, {
+      onStatus: (ev) => log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false),
+      onLog: (rec: LogRecord) => log.write(rec, false),
+      onDead: (reason) => hubRef?.fatal(reason),
+    });
+    c.register<DataPlaneHandle>(TOKENS.DataPlane, { useValue: dp });
+    stack.push('data plane', () => dp.close());
+    log.addSink((rec) => dp.publishLog(rec));
+
+    const supervisor = c.resolve<Supervisor>(TOKENS.Supervisor);
+    await supervisor.start(runtime.gateways.map(specOf));
+    stack.push('gateways', () => supervisor.stop());
+
+    const reconciler = c.resolve<Reconciler>(TOKENS.Reconciler);
+    reconciler.start(runtime);
+    stack.push('live reconfiguration', () => reconciler.stop());
+
+    const hub = c.resolve<Hub>(Hub);
+    hubRef = hub;
+    const http = c.resolve<HttpServer>(TOKENS.Http);
+    const httpAddress = await http.start();
+    stack.push('http', () => http.stop());
+    const control = c.resolve<ControlServer>(TOKENS.Control);
+    await control.start();
+    stack.push('control socket', () => control.stop());
+
+    const ready: ReadyInfo = {
+      hubId: settings.hubId, runId: c.resolve(TOKENS.RunId), pid: process.pid, pub: dp.endpoints.pub, snapshot: dp.endpoints.snapshot, http: httpAddress,
+      control: control.socketPath, simulated: clock.simulated, clock: clock.toJSON(), sources: runtime.gateways.map((g) => g.id), db: repo.url,
+    };
+    hub.started(ready, stack);
+    files.writeReady(ready);
+    c.resolve<StatusBus>(TOKENS.StatusBus)({ kind: 'hub_started', simulated: clock.simulated, sources: ready.sources, host: os.hostname() });
+    return hub;
+  } catch (err) {
+    await stack.unwind(log);
+    if (err instanceof MdhubError || (err as { code?: unknown }).code) throw err;
+    throw new MdhubError('MDH_ERR_CONFIG_INVALID', { reason: `the hub did not start: ${(err as Error)?.message ?? String(err)}` }, err);
+  }
+}
+
+export type { HealthReport };
+export { healthReport };
+
+/** What a CLI command works with: the configuration service on an open database. */
+export interface ServiceHandle {
+  service: ConfigService;
+  repo: ConfigRepository;
+  secrets: SecretBox;
+  /** True when the database is the embedded SQLite of the data folder. */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The CLI's composition: the configuration service on the database a command names (`--db`, else
+ * MDHUB_DB_URL, else the embedded SQLite of the data folder, which migrates itself). `schema: 'check'`
+ * refuses an external database that is not migrated; `'none'` leaves the schema alone (db migrate).
+ * `createKey` lets the first secret create the key file, as a first hub start does.
+ */
+export async function openService(opts: { db?: string | undefined; dataDir: string; env: NodeJS.ProcessEnv; schema: 'check' | 'none'; createKey: boolean }): Promise<ServiceHandle> {
+  const url = opts.db ?? opts.env['MDHUB_DB_URL'] ?? embeddedDbUrl(opts.dataDir);
+  const embedded = opts.db === undefined && opts.env['MDHUB_DB_URL'] === undefined;
+  const c = container.createChildContainer();
+  c.register(TOKENS.Repository, { useFactory: instanceCachingFactory(() => createRepository(url)) });
+  c.register(TOKENS.Plugins, { useFactory: instanceCachingFactory(() => new PluginRegistry()) });
+  const repo = c.resolve<ConfigRepository>(TOKENS.Repository);
+  await repo.connect();
+  try {
+    if (opts.schema === 'check' || embedded) await prepareSchema(repo, embedded ? 'auto' : 'check');
+    const stored = opts.schema === 'none' && !embedded ? undefined : await repo.get('settings', { key: 'secrets.key_id' });
+    const keys = resolveSecretKeys({ env: opts.env, dataDir: opts.dataDir, expectedKeyId: typeof stored?.value === 'string' ? stored.value : null, create: opts.createKey });
+    c.register<SecretBox>(TOKENS.Secrets, { useValue: keys.box });
+    c.register(TOKENS.ConfigService, { useFactory: instanceCachingFactory((r) => new ConfigService({ repo: r.resolve(TOKENS.Repository), plugins: r.resolve(TOKENS.Plugins), secrets: r.resolve(TOKENS.Secrets) })) });
+    return { service: c.resolve(TOKENS.ConfigService), repo, secrets: keys.box, embedded, close: () => repo.close() };
+  } catch (err) {
+    await repo.close().catch(() => {});
+    throw err;
+  }
+}

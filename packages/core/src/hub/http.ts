@@ -1,0 +1,78 @@
+/**
+ * The hub's HTTP listener (`--http HOST:PORT`, loopback by default): `/healthz` (GET and HEAD; 503 only
+ * when the hub is down) and `/metrics` (Prometheus). Both need no login; the control API and the
+ * dashboard arrive on the same port with the dashboard issue.
+ */
+import http from 'node:http';
+import { MdhubError } from '../errors.js';
+import type { HealthReport } from './health.js';
+import type { HubMetrics } from './metrics.js';
+
+/** Parses `HOST:PORT` (`[::1]:7700` too), or `off`. */
+export function parseHostPort(value: string): { host: string; port: number } | null {
+  if (value === 'off') return null;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65_535) throw new MdhubError('MDH_ERR_CONFIG_INVALID', { setting: 'http', value, reason: `http: HOST:PORT (port 0 to 65535) or off, got ${JSON.stringify(value)}` });
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export class HttpServer {
+  private server: http.Server | null = null;
+  /** `HOST:PORT` actually bound (the port read back when 0 was asked for). */
+  address: string | null = null;
+
+  constructor(private readonly listen: string, private readonly health: () => HealthReport, private readonly metrics: HubMetrics) {}
+
+  async start(): Promise<string | null> {
+    const hp = parseHostPort(this.listen);
+    if (!hp) return null;
+    const server = http.createServer((req, res) => void this.serve(req, res));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(hp.port, hp.host, () => resolve());
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new MdhubError(code === 'EADDRINUSE' ? 'MDH_ERR_CONFIG_ADDRESS_IN_USE' : 'MDH_ERR_CONFIG_BIND_FAILED', {
+        setting: 'http', value: this.listen, reason: `--http ${this.listen}: ${(err as Error).message}`, ...(code ? { os_code: code } : {}),
+      }, err);
+    }
+    this.server = server;
+    const a = server.address();
+    this.address = typeof a === 'object' && a ? `${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${a.port}` : this.listen;
+    return this.address;
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const get = req.method === 'GET' || req.method === 'HEAD';
+      if (get && url.pathname === '/healthz') {
+        const r = this.health();
+        const body = JSON.stringify(r);
+        res.writeHead(r.status === 'down' ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      if (get && url.pathname === '/metrics') {
+        const text = await this.metrics.render();
+        res.writeHead(200, { 'content-type': this.metrics.contentType });
+        res.end(req.method === 'HEAD' ? undefined : text);
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err) }));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+}

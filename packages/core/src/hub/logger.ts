@@ -1,0 +1,66 @@
+/**
+ * The hub's logger: structured records through pino, human-readable on a terminal (pino-pretty) and
+ * JSON lines otherwise; warnings and errors on stderr, the rest on stdout; and sinks that receive every
+ * record (the `log` topic, and later the dashboard's ring).
+ */
+import { pino, multistream, destination } from 'pino';
+import type { Logger as Pino, DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogLevel, LogRecord } from '@mdhub/protocol';
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** `pretty` on a terminal by default, else `json`. */
+  format?: 'json' | 'pretty';
+  /** Where records go (tests): one stream for every level instead of stdout / stderr. */
+  stream?: DestinationStream;
+}
+
+function streams(format: 'json' | 'pretty'): DestinationStream {
+  const make = (fd: 1 | 2): DestinationStream => (format === 'pretty'
+    ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), messageKey: 'msg', timestampKey: 'ts', translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', messageFormat: '{area}: {msg}', hideObject: false, singleLine: true })
+    : destination({ dest: fd, sync: true }));
+  return multistream([{ level: 'debug', stream: make(1) }, { level: 'warn', stream: make(2) }], { dedupe: true });
+}
+
+export class Logger {
+  private readonly pino: Pino;
+  private readonly sinks: Array<(rec: LogRecord) => void> = [];
+  readonly level: LogLevel;
+
+  constructor(opts: LoggerOptions = {}) {
+    this.level = opts.level ?? 'info';
+    const format = opts.format ?? (process.stdout.isTTY ? 'pretty' : 'json');
+    this.pino = pino({
+      level: this.level, base: null, timestamp: false, messageKey: 'msg',
+      formatters: { level: (label) => ({ level: label }) },
+    }, opts.stream ?? streams(format));
+  }
+
+  addSink(fn: (rec: LogRecord) => void): void {
+    this.sinks.push(fn);
+  }
+
+  /** Writes a record; `forward` false keeps it off the sinks (it came from the data plane, which published it). */
+  write(rec: LogRecord, forward = true): void {
+    const fields: Record<string, unknown> = { ts: rec.ts, area: rec.area };
+    if (rec.code) fields['code'] = rec.code;
+    if (rec.details && Object.keys(rec.details).length > 0) fields['details'] = rec.details;
+    this.pino[rec.level](fields, rec.msg);
+    if (forward && this.pino.isLevelEnabled(rec.level)) for (const s of this.sinks) s(rec);
+  }
+
+  log(level: LogLevel, area: string, msg: string, details?: Record<string, unknown>, code?: string): void {
+    this.write({ level, ts: Date.now(), msg, area, ...(code ? { code } : {}), ...(details ? { details } : {}) });
+  }
+  debug(area: string, msg: string, details?: Record<string, unknown>): void { this.log('debug', area, msg, details); }
+  info(area: string, msg: string, details?: Record<string, unknown>): void { this.log('info', area, msg, details); }
+  warn(area: string, msg: string, details?: Record<string, unknown>, code?: string): void { this.log('warn', area, msg, details, code); }
+  error(area: string, msg: string, details?: Record<string, unknown>, code?: string): void { this.log('error', area, msg, details, code); }
+
+  /** Records an error with its catalog code and details. */
+  failure(area: string, msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
+    const e = err as { code?: unknown; details?: Record<string, unknown>; message?: string };
+    this.log('error', area, msg, { ...extra, ...(e.details ?? { error: e.message ?? String(err) }) }, typeof e.code === 'string' ? e.code : undefined);
+  }
+}

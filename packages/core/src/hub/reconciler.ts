@@ -1,0 +1,213 @@
+/**
+ * Live reconfiguration: polls the configuration revision (every hub sharing a database does), and on a
+ * change reads the hub's desired state and applies the difference: starts, stops or restarts only the
+ * gateway instances that changed, replaces the instrument groups and the cleansing stage in the data
+ * plane. A lost database never stops ticks: the last applied configuration stays in force, the poll
+ * retries with backoff, and the loss and the recovery are status events (`db_unreachable`,
+ * `db_recovered`).
+ */
+import type { StatusEvent } from '@mdhub/protocol';
+import type { DataPlaneHandle } from '../dataplane/handle.js';
+import type { GatewaySpec, Supervisor } from '../gateway/supervisor.js';
+import type { ConfigService, RuntimeConfig, RuntimeGateway } from '../service/config-service.js';
+import type { Logger } from './logger.js';
+
+export interface DbState {
+  up: boolean;
+  /** When the database was last seen down or up (epoch ms). */
+  since: number;
+  lastError: string | null;
+  /** Revision of the configuration in force. */
+  revision: number;
+  reloads: number;
+  reloadErrors: number;
+}
+
+/** Logs a runtime configuration's named errors, bad rows and notes, each once until it changes. */
+export class RuntimeReporter {
+  private reported = new Set<string>();
+
+  constructor(private readonly log: Logger) {}
+
+  report(rc: RuntimeConfig): void {
+    const seen = new Set<string>();
+    for (const s of rc.skipped) {
+      const k = `skip|${s.id}|${s.code}|${s.message}`;
+      seen.add(k);
+      if (!this.reported.has(k)) this.log.error('config', `gateway ${s.id} not started`, { gateway: s.id, ...s.details, reason: s.message }, s.code);
+    }
+    for (const b of rc.bad) {
+      const k = `bad|${b.table}|${b.key}|${b.reason}`;
+      seen.add(k);
+      if (!this.reported.has(k)) this.log.error('store', 'skipped a malformed configuration row', { ...b }, 'MDH_ERR_DB_BAD_ROW');
+    }
+    for (const n of rc.notes) {
+      const k = `note|${n}`;
+      seen.add(k);
+      if (!this.reported.has(k)) this.log.warn('config', n);
+    }
+    this.reported = seen;
+  }
+}
+
+export interface ReconcilerDeps {
+  reporter: RuntimeReporter;
+  service: ConfigService;
+  supervisor: Supervisor;
+  dataplane: DataPlaneHandle;
+  log: Logger;
+  hubId: string;
+  /** Publishes a status event (the hub fills in ts, hub_id, run_id). */
+  status(ev: { kind: string; [k: string]: unknown }): void;
+  /** Whether the hub runs a simulated market clock (a real gateway cannot join it live). */
+  simulated: boolean;
+  /** Poll period, ms (default 1000). */
+  pollMs?: number;
+  /** Longest wait between retries while the database is unreachable, ms (default 30 s). */
+  maxBackoffMs?: number;
+}
+
+/** The spec the supervisor runs for a desired gateway. */
+export function specOf(g: RuntimeGateway): GatewaySpec {
+  return { id: g.id, plugin: g.plugin, config: g.config, fingerprint: g.fingerprint };
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export class Reconciler {
+  private applied: RuntimeConfig | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private failures = 0;
+  private busy: Promise<void> = Promise.resolve();
+  readonly db: DbState = { up: true, since: Date.now(), lastError: null, revision: 0, reloads: 0, reloadErrors: 0 };
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** The configuration in force. */
+  get current(): RuntimeConfig | null {
+    return this.applied;
+  }
+
+  /** Marks `rc` as in force (the boot sequence started it) and starts polling. */
+  start(rc: RuntimeConfig): void {
+    this.applied = this.filtered(rc);
+    this.db.revision = rc.revision;
+    this.schedule(this.deps.pollMs ?? 1000);
+  }
+
+  /** The gateways of `rc` this hub can run now (a real source cannot join a simulated clock live). */
+  private filtered(rc: RuntimeConfig): RuntimeConfig {
+    if (!this.deps.simulated) return rc;
+    const real = rc.gateways.filter((g) => !g.simulated);
+    if (real.length === 0) return rc;
+    return {
+      ...rc,
+      gateways: rc.gateways.filter((g) => g.simulated),
+      skipped: [...rc.skipped, ...real.map((g) => ({
+        id: g.id, code: 'MDH_ERR_CONFIG_CONFLICT', message: 'needs restart: this hub runs a simulated market clock, and a real source needs the system clock',
+        details: { gateway: g.id, needs_restart: true },
+      }))],
+    };
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.busy = this.poll().finally(() => {
+        const base = this.deps.pollMs ?? 1000;
+        this.schedule(this.db.up ? base : Math.min(this.deps.maxBackoffMs ?? 30_000, base * 2 ** Math.min(this.failures, 10)));
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One poll: the revision, and a reload when it changed. Never throws. */
+  async poll(): Promise<void> {
+    let revision: number;
+    try {
+      revision = await this.deps.service.revision();
+    } catch (err) {
+      this.lost(err);
+      return;
+    }
+    if (!this.db.up) this.recovered();
+    this.failures = 0;
+    if (revision === this.db.revision) return;
+    try {
+      const next = await this.deps.service.loadRuntime(this.deps.hubId);
+      this.deps.reporter.report(next);
+      await this.apply(next);
+      this.db.revision = next.revision;
+      this.db.reloads++;
+    } catch (err) {
+      this.db.reloadErrors++;
+      this.deps.log.failure('config', 'reloading the configuration failed: the last applied configuration stays in force', err, { revision });
+    }
+  }
+
+  private lost(err: unknown): void {
+    this.failures++;
+    const reason = (err as Error)?.message ?? String(err);
+    if (!this.db.up) return;
+    this.db.up = false;
+    this.db.since = Date.now();
+    this.db.lastError = reason;
+    this.deps.status({ kind: 'db_unreachable', reason, since: this.db.since });
+    this.deps.log.error('config', 'the configuration database is unreachable: ticks keep flowing on the last applied configuration; retrying with backoff', { reason }, 'MDH_ERR_DB_UNREACHABLE');
+  }
+
+  private recovered(): void {
+    const downMs = Date.now() - this.db.since;
+    this.db.up = true;
+    this.db.since = Date.now();
+    this.db.lastError = null;
+    this.deps.status({ kind: 'db_recovered', down_ms: downMs });
+    this.deps.log.info('config', 'the configuration database is reachable again', { down_ms: downMs });
+  }
+
+  /** Applies the difference between the configuration in force and `next`. */
+  async apply(nextRaw: RuntimeConfig): Promise<void> {
+    const next = this.filtered(nextRaw);
+    const prev = this.applied;
+    const { supervisor, dataplane } = this.deps;
+    const before = new Map((prev?.gateways ?? []).map((g) => [g.id, g]));
+    const after = new Map(next.gateways.map((g) => [g.id, g]));
+    const started: string[] = [];
+    const stopped: string[] = [];
+    const restarted: string[] = [];
+    for (const id of before.keys()) {
+      if (!after.has(id)) {
+        await supervisor.remove(id);
+        stopped.push(id);
+      }
+    }
+    for (const [id, g] of after) {
+      const was = before.get(id);
+      if (!was) {
+        await supervisor.add(specOf(g));
+        started.push(id);
+      } else if (was.fingerprint !== g.fingerprint) {
+        await supervisor.replace(specOf(g));
+        restarted.push(id);
+      }
+    }
+    const groupsChanged = !prev || !same(prev.groups, next.groups);
+    if (groupsChanged) await dataplane.setGroups(next.groups);
+    const cleansingChanged = !prev || !same(prev.cleansing, next.cleansing);
+    if (cleansingChanged) await dataplane.setCleansing(next.cleansing);
+    this.applied = next;
+    const ev: StatusEvent | { kind: string; [k: string]: unknown } = {
+      kind: 'config_applied', revision: next.revision, started, stopped, restarted, groups: groupsChanged, cleansing: cleansingChanged,
+      skipped: next.skipped.map((s) => ({ id: s.id, code: s.code })),
+    };
+    this.deps.status(ev);
+    this.deps.log.info('config', `configuration revision ${next.revision} applied`, { started, stopped, restarted, groups: groupsChanged, cleansing: cleansingChanged });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy.catch(() => {});
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Every process setting is strict: for each one, a value of the wrong type, a value out of range and a
+ * misspelled key are MDH_ERR_CONFIG_INVALID naming the setting (and where it came from); a setting that
+ * moved into the database says where it went.
+ */
+import { describe, expect, it } from 'vitest';
+import { CatalogError } from '@mdhub/protocol';
+import { HubConfigSchema, parseHubConfig } from '../src/config.js';
+
+function refusal(input: Record<string, unknown>, origins: Record<string, string> = {}): { code: string; setting: unknown; source: unknown; reason: string } {
+  try {
+    parseHubConfig(input, 'test', origins);
+  } catch (err) {
+    if (err instanceof CatalogError) return { code: err.code, setting: err.details['setting'], source: err.details['source'], reason: String(err.details['reason']) };
+    throw err;
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`);
+}
+
+// For each setting: a wrong type, an out-of-range (or malformed) value, and a misspelling of its key.
+const TABLE: Record<string, { wrongType: unknown; outOfRange: unknown; misspelled: string }> = {
+  dataDir: { wrongType: 7, outOfRange: '', misspelled: 'datadir' },
+  db: { wrongType: true, outOfRange: '', misspelled: 'database' },
+  pub: { wrongType: 7701, outOfRange: 'tcp://127.0.0.1:70000', misspelled: 'pubb' },
+  snapshot: { wrongType: {}, outOfRange: 'udp://127.0.0.1:7702', misspelled: 'snapshots' },
+  http: { wrongType: 7700, outOfRange: '127.0.0.1:99999', misspelled: 'htttp' },
+  hubId: { wrongType: 1, outOfRange: 'a'.repeat(33), misspelled: 'hubid' },
+  linkTransport: { wrongType: 1, outOfRange: 'udp', misspelled: 'link' },
+  sendHighWaterMark: { wrongType: '100000', outOfRange: 2 ** 31, misspelled: 'sendHighWatermark' },
+  simAnchor: { wrongType: 20261125, outOfRange: '2026-11-25 09:35', misspelled: 'simAncor' },
+  clockRate: { wrongType: 'fast', outOfRange: 0, misspelled: 'clock_rate' },
+  configPollMs: { wrongType: '1s', outOfRange: 10, misspelled: 'configPollMS' },
+  logLevel: { wrongType: 3, outOfRange: 'verbose', misspelled: 'loglevel' },
+  logFormat: { wrongType: false, outOfRange: 'xml', misspelled: 'logformat' },
+};
+
+describe('hub settings', () => {
+  it('the table covers every setting', () => {
+    expect(Object.keys(TABLE).sort()).toEqual(Object.keys(HubConfigSchema.shape).sort());
+  });
+
+  it('accepts the defaults and valid values', () => {
+    const c = parseHubConfig({});
+    expect(c).toMatchObject({ dataDir: '.mdhub', pub: 'tcp://127.0.0.1:7701', http: '127.0.0.1:7700', sendHighWaterMark: 100_000 });
+    expect(parseHubConfig({ pub: 'tcp://0.0.0.0:*', http: 'off', simAnchor: '2026-11-25T09:35:00+08:00', sendHighWaterMark: 10_000_000 }).pub).toBe('tcp://0.0.0.0:*');
+  });
+
+  for (const [setting, bad] of Object.entries(TABLE)) {
+    it(`${setting}: wrong type, out of range and misspelled are named errors`, () => {
+      for (const value of [bad.wrongType, bad.outOfRange]) {
+        const r = refusal({ [setting]: value }, { [setting]: 'config file x.json' });
+        expect(r.code).toBe('MDH_ERR_CONFIG_INVALID');
+        expect(r.setting).toBe(setting);
+        expect(r.source).toBe('config file x.json');
+        expect(r.reason).toContain(setting);
+      }
+      const m = refusal({ [bad.misspelled]: 1 });
+      expect(m.code).toBe('MDH_ERR_CONFIG_INVALID');
+      expect(m.setting).toBe(bad.misspelled);
+      expect(m.reason).toContain(`unknown setting ${bad.misspelled}`);
+    });
+  }
+
+  it('points a misspelling at the setting it resembles', () => {
+    expect(refusal({ sendHighWatermark: 5 }).reason).toContain('did you mean sendHighWaterMark');
+  });
+
+  it('says where a setting that moved into the database went', () => {
+    const r = refusal({ cleansing: { enabled: false } });
+    expect(r.code).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(r.setting).toBe('cleansing');
+    expect(r.reason).toContain('mdhub settings set cleansing');
+  });
+});
