@@ -15,6 +15,9 @@ import { redactUrl } from './url.js';
 
 type SqlTarget = Extract<DbTarget, { backend: 'sqlite' | 'mysql' }>;
 
+/** knex's own console output is off: its errors reach the caller as named errors, into the hub's log. */
+const QUIET = { warn: (): void => {}, error: (): void => {}, deprecate: (): void => {}, debug: (): void => {} };
+
 /** Encodes one field for a SQL column. */
 function encodeField(f: FieldDef, v: unknown): unknown {
   if (v === undefined || v === null) return f.type === 'json' ? JSON.stringify(v ?? null) : null;
@@ -96,13 +99,14 @@ export class SqlRepository implements ConfigRepository {
     if (t.backend === 'sqlite') {
       const dir = path.dirname(t.file);
       if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true });
-      db = knexFactory({ client: 'better-sqlite3', connection: { filename: t.file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+      db = knexFactory({ client: 'better-sqlite3', connection: { filename: t.file }, useNullAsDefault: true, pool: { min: 1, max: 1 }, log: QUIET });
     } else {
       db = knexFactory({
         client: 'mysql2',
         connection: { host: t.host, port: t.port, user: t.user, password: t.password, database: t.database, supportBigNumbers: true, connectTimeout: 5000, charset: 'utf8mb4' },
         pool: { min: 0, max: 4, idleTimeoutMillis: 30_000 },
         acquireConnectionTimeout: this.opts.acquireTimeoutMs ?? 5000,
+        log: QUIET,
       });
     }
     try {
