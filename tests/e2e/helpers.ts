@@ -14,6 +14,27 @@ export const CLI = path.join(ROOT, 'packages/core/dist/cli.js');
 /** Tests pin the simulated market clock so instrument ids are stable (rb2701, SR701 on 2026-11-25). */
 export const SIM_ANCHOR = '2026-11-25T09:35:00+08:00';
 
+/**
+ * Runs the `mdhub` CLI as a user does; resolves to stdout, rejects with stderr on a non-zero exit. Never
+ * spawnSync while a hub runs: this process must keep reading the hub's output.
+ */
+export function mdhub(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`mdhub ${args.join(' ')} exited ${String(code)}: ${err}`));
+    });
+    p.stdin!.end(opts.input ?? '');
+  });
+}
+
 /** The actor test writes are recorded as in the audit log. */
 export const TEST_ACTOR = { name: 'test' };
 
@@ -32,10 +53,10 @@ export async function configure(dataDir: string, fn: (s: ConfigService, h: Servi
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
@@ -62,11 +83,11 @@ export interface HubProcess {
 }
 
 /** Starts `mdhub start` as a user would (the built CLI), on free loopback ports, in a temp data folder. */
-export async function startHubProcess(extra: string[] = [], opts: { dataDir?: string; pub?: string } = {}): Promise<HubProcess> {
+export async function startHubProcess(extra: string[] = [], opts: { dataDir?: string; pub?: string; env?: NodeJS.ProcessEnv; hubId?: string } = {}): Promise<HubProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
   fs.rmSync(path.join(dataDir, 'ready.json'), { force: true });
-  const args = [CLI, 'start', '--data-dir', dataDir, '--pub', opts.pub ?? 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', `e2e${process.pid}`, '--sim-anchor', SIM_ANCHOR, ...extra];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const args = [CLI, 'start', '--data-dir', dataDir, '--pub', opts.pub ?? 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', opts.hubId ?? `e2e${process.pid}`, '--sim-anchor', SIM_ANCHOR, ...extra];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? { ...process.env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

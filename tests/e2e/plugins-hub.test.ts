@@ -5,22 +5,17 @@
  * throw in create or start get their named error and go through the restart policy while the others
  * publish.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
-import { CLI, TEST_ACTOR, configure, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+import { CLI, TEST_ACTOR, configure, mdhub, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 
 const fx = useHubAndClient();
 
-function mdhub(dataDir: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`mdhub ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = (dataDir: string, ...args: string[]): Promise<string> => mdhub([...args, '--data-dir', dataDir]);
 
 const BLOCK = `
 import { definePlugin } from '@mdhub/core/plugin';
@@ -66,7 +61,7 @@ describe('plugins in the hub', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
     const file = path.join(files, 'block.mjs');
     fs.writeFileSync(file, BLOCK);
-    expect(mdhub(dataDir, 'plugin', 'add', file, '--config', JSON.stringify({ symbol: 'rb2701' }))).toContain('registered filter plugin');
+    expect(await cli(dataDir, 'plugin', 'add', file, '--config', JSON.stringify({ symbol: 'rb2701' }))).toContain('registered filter plugin');
     const hub = fx.hub = await startHubProcess([], { dataDir });
     const client = fx.client = connect({ endpoint: hub.ready.pub });
     const got: Tick[] = [];
@@ -80,7 +75,7 @@ describe('plugins in the hub', () => {
     expect(blocked.length).toBe(3); // every source's copies are rejected
     expect(blocked.every((m) => Number(m[1]) > 0)).toBe(true);
     // Disabled in the database: the running hub drops the filter within a poll, and rb2701 flows.
-    mdhub(dataDir, 'plugin', 'disable', file);
+    await cli(dataDir, 'plugin', 'disable', file);
     await waitFor('rb2701 after the filter is disabled', () => got.some((t) => t.symbol === 'rb2701'), 15_000);
     const after = await (await fetch(`http://${hub.ready.http}/metrics`)).text();
     const blockedAfter = [...after.matchAll(/^mdhub_cleansing_rejected_total\{source="[^"]+",rule="blocked_symbol",group="[^"]+"\} (\d+)$/gm)];
@@ -92,7 +87,7 @@ describe('plugins in the hub', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
     const file = path.join(files, 'throws.mjs');
     fs.writeFileSync(file, THROWS);
-    mdhub(dataDir, 'plugin', 'add', file);
+    await cli(dataDir, 'plugin', 'add', file);
     const hub = fx.hub = await startHubProcess([], { dataDir });
     const client = fx.client = connect({ endpoint: hub.ready.pub });
     client.watchEvents();

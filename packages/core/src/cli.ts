@@ -191,7 +191,7 @@ async function cmdStart(values: Values): Promise<void> {
     if (stopping) return;
     stopping = true;
     hub.log.info('hub', `stopping (${sig})`);
-    hub.stop().then(() => process.exit(0), (err: unknown) => fail(err));
+    hub.stop().then(() => hub.log.flush().then(() => process.exit(0)), (err: unknown) => fail(err));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -601,6 +601,19 @@ async function cmdUser(sub: string, values: Values, pos: string[], spec: Command
   });
 }
 
+async function cmdAudit(values: Values): Promise<void> {
+  const since = str(values['since']);
+  const sinceMs = since !== undefined ? Date.parse(since) : undefined;
+  if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new MdhubError('MDH_ERR_CLI_USAGE', { reason: `--since is not a time: ${since}` });
+  await withService(values, async (h) => {
+    const rows = await h.service.auditLog({
+      ...(sinceMs !== undefined ? { since: sinceMs } : {}), ...(values['action'] !== undefined ? { action: str(values['action'])! } : {}), limit: int(values, 'limit', 1, 10_000) ?? 100,
+    });
+    if (values['json']) return out(JSON.stringify(rows, null, 2));
+    out(table(rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString() })), ['ts', 'actor', 'action', 'target', 'hub_id', 'details']));
+  });
+}
+
 /** Finds the command named by the first one or two words. */
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | null {
   const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
@@ -652,6 +665,7 @@ async function main(): Promise<void> {
       case 'config': return await cmdConfig(sub, values, pos, spec);
       case 'secrets': return await cmdSecrets(sub, values);
       case 'user': return await cmdUser(sub, values, pos, spec);
+      case 'audit': return await cmdAudit(values);
     }
   } catch (err) {
     fail(err);

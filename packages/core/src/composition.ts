@@ -264,8 +264,9 @@ export interface ServiceHandle {
  * `createKey` lets the first secret create the key file, as a first hub start does.
  */
 export async function openService(opts: { db?: string | undefined; dataDir: string; env: NodeJS.ProcessEnv; schema: 'check' | 'none'; createKey: boolean }): Promise<ServiceHandle> {
-  const url = opts.db ?? opts.env['MDHUB_DB_URL'] ?? embeddedDbUrl(opts.dataDir);
-  const embedded = opts.db === undefined && opts.env['MDHUB_DB_URL'] === undefined;
+  const fromEnv = opts.env['MDHUB_DB_URL'] || undefined; // set but empty counts as unset
+  const url = opts.db ?? fromEnv ?? embeddedDbUrl(opts.dataDir);
+  const embedded = opts.db === undefined && fromEnv === undefined;
   const c = container.createChildContainer();
   c.register(TOKENS.Repository, { useFactory: instanceCachingFactory(() => createRepository(url)) });
   c.register(TOKENS.Plugins, { useFactory: instanceCachingFactory(() => new PluginRegistry()) });

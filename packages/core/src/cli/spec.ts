@@ -182,6 +182,15 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'secrets rotate', summary: 're-encrypt every secret with a new key (key file: made for you; MDHUB_SECRET_KEY: "new,old")', uses: 'db', flags: { ...DB } },
   { name: 'secrets new-key', summary: 'print a new random key (base64) for MDHUB_SECRET_KEY', flags: {} },
 
+  {
+    name: 'audit', summary: 'show the audit log of admin actions (newest first)', uses: 'db',
+    flags: {
+      ...DB,
+      since: { type: 'string', arg: 'ISO', description: 'entries at or after this time, e.g. 2026-12-04T09:00:00+08:00' },
+      action: { type: 'string', arg: 'ACTION', description: 'only this action, e.g. gateway.stop' },
+      limit: { type: 'string', arg: 'N', description: 'at most N entries (default 100)' },
+    },
+  },
   { name: 'user list', summary: 'list dashboard users', uses: 'db', flags: { ...DB } },
   { name: 'user add', summary: 'add a dashboard user', uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'the user must change the password at first login' } } },
   { name: 'user reset-password', summary: "set a dashboard user's password", uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'must change it at next login' } } },

@@ -30,6 +30,7 @@ export class DataPlaneHandle {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
   private closing = false;
+  private abandoned = false;
   endpoints = { pub: '', snapshot: '' };
 
   private constructor(worker: Worker, private readonly events: DataPlaneEvents) {
@@ -144,10 +145,16 @@ export class DataPlaneHandle {
     if (!this.exited) this.worker.postMessage({ t: 'log', rec } satisfies ToWorker);
   }
 
+  /** The worker is dead or hung: stop talking to it (close() no longer waits for it). */
+  abandon(): void {
+    this.closing = true;
+    this.abandoned = true;
+  }
+
   /** Asks the worker to close its sockets and exit (never terminate() a worker holding zmq sockets). */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.exited) return;
+    if (this.exited || this.abandoned) return;
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
     await this.request({ t: 'close' }, 3000).catch(() => {});
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);

@@ -92,23 +92,26 @@ export class Hub {
   fatal(reason: string): void {
     if (this.dead !== null) return;
     this.dead = reason;
+    this.dataplane.abandon();
     this.log.error('hub', `${reason}: the hub exits so that its service manager starts a new run`, { reason }, 'MDH_ERR_DATAPLANE_DEAD');
     const onFatal = this.deps.onFatal ?? ((): void => {
-      // Give /healthz a moment to answer 503, then stop the gateways and release the data folder.
+      // Give /healthz a moment to answer 503, then stop the gateways and release the data folder, and go.
+      // A worker that died lets the process exit with code 70. One hung in its own code still holds its
+      // ZeroMQ sockets, and tearing those down aborts the process (SIGABRT, a core file): it ends with
+      // SIGKILL instead (exit status 137 in a shell or Docker), which service managers restart as well.
+      const exit = (): never => (this.dataplane.alive ? process.kill(process.pid, 'SIGKILL') : process.exit(70)) as never;
+      setTimeout(exit, 1800); // at the latest: the silence was detected within 2.5 s, so the hub is gone within 5 s
       setTimeout(() => {
-        const hard = setTimeout(() => process.exit(70), 2500);
-        void this.stop().finally(() => {
-          clearTimeout(hard);
-          process.exit(70);
-        });
-      }, 500);
+        // Children get half a second to stop (they die with the hub anyway: PR_SET_PDEATHSIG).
+        void this.supervisor.stop(500).then(() => this.stop()).finally(() => void this.log.flush(300).finally(exit));
+      }, 300);
     });
     onFatal(reason);
   }
 
-  /** Pings the data plane every second: no answer within 2 s is a silent (hung) data plane. */
+  /** Pings the data plane every 500 ms: no answer within 2 s is a silent (hung) data plane. */
   private watchDataPlane(): void {
-    const every = this.deps.pingMs ?? 1000;
+    const every = this.deps.pingMs ?? 500;
     const timeout = this.deps.pingTimeoutMs ?? 2000;
     let inFlight = false;
     this.pingTimer = setInterval(() => {
@@ -156,7 +159,7 @@ export class Hub {
       status: () => ({ ready: this.ready, health: this.health() }),
       stop: (a) => {
         this.log.info('hub', 'stopping (control socket)', { by: actor(a).name });
-        setImmediate(() => void this.stop().then(() => process.exit(0), () => process.exit(1)));
+        setImmediate(() => void this.stop().then(() => this.log.flush().then(() => process.exit(0)), () => process.exit(1)));
         return { stopping: true, pid: process.pid };
       },
       'gateway.stop': (a) => act(a, 'gateway.stop', (g) => this.supervisor.stopByAdmin(g)),

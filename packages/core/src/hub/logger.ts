@@ -16,16 +16,30 @@ export interface LoggerOptions {
   stream?: DestinationStream;
 }
 
-function streams(format: 'json' | 'pretty'): DestinationStream {
-  const make = (fd: 1 | 2): DestinationStream => (format === 'pretty'
-    ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), messageKey: 'msg', timestampKey: 'ts', translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', messageFormat: '{area}: {msg}', hideObject: false, singleLine: true })
-    : destination({ dest: fd, sync: true }));
+/** Most bytes of log records waiting for a slow reader of stdout or stderr before new ones are dropped. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+type Flushable = DestinationStream & { flush?: (cb?: (err?: Error) => void) => void };
+
+function streams(format: 'json' | 'pretty', made: Flushable[]): DestinationStream {
+  const make = (fd: 1 | 2): Flushable => {
+    // Writes never block the control plane on a reader that does not keep up (a full pipe): records
+    // wait in a bounded buffer and are written as the reader takes them.
+    const dest: Flushable = destination({ dest: fd, sync: false, maxLength: MAX_PENDING_BYTES });
+    made.push(dest);
+    if (format === 'json') return dest;
+    return pretty({
+      destination: dest as never, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), messageKey: 'msg', timestampKey: 'ts',
+      translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,area', messageFormat: '{area}: {msg}', hideObject: false, singleLine: true,
+    });
+  };
   return multistream([{ level: 'debug', stream: make(1) }, { level: 'warn', stream: make(2) }], { dedupe: true });
 }
 
 export class Logger {
   private readonly pino: Pino;
   private readonly sinks: Array<(rec: LogRecord) => void> = [];
+  private readonly outputs: Flushable[] = [];
   readonly level: LogLevel;
 
   constructor(opts: LoggerOptions = {}) {
@@ -34,7 +48,22 @@ export class Logger {
     this.pino = pino({
       level: this.level, base: null, timestamp: false, messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
-    }, opts.stream ?? streams(format));
+    }, opts.stream ?? streams(format, this.outputs));
+  }
+
+  /** Waits (at most `timeoutMs`) until buffered records are written: before the process exits. */
+  async flush(timeoutMs = 1000): Promise<void> {
+    await Promise.race([
+      Promise.all(this.outputs.map((s) => new Promise<void>((r) => {
+        try {
+          if (typeof s.flush === 'function') s.flush(() => r());
+          else r();
+        } catch {
+          r();
+        }
+      }))),
+      new Promise((r) => setTimeout(r, timeoutMs).unref()),
+    ]);
   }
 
   addSink(fn: (rec: LogRecord) => void): void {

@@ -31,7 +31,7 @@ if (!MONGO_URL) {
   const made: MongoRepository[] = [];
   repositoryContract('MongoDB', {
     async fresh() {
-      const base = MONGO_URL.replace(/\/[^/?]*(\?.*)?$/, '');
+      const base = (MONGO_URL ?? '').replace(/\/[^/?]*(\?.*)?$/, '');
       const url = `${base}/mdhub_t_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
       const repo = new MongoRepository(parseDbUrl(url) as Extract<ReturnType<typeof parseDbUrl>, { backend: 'mongodb' }>);
       made.push(repo);

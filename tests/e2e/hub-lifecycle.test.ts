@@ -1,0 +1,79 @@
+/**
+ * The hub as an operator runs it: `mdhub stop`, and `mdhub gateway stop|start|restart` on the running
+ * hub through its control socket (audited); a dead or silent data plane turns /healthz to 503 at once
+ * and the hub exits non-zero within 5 s (its service manager starts a new run); a SIGKILLed hub takes
+ * its gateway children with it, even one that is SIGSTOPped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { controlRequest } from '@mdhub/core';
+import { alive, mdhub, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+
+const fx = useHubAndClient();
+
+describe('hub lifecycle', () => {
+  it('stops and starts one gateway on the running hub, hard-restarts it, and stops the hub, all from the CLI', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const dd = ['--data-dir', hub.dataDir];
+    const pidOf = async (id: string): Promise<number | null> => (await (await fetch(`http://${hub.ready.http}/healthz`)).json() as { sources: Array<{ id: string; pid: number | null; state: string }> }).sources.find((s) => s.id === id)?.pid ?? null;
+    await waitFor('sim-b running', async () => (await pidOf('sim-b')) !== null);
+    const pid = (await pidOf('sim-b'))!;
+    expect(await mdhub(['gateway', 'stop', 'sim-b', ...dd])).toContain('stopped sim-b');
+    expect(alive(pid)).toBe(false);
+    const st = JSON.parse(await mdhub(['status', '--json', ...dd])) as { health: { sources: Array<{ id: string; state: string; reason: string | null; stopped_by_admin: boolean }> } };
+    expect(st.health.sources.find((s) => s.id === 'sim-b')).toMatchObject({ state: 'stopped', reason: 'stopped_by_admin', stopped_by_admin: true });
+    await sleep(1500);
+    expect(await pidOf('sim-b')).toBeNull(); // stays stopped: no restart policy for an admin stop
+    await mdhub(['gateway', 'start', 'sim-b', ...dd]);
+    await waitFor('sim-b back', async () => (await pidOf('sim-b')) !== null);
+    const again = (await pidOf('sim-b'))!;
+    await mdhub(['gateway', 'restart', 'sim-b', ...dd]);
+    await waitFor('sim-b hard-restarted', async () => { const p = await pidOf('sim-b'); return p !== null && p !== again; });
+    expect(alive(again)).toBe(false);
+    const audit = JSON.parse(await mdhub(['audit', '--json', ...dd])) as Array<{ actor: string; action: string; target: string; hub_id: string }>;
+    expect(audit.slice(0, 3).map((e) => [e.action, e.target])).toEqual([['gateway.restart', 'sim-b'], ['gateway.start', 'sim-b'], ['gateway.stop', 'sim-b']]);
+    expect(audit[0]!.actor).toMatch(/^cli:/);
+    expect(audit[0]!.hub_id).toBe(hub.ready.hubId);
+    expect(await mdhub(['stop', ...dd])).toContain('stopped hub');
+    await waitFor('the hub process exits', () => hub.proc.exitCode !== null, 10_000);
+    expect(hub.proc.exitCode).toBe(0);
+    for (const f of ['hub.pid', 'ready.json', 'control.sock', 'children.json']) expect(fs.existsSync(path.join(hub.dataDir, f)), f).toBe(false);
+  });
+
+  for (const op of ['exit', 'hang'] as const) {
+    it(`a data plane that ${op === 'exit' ? 'dies' : 'hangs'} makes /healthz 503 at once and the hub exit non-zero within 5 s`, async () => {
+      const hub = fx.hub = await startHubProcess();
+      const children = await waitFor('children', () => (hub.childPids().length === 3 ? hub.childPids() : null));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) => hub.proc.once('exit', (code, signal) => r({ code, signal, at: Date.now() })));
+      const t0 = Date.now();
+      await controlRequest(hub.ready.control, 'dataplane.fault', { op });
+      const res = await waitFor('503', async () => {
+        try {
+          const r = await fetch(`http://${hub.ready.http}/healthz`);
+          return r.status === 503 ? r : null;
+        } catch {
+          return null;
+        }
+      }, 5000, 25);
+      const body = await res.json() as { status: string; reasons: string[] };
+      expect(body.status).toBe('down');
+      expect(body.reasons.join(' ')).toContain('data plane dead');
+      const { code, signal, at } = await exited;
+      // A dead worker: exit code 70. A hung one cannot be torn down (its ZeroMQ sockets): SIGKILL, never a clean 0.
+      if (op === 'exit') expect(code).toBe(70);
+      else expect(signal).toBe('SIGKILL');
+      expect(at - t0).toBeLessThan(5000 + 500);
+      expect(hub.output()).toContain('MDH_ERR_DATAPLANE_DEAD');
+      await waitFor('children gone', () => children.every((p) => !alive(p)), 5000);
+    });
+  }
+
+  it('a SIGKILLed hub takes its gateway children with it, a SIGSTOPped one too', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const children = await waitFor('children', () => (hub.childPids().length === 3 ? hub.childPids() : null));
+    process.kill(children[0]!, 'SIGSTOP');
+    await hub.stop('SIGKILL');
+    await waitFor('every child gone', () => children.every((p) => !alive(p)), 5000);
+  });
+});
