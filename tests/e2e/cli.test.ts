@@ -4,9 +4,12 @@
  * flag exits 2 with the usage.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../packages/core/src/cli/spec.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, mdhub } from './helpers.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -48,5 +51,32 @@ describe('mdhub CLI', () => {
     expect(b.stderr).toContain('--nmae');
     const c = await run(process.execPath, [CLI]);
     expect(c.code).toBe(2);
+  });
+
+  it('rotates the secret key: with the key file, and with MDHUB_SECRET_KEY=NEW,OLD', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-cli-'));
+    const env = { ...process.env, MDHUB_DB_URL: '', MDHUB_SECRET_KEY: '' };
+    const dd = ['--data-dir', dataDir];
+    await mdhub(['account', 'add', '--name', 'a', '--kind', 'ctp', '--broker-id', '1', '--user-id', 'u', '--fronts', 'tcp://127.0.0.1:1', '--password-stdin', ...dd], { env, input: 'pw-one-1234\n' });
+    const before = JSON.parse(await mdhub(['secrets', 'status', '--json', ...dd], { env })) as { key_id: string; stored_key_id: string; readable: number; source: string };
+    expect(before).toMatchObject({ readable: 1, source: 'file' });
+    expect(before.stored_key_id).toBe(before.key_id);
+    expect(await mdhub(['secrets', 'rotate', ...dd], { env })).toContain('re-encrypted 1 secrets');
+    const after = JSON.parse(await mdhub(['secrets', 'status', '--json', ...dd], { env })) as typeof before;
+    expect(after.key_id).not.toBe(before.key_id);
+    expect(after).toMatchObject({ readable: 1, stored_key_id: after.key_id });
+    expect(fs.existsSync(path.join(dataDir, `secret.key.${before.key_id}.old`))).toBe(true);
+    expect(fs.statSync(path.join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+    // with the key in the environment: the new key first, the old one after
+    const oldKey = fs.readFileSync(path.join(dataDir, 'secret.key'), 'utf8').trim();
+    const newKey = (await mdhub(['secrets', 'new-key'], { env })).trim();
+    const envOld = { ...env, MDHUB_SECRET_KEY: oldKey };
+    await expect(mdhub(['secrets', 'rotate', ...dd], { env: envOld })).rejects.toThrow(/NEW,OLD/);
+    expect(await mdhub(['secrets', 'rotate', ...dd], { env: { ...env, MDHUB_SECRET_KEY: `${newKey},${oldKey}` } })).toContain('re-encrypted 1 secrets');
+    const final = JSON.parse(await mdhub(['secrets', 'status', '--json', ...dd], { env: { ...env, MDHUB_SECRET_KEY: newKey } })) as typeof before;
+    expect(final).toMatchObject({ readable: 1, source: 'env' });
+    const stale = JSON.parse(await mdhub(['secrets', 'status', '--json', ...dd], { env: envOld })) as typeof before;
+    expect(stale.readable).toBe(0);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -5,9 +5,7 @@
  * reports `db_recovered` and applies changes made meanwhile.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Tick } from '@mdhub/protocol';
-import { connect } from '@mdhub/client';
-import { mdhub, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+import { mdhub, sleep, startHubProcess, useHubAndClient, waitFor, watchHub } from './helpers.js';
 import { PrivateMariaDB, REQUIRE_ALL, privateMariaAvailable } from './mariadb.js';
 
 const fx = useHubAndClient();
@@ -29,12 +27,9 @@ describe('database loss', () => {
     await mdhub(['db', 'migrate', '--db', db.url], { env });
     await mdhub(['db', 'seed-demo', '--db', db.url], { env });
     const hub = fx.hub = await startHubProcess(['--db', db.url, '--config-poll-ms', '250'], { env });
-    const client = fx.client = connect({ endpoint: hub.ready.pub });
-    client.watchEvents();
-    const statuses: Array<Record<string, unknown>> = [];
-    client.on('status', (e: { status: Record<string, unknown> }) => statuses.push(e.status));
-    const ticks: Tick[] = [];
-    client.subscribe('*', (t) => ticks.push(t));
+    const w = watchHub(hub.ready.pub);
+    fx.client = w.client;
+    const { ticks, statuses } = w;
     await waitFor('ticks', () => ticks.length > 200, 20_000);
 
     await db.kill9();

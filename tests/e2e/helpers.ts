@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import type { MdhubClient } from '@mdhub/client';
+import { connect } from '@mdhub/client';
+import type { Tick } from '@mdhub/protocol';
 import type { ConfigService, ReadyInfo, ServiceHandle } from '@mdhub/core';
 import { openService } from '@mdhub/core';
 
@@ -135,4 +137,21 @@ export function useHubAndClient(): { hub: HubProcess | null; client: MdhubClient
     slot.hub = null;
   });
   return slot;
+}
+
+/** What a subscriber of every tick and every status event saw. */
+export interface Watch {
+  client: MdhubClient;
+  ticks: Tick[];
+  statuses: Array<Record<string, unknown>>;
+}
+
+/** Connects a client to a hub's PUB endpoint that records every tick (`*`) and every status event. */
+export function watchHub(endpoint: string): Watch {
+  const client = connect({ endpoint });
+  const w: Watch = { client, ticks: [], statuses: [] };
+  client.watchEvents();
+  client.on('status', (e: { status: Record<string, unknown> }) => w.statuses.push(e.status));
+  client.subscribe('*', (t) => w.ticks.push(t));
+  return w;
 }

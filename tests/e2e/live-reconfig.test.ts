@@ -7,24 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { connect, type MdhubClient } from '@mdhub/client';
-import { mdhub, sleep, startHubProcess, useHubAndClient, waitFor, type HubProcess } from './helpers.js';
+import { mdhub, sleep, startHubProcess, useHubAndClient, waitFor, watchHub, type HubProcess, type Watch } from './helpers.js';
 import { REQUIRE_ALL, localDatabase, localMariaDown } from './mariadb.js';
 
 const fx = useHubAndClient();
-
-interface Watch {
-  ticks: Tick[];
-  statuses: Array<Record<string, unknown>>;
-}
-
-function watch(client: MdhubClient): Watch {
-  const w: Watch = { ticks: [], statuses: [] };
-  client.watchEvents();
-  client.on('status', (e: { status: Record<string, unknown> }) => w.statuses.push(e.status));
-  client.subscribe('*', (t) => w.ticks.push(t));
-  return w;
-}
 
 /** Every seq follows the one before, and every instrument's iseq follows its own previous one. */
 function contiguity(ticks: Tick[]): { seqGaps: number; iseqGaps: number } {
@@ -53,7 +39,8 @@ describe('live reconfiguration', () => {
   it('restarts only the changed instance while the others publish: contiguous seq and iseq; adds, disables and re-polices live', async () => {
     const hub = fx.hub = await startHubProcess();
     const dd = ['--data-dir', hub.dataDir];
-    const w = watch(fx.client = connect({ endpoint: hub.ready.pub }));
+    const w = watchHub(hub.ready.pub);
+    fx.client = w.client;
     await waitFor('ticks from the demo', () => w.ticks.length > 300, 20_000);
     const before = new Map((await sources(hub)).map((s) => [s.id, s.pid]));
 

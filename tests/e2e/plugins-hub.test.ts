@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
-import { CLI, TEST_ACTOR, configure, mdhub, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+import { CLI, TEST_ACTOR, configure, mdhub, sleep, startHubProcess, useHubAndClient, waitFor, watchHub } from './helpers.js';
 
 const fx = useHubAndClient();
 
@@ -34,12 +34,19 @@ export const plugin = {
   create: () => ({ name: 'test-throws', rules: ['never'], check: () => { throw new Error('filter bug'); } }),
 };`;
 
-const gatewayPlugin = (name: string, where: 'create' | 'start'): string => `
+const gatewayPlugin = (name: string, where: 'create' | 'start' | 'login'): string => `
+import { PluginError } from '@mdhub/core/plugin';
 export const plugin = {
   name: '${name}', kind: 'gateway', coreVersion: '>=0.1.0', defaultName: 'BAD', simulated: true, configSchema: { safeParse: (v) => ({ success: true, data: v }) },
   create: (ctx) => {
     ${where === 'create' ? "throw new Error('create exploded');" : ''}
-    return { start: async () => { ctx.setState('connecting'); throw new Error('start exploded'); }, stop: async () => {} };
+    return {
+      start: async () => {
+        ctx.setState('connecting');
+        ${where === 'login' ? "throw new PluginError('MDH_ERR_GATEWAY_LOGIN_FAILED', { reason: 'wrong password', vendor_code: 3 });" : "throw new Error('start exploded');"}
+      },
+      stop: async () => {},
+    };
   },
 };`;
 
@@ -89,12 +96,9 @@ describe('plugins in the hub', () => {
     fs.writeFileSync(file, THROWS);
     await cli(dataDir, 'plugin', 'add', file);
     const hub = fx.hub = await startHubProcess([], { dataDir });
-    const client = fx.client = connect({ endpoint: hub.ready.pub });
-    client.watchEvents();
-    const statuses: Array<Record<string, unknown>> = [];
-    client.on('status', (e: { status: Record<string, unknown> }) => statuses.push(e.status));
-    const got: Tick[] = [];
-    client.subscribe('*', (t) => got.push(t));
+    const w = watchHub(hub.ready.pub);
+    fx.client = w.client;
+    const { ticks: got, statuses } = w;
     await waitFor('a filter_disabled event per source', () => new Set(statuses.filter((s) => s['kind'] === 'filter_disabled').map((s) => s['source'])).size === 3, 20_000);
     const disabled = statuses.filter((s) => s['kind'] === 'filter_disabled');
     expect(disabled.every((s) => s['filter'] === 'test-throws' && s['error'] === 'filter bug')).toBe(true);
@@ -115,19 +119,19 @@ describe('plugins in the hub', () => {
     const badStart = path.join(files, 'bad-start.mjs');
     fs.writeFileSync(badCreate, gatewayPlugin('bad-create', 'create'));
     fs.writeFileSync(badStart, gatewayPlugin('bad-start', 'start'));
+    const badLogin = path.join(files, 'bad-login.mjs');
+    fs.writeFileSync(badLogin, gatewayPlugin('bad-login', 'login'));
     await configure(dataDir, async (s) => {
       await s.addGroup(TEST_ACTOR, { name: 'default', policy: 'race', instruments: ['all'] });
       await s.addGateway(TEST_ACTOR, { id: 'good', plugin: '@mdhub/gateway-sim', config: {} });
       await s.addGateway(TEST_ACTOR, { id: 'boom-create', plugin: badCreate, config: {} });
       await s.addGateway(TEST_ACTOR, { id: 'boom-start', plugin: badStart, config: {} });
+      await s.addGateway(TEST_ACTOR, { id: 'no-login', plugin: badLogin, config: {} });
     });
     const hub = fx.hub = await startHubProcess([], { dataDir });
-    const client = fx.client = connect({ endpoint: hub.ready.pub });
-    client.watchEvents();
-    const statuses: Array<Record<string, unknown>> = [];
-    client.on('status', (e: { status: Record<string, unknown> }) => statuses.push(e.status));
-    const got: Tick[] = [];
-    client.subscribe('*', (t) => got.push(t));
+    const w = watchHub(hub.ready.pub);
+    fx.client = w.client;
+    const { ticks: got, statuses } = w;
     const exits = (id: string): Array<Record<string, unknown>> => statuses.filter((s) => s['kind'] === 'source_exit' && s['source'] === id);
     await waitFor('two restarts of each failing gateway', () => exits('boom-create').length >= 2 && exits('boom-start').length >= 2, 20_000);
     // restart policy: attempts count up and the backoff grows
@@ -137,6 +141,11 @@ describe('plugins in the hub', () => {
     expect(failed.some((s) => s['source'] === 'boom-create' && s['code'] === 'MDH_ERR_PLUGIN_CREATE_FAILED' && String(s['message']).includes('create exploded'))).toBe(true);
     expect(failed.some((s) => s['source'] === 'boom-start' && s['code'] === 'MDH_ERR_GATEWAY_START_FAILED' && String(s['message']).includes('start exploded'))).toBe(true);
     await waitFor('ticks from the good source', () => got.length > 100, 20_000);
+    // A refused login is not retryable: one attempt, then no restart loop that could lock the account.
+    const login = exits('no-login');
+    expect(login).toHaveLength(1);
+    expect(login[0]).toMatchObject({ restart_in_ms: null, gave_up: true, failure: 'MDH_ERR_GATEWAY_LOGIN_FAILED' });
+    expect(failed.some((s) => s['source'] === 'no-login' && s['code'] === 'MDH_ERR_GATEWAY_LOGIN_FAILED' && s['retryable'] === false)).toBe(true);
     expect(new Set(got.map((t) => t.source))).toEqual(new Set(['good']));
     const health = await (await fetch(`http://${hub.ready.http}/healthz`)).json() as { status: string };
     expect(health.status).not.toBe('down');

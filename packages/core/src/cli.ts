@@ -453,6 +453,7 @@ async function cmdPlugin(sub: string, values: Values, pos: string[], spec: Comma
         return out(`registered ${p.kind} plugin ${p.package}; ${applied(h, await s.revision())}`);
       }
       case 'set':
+        if (values['config'] === undefined) throw usageError('nothing to change: --config JSON', spec);
         await s.setPlugin(a, pkg, { config: json(values, 'config') });
         return out(`changed plugin ${pkg}; ${applied(h, await s.revision())}`);
       case 'enable':
@@ -523,7 +524,14 @@ async function cmdConfig(sub: string, values: Values, pos: string[], spec: Comma
       const file = str(values['out']);
       if (values['with-secrets']) process.stderr.write('mdhub: the export holds decrypted secrets: keep it private and delete it after the import\n');
       if (file) {
-        fs.writeFileSync(file, text, { mode: 0o600 });
+        // 0600 before a byte is written, also when the file existed with a wider mode
+        const fd = fs.openSync(file, 'w', 0o600);
+        try {
+          fs.fchmodSync(fd, 0o600);
+          fs.writeSync(fd, text);
+        } finally {
+          fs.closeSync(fd);
+        }
         out(`wrote ${file}`);
       } else process.stdout.write(text);
       return;
@@ -562,17 +570,35 @@ async function cmdSecrets(sub: string, values: Values): Promise<void> {
     if (src.kind !== 'file') throw new MdhubError('MDH_ERR_SECRET_KEY_MISSING', { expected: await s.storedKeyId(), reason: `no key to rotate from: set ${SECRET_KEY_ENV} or restore ${path.join(dataDir, KEY_FILE)}` });
     const text = newKeyText();
     const fresh = parseKeys(text, 'new key');
-    const next = new SecretBox([...fresh, ...parseKeys(fs.readFileSync(src.file, 'utf8'), src.file)], { kind: 'file', file: src.file });
+    const next = new SecretBox([...fresh, ...h.secrets.keys()], { kind: 'file', file: src.file });
+    // The new key is on disk before any secret uses it (a sibling of the key file: hubs and later commands
+    // read it to decrypt), and it becomes the key file only once the database has switched to it.
     const pending = `${src.file}.new`;
     fs.writeFileSync(pending, `${text}\n`, { mode: 0o600 });
-    try {
-      const r = await s.rotateSecrets(actor(), next);
-      const old = `${src.file}.${r.from ?? keyId(parseKeys(fs.readFileSync(src.file, 'utf8'), src.file)[0]!.key)}.old`;
+    const swap = (from: string | null): string => {
+      const current = parseKeys(fs.readFileSync(src.file, 'utf8'), src.file)[0]!;
+      const old = `${src.file}.${from ?? keyId(current.key)}.old`;
       fs.renameSync(src.file, old);
       fs.renameSync(pending, src.file);
+      return old;
+    };
+    try {
+      const r = await s.rotateSecrets(actor(), next);
+      const old = swap(r.from);
       out(`re-encrypted ${r.secrets} secrets with key ${r.to} (was ${r.from ?? 'none'}); the old key is kept in ${old}: delete it once every hub has restarted or read the new key`);
     } catch (err) {
-      fs.rmSync(pending, { force: true });
+      const to = fresh[0]!.id;
+      const stored = await s.storedKeyId().catch(() => null);
+      const used = (await h.repo.list('accounts').catch(() => ({ rows: [] as Array<{ password_enc: string | null; auth_code_enc: string | null }> }))).rows
+        .some((a) => [a.password_enc, a.auth_code_enc].some((ct) => ct !== null && SecretBox.keyIdOf(ct) === to));
+      if (stored === to) {
+        swap(null);
+        process.stderr.write(`mdhub: the secrets are under the new key ${to}; the key file is swapped\n`);
+      } else if (!used) {
+        fs.rmSync(pending, { force: true });
+      } else {
+        process.stderr.write(`mdhub: the rotation stopped halfway: ${pending} holds the key of some secrets; keep it and run mdhub secrets rotate again\n`);
+      }
       throw err;
     }
   });
@@ -580,7 +606,8 @@ async function cmdSecrets(sub: string, values: Values): Promise<void> {
 
 async function cmdUser(sub: string, values: Values, pos: string[], spec: CommandSpec): Promise<void> {
   const needsPassword = sub === 'add' || sub === 'reset-password';
-  const [password] = needsPassword ? await readSecrets([values['password-stdin'] || !process.stdin.isTTY ? 'password' : 'new password']) : [];
+  if (needsPassword && !values['password-stdin'] && !process.stdin.isTTY) throw usageError('give the password with --password-stdin (or run it on a terminal to be prompted)', spec);
+  const [password] = needsPassword ? await readSecrets(['password']) : [];
   await withService(values, async (h) => {
     const s = h.service;
     switch (sub) {

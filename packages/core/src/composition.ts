@@ -32,8 +32,7 @@ import { ConfigService } from './service/config-service.js';
 import type { RuntimeConfig } from './service/config-service.js';
 import { createRepository, prepareSchema } from './store/open.js';
 import type { ConfigRepository } from './store/repository.js';
-import { resolveSecretKeys } from './store/secrets.js';
-import type { SecretBox } from './store/secrets.js';
+import { SecretBox, resolveSecretKeys } from './store/secrets.js';
 import { seedDemo } from './store/seed.js';
 import { TOKENS } from './tokens.js';
 
@@ -131,6 +130,23 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   return c;
 }
 
+/**
+ * The id of the key the stored secrets use: the recorded one, else the key id in any stored ciphertext,
+ * so a lost or malformed record can never let a new key be made while secrets under another exist.
+ */
+async function expectedKeyId(repo: ConfigRepository, onBadRecord: (err: unknown) => void): Promise<string | null> {
+  const stored = await repo.get('settings', { key: 'secrets.key_id' }).catch((err: unknown) => {
+    onBadRecord(err);
+    return undefined;
+  });
+  if (typeof stored?.value === 'string') return stored.value;
+  for (const a of (await repo.list('accounts')).rows) {
+    const kid = (a.password_enc && SecretBox.keyIdOf(a.password_enc)) || (a.auth_code_enc && SecretBox.keyIdOf(a.auth_code_enc));
+    if (kid) return kid;
+  }
+  return null;
+}
+
 /** What has started, stopped in the reverse order when start-up fails or the hub stops. */
 class Stack {
   private readonly steps: Array<{ name: string; stop: () => Promise<void> | void }> = [];
@@ -171,11 +187,11 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     const embedded = settings.db === undefined;
     await prepareSchema(repo, embedded ? 'auto' : 'check');
 
-    const stored = await repo.get('settings', { key: 'secrets.key_id' });
-    const keys = resolveSecretKeys({ env: c.resolve(TOKENS.Env), dataDir: settings.dataDir, expectedKeyId: typeof stored?.value === 'string' ? stored.value : null, create: true });
+    const expected = await expectedKeyId(repo, (err) => log.failure('store', 'the stored secret key id is unreadable: the key of the stored ciphertexts is expected', err));
+    const keys = resolveSecretKeys({ env: c.resolve(TOKENS.Env), dataDir: settings.dataDir, expectedKeyId: expected, create: true });
     if (keys.warning) log.warn('secrets', keys.warning);
     if (keys.created) log.info('secrets', 'created the secret key file (mode 0600): back it up, or set MDHUB_SECRET_KEY', { dataDir: settings.dataDir, key_id: keys.box.currentId });
-    if (keys.box.currentId === null) log.error('secrets', 'no secret key: accounts with stored secrets cannot be used until it is configured', { expected: stored?.value }, 'MDH_ERR_SECRET_KEY_MISSING');
+    if (keys.box.currentId === null) log.error('secrets', 'no secret key: accounts with stored secrets cannot be used until it is configured', { expected }, 'MDH_ERR_SECRET_KEY_MISSING');
     c.register<SecretBox>(TOKENS.Secrets, { useValue: keys.box });
 
     const service = c.resolve<ConfigService>(TOKENS.ConfigService);
@@ -213,8 +229,8 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     log.addSink((rec) => dp.publishLog(rec));
 
     const supervisor = c.resolve<Supervisor>(TOKENS.Supervisor);
+    stack.push('gateways', () => supervisor.stop()); // before they start: a failure halfway stops those started
     await supervisor.start(runtime.gateways.map(specOf));
-    stack.push('gateways', () => supervisor.stop());
 
     const reconciler = c.resolve<Reconciler>(TOKENS.Reconciler);
     reconciler.start(runtime);
@@ -274,8 +290,8 @@ export async function openService(opts: { db?: string | undefined; dataDir: stri
   await repo.connect();
   try {
     if (opts.schema === 'check' || embedded) await prepareSchema(repo, embedded ? 'auto' : 'check');
-    const stored = opts.schema === 'none' && !embedded ? undefined : await repo.get('settings', { key: 'secrets.key_id' });
-    const keys = resolveSecretKeys({ env: opts.env, dataDir: opts.dataDir, expectedKeyId: typeof stored?.value === 'string' ? stored.value : null, create: opts.createKey });
+    const expected = opts.schema === 'none' && !embedded ? null : await expectedKeyId(repo, () => {});
+    const keys = resolveSecretKeys({ env: opts.env, dataDir: opts.dataDir, expectedKeyId: expected, create: opts.createKey });
     c.register<SecretBox>(TOKENS.Secrets, { useValue: keys.box });
     c.register(TOKENS.ConfigService, { useFactory: instanceCachingFactory((r) => new ConfigService({ repo: r.resolve(TOKENS.Repository), plugins: r.resolve(TOKENS.Plugins), secrets: r.resolve(TOKENS.Secrets) })) });
     return { service: c.resolve(TOKENS.ConfigService), repo, secrets: keys.box, embedded, close: () => repo.close() };

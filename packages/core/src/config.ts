@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { MdhubError } from './errors.js';
+import { redactUrl } from './store/url.js';
 
 /** `tcp://HOST:PORT` (`*` for any port, `0.0.0.0` / `*` for any interface) or `ipc://PATH`. */
 const Endpoint = z.string().refine((v) => {
@@ -67,7 +68,8 @@ export function parseHubConfig(input: unknown, source = 'config', origins: Recor
   throw new MdhubError('MDH_ERR_CONFIG_INVALID', {
     source: origins[setting] ?? source,
     setting,
-    ...(setting in obj ? { value: obj[setting] } : {}),
+    // the value, with any password of a URL in it hidden (a misspelled db key must not print its password)
+    ...(setting in obj ? { value: typeof obj[setting] === 'string' ? redactUrl(obj[setting]) : obj[setting] } : {}),
     reason: r.error.issues.map((i) => (i.code === 'unrecognized_keys'
       ? `unknown setting ${((i as { keys?: string[] }).keys ?? []).join(', ')}${near ? ` (did you mean ${near}?)` : ''}; known: ${known.join(', ')}`
       : `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)).join('; '),

@@ -72,3 +72,32 @@ describe('hub settings', () => {
     expect(r.reason).toContain('mdhub settings set cleansing');
   });
 });
+
+describe('database URLs in errors', () => {
+  it('never show a password, whatever it holds', async () => {
+    const { redactUrl, parseDbUrl } = await import('../src/store/url.js');
+    for (const [url, shown] of [
+      ['mysql://u:p@h:3306/db', 'mysql://u:***@h:3306/db'],
+      ['mysql://u:p@ss/w:rd@h/db', 'mysql://u:***@h/db'],
+      ['mysql:u:secret@127.0.0.1/test', 'mysql:u:***@127.0.0.1/test'],
+      ['mongodb://u:a@b@h:27017/x', 'mongodb://u:***@h:27017/x'],
+      ['mysql://root@h/db', 'mysql://root@h/db'],
+    ] as const) expect(redactUrl(url)).toBe(shown);
+    for (const bad of ['mysql://u:s3cr@t/x@h/db', 'mysql:u:s3cr@t@h/db', 'postgres://u:s3cr@t@h/db']) {
+      try {
+        parseDbUrl(bad);
+      } catch (err) {
+        expect(JSON.stringify((err as { details: unknown }).details)).not.toContain('s3cr');
+        expect(String(err)).not.toContain('s3cr');
+      }
+    }
+    let details: unknown;
+    try {
+      parseHubConfig({ dbUrl: 'mysql://u:s3cret@h/db' });
+    } catch (err) {
+      details = (err as { details: unknown }).details;
+    }
+    expect(JSON.stringify(details)).toContain('mysql://u:***@h/db');
+    expect(JSON.stringify(details)).not.toContain('s3cret');
+  });
+});

@@ -24,12 +24,11 @@ export interface CommandSpec {
 const DB: Record<string, FlagSpec> = {
   db: { type: 'string', arg: 'URL', description: 'database: sqlite:PATH, mysql://USER:PASS@HOST:PORT/DB, mongodb://HOST:PORT/DB (or MDHUB_DB_URL); default: sqlite in the data folder' },
   'data-dir': { type: 'string', arg: 'DIR', description: 'data folder (embedded database, secret key file, ready.json, control socket); default .mdhub' },
-  json: { type: 'boolean', description: 'print JSON instead of a table' },
 };
 const HUB: Record<string, FlagSpec> = {
   'data-dir': { type: 'string', arg: 'DIR', description: 'data folder of the running hub; default .mdhub' },
-  json: { type: 'boolean', description: 'print JSON' },
 };
+const JSON_OUT: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON instead of a table' } };
 const PASSWORD_STDIN: FlagSpec = { type: 'boolean', description: 'read the password from standard input (first line); a terminal is prompted without echo' };
 
 export const COMMANDS: CommandSpec[] = [
@@ -53,7 +52,7 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   { name: 'stop', summary: 'stop the hub running with a data folder (through its control socket)', uses: 'hub', flags: { ...HUB } },
-  { name: 'status', summary: 'show the running hub: endpoints, health, sources', uses: 'hub', flags: { ...HUB } },
+  { name: 'status', summary: 'show the running hub: endpoints, health, sources', uses: 'hub', flags: { ...HUB, ...JSON_OUT } },
   {
     name: 'tail', summary: 'print live ticks (rb2701.SHFE, *.SHFE, *)', positionals: 'INSTRUMENT...',
     flags: {
@@ -63,7 +62,7 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
 
-  { name: 'gateway list', summary: 'list gateway instances', uses: 'db', flags: { ...DB } },
+  { name: 'gateway list', summary: 'list gateway instances', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   {
     name: 'gateway add', summary: 'add a gateway instance', uses: 'db',
     flags: {
@@ -93,12 +92,12 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'gateway enable', summary: 'enable a gateway instance (every hub sharing the database starts it)', uses: 'db', positionals: 'ID', flags: { ...DB } },
   { name: 'gateway disable', summary: 'disable a gateway instance (every hub stops it)', uses: 'db', positionals: 'ID', flags: { ...DB } },
   { name: 'gateway remove', summary: 'remove a gateway instance', uses: 'db', positionals: 'ID', flags: { ...DB } },
-  { name: 'gateway start', summary: 'start an instance stopped by an admin, on the running hub of the data folder', uses: 'hub', positionals: 'ID', flags: { ...HUB } },
-  { name: 'gateway stop', summary: 'stop an instance on the running hub until it is started again or the hub restarts', uses: 'hub', positionals: 'ID', flags: { ...HUB } },
-  { name: 'gateway restart', summary: 'hard-restart an instance (SIGKILL and start again) on the running hub', uses: 'hub', positionals: 'ID', flags: { ...HUB } },
+  { name: 'gateway start', summary: 'start an instance stopped by an admin, on the running hub of the data folder', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
+  { name: 'gateway stop', summary: 'stop an instance on the running hub until it is started again or the hub restarts', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
+  { name: 'gateway restart', summary: 'hard-restart an instance (SIGKILL and start again) on the running hub', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
   { name: 'gateway control', summary: "send a plugin command to an instance (the simulator's faults: {\"op\":\"disconnect\",\"ms\":3000})", uses: 'hub', positionals: 'ID JSON', flags: { ...HUB } },
 
-  { name: 'account list', summary: 'list broker accounts (secrets are never shown)', uses: 'db', flags: { ...DB } },
+  { name: 'account list', summary: 'list broker accounts (secrets are never shown)', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   {
     name: 'account add', summary: 'add a broker account (CTP or SOPT)', uses: 'db',
     flags: {
@@ -132,7 +131,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'account remove', summary: 'remove a broker account (refused while a gateway uses it)', uses: 'db', positionals: 'ID', flags: { ...DB } },
 
-  { name: 'group list', summary: 'list instrument groups', uses: 'db', flags: { ...DB } },
+  { name: 'group list', summary: 'list instrument groups', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   {
     name: 'group add', summary: 'add an instrument group', uses: 'db',
     flags: {
@@ -160,25 +159,25 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'group source', summary: 'put a gateway into a group at a priority (or move it)', uses: 'db', positionals: 'G GATEWAY', flags: { ...DB, priority: { type: 'string', arg: 'N', description: 'priority (1 is first); default after the last' } } },
   { name: 'group unsource', summary: "take a gateway out of a group's sources", uses: 'db', positionals: 'G GATEWAY', flags: { ...DB } },
 
-  { name: 'plugin list', summary: 'list registered plugins', uses: 'db', flags: { ...DB } },
+  { name: 'plugin list', summary: 'list registered plugins', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'plugin add', summary: 'register a plugin package (its manifest is checked)', uses: 'db', positionals: 'PACKAGE', flags: { ...DB, config: { type: 'string', arg: 'JSON', description: "the plugin's configuration (a filter's settings)" }, disabled: { type: 'boolean', description: 'register it disabled' } } },
   { name: 'plugin set', summary: "change a plugin's configuration", uses: 'db', positionals: 'PACKAGE', flags: { ...DB, config: { type: 'string', arg: 'JSON', description: "the plugin's configuration" } } },
   { name: 'plugin enable', summary: 'enable a plugin', uses: 'db', positionals: 'PACKAGE', flags: { ...DB } },
   { name: 'plugin disable', summary: 'disable a plugin (its gateways stop, a filter leaves the pipeline)', uses: 'db', positionals: 'PACKAGE', flags: { ...DB } },
   { name: 'plugin remove', summary: 'unregister a plugin (refused while a gateway uses it)', uses: 'db', positionals: 'PACKAGE', flags: { ...DB } },
 
-  { name: 'settings list', summary: 'list settings (every hub) and per-hub overrides', uses: 'db', flags: { ...DB } },
+  { name: 'settings list', summary: 'list settings (every hub) and per-hub overrides', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'settings set', summary: 'set a setting (cleansing): for every hub, or one with --hub', uses: 'db', positionals: 'KEY JSON', flags: { ...DB, hub: { type: 'string', arg: 'HUB', description: 'only for this hub' } } },
   { name: 'settings unset', summary: 'remove a setting or a per-hub override', uses: 'db', positionals: 'KEY', flags: { ...DB, hub: { type: 'string', arg: 'HUB', description: 'the per-hub override' } } },
 
   { name: 'db migrate', summary: 'create or upgrade the schema (and the must-change admin user when there is none)', uses: 'db', flags: { ...DB } },
-  { name: 'db status', summary: "show the schema version and the configuration revision", uses: 'db', flags: { ...DB } },
+  { name: 'db status', summary: "show the schema version and the configuration revision", uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'db seed-demo', summary: 'add the demo: three simulated sources in group default', uses: 'db', flags: { ...DB } },
 
   { name: 'config export', summary: 'write the configuration as JSON (secrets only with --with-secrets)', uses: 'db', flags: { ...DB, 'with-secrets': { type: 'boolean', description: 'include decrypted passwords, auth codes and user password hashes' }, out: { type: 'string', arg: 'FILE', description: 'write to FILE (mode 0600) instead of standard output' } } },
   { name: 'config import', summary: 'read a configuration written by config export (into any backend)', uses: 'db', positionals: 'FILE', flags: { ...DB, replace: { type: 'boolean', description: 'remove accounts, gateways, groups and plugins the file does not name' } } },
 
-  { name: 'secrets status', summary: 'which key encrypts, which the database expects, whether every secret decrypts', uses: 'db', flags: { ...DB } },
+  { name: 'secrets status', summary: 'which key encrypts, which the database expects, whether every secret decrypts', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'secrets rotate', summary: 're-encrypt every secret with a new key (key file: made for you; MDHUB_SECRET_KEY: "new,old")', uses: 'db', flags: { ...DB } },
   { name: 'secrets new-key', summary: 'print a new random key (base64) for MDHUB_SECRET_KEY', flags: {} },
 
@@ -186,12 +185,13 @@ export const COMMANDS: CommandSpec[] = [
     name: 'audit', summary: 'show the audit log of admin actions (newest first)', uses: 'db',
     flags: {
       ...DB,
+      ...JSON_OUT,
       since: { type: 'string', arg: 'ISO', description: 'entries at or after this time, e.g. 2026-12-04T09:00:00+08:00' },
       action: { type: 'string', arg: 'ACTION', description: 'only this action, e.g. gateway.stop' },
       limit: { type: 'string', arg: 'N', description: 'at most N entries (default 100)' },
     },
   },
-  { name: 'user list', summary: 'list dashboard users', uses: 'db', flags: { ...DB } },
+  { name: 'user list', summary: 'list dashboard users', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'user add', summary: 'add a dashboard user', uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'the user must change the password at first login' } } },
   { name: 'user reset-password', summary: "set a dashboard user's password", uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'must change it at next login' } } },
   { name: 'user remove', summary: 'remove a dashboard user', uses: 'db', positionals: 'NAME', flags: { ...DB } },

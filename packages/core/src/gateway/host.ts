@@ -83,7 +83,8 @@ process.on('message', (m: ToGateway) => {
     case 'init':
       init(m).catch((err: unknown) => {
         const e = errorInfo(err);
-        send({ t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, ...(e.details ? { details: e.details } : {}) });
+        const retryable = typeof (err as { retryable?: unknown }).retryable === 'boolean' ? (err as { retryable: boolean }).retryable : true;
+        send({ t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, retryable, ...(e.details ? { details: e.details } : {}) });
         setTimeout(() => process.exit(1), 50);
       });
       break;

@@ -12,7 +12,7 @@ export type ToGateway =
 /** Control channel from a gateway process to the supervisor. */
 export type FromGateway =
   | { t: 'ready'; pid: number }
-  | { t: 'failed'; code: string; message: string; details?: Record<string, unknown> }
+  | { t: 'failed'; code: string; message: string; retryable: boolean; details?: Record<string, unknown> }
   | { t: 'state'; state: GatewayState; reason?: string }
   | { t: 'pong'; n: number; sentTicks: number; sentBatches: number; overflow: number; pending: number }
   | { t: 'reply'; reqId: number; result?: unknown; error?: string }

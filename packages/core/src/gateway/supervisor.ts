@@ -65,6 +65,8 @@ interface Child {
   /** Set while the instance is being stopped on purpose (no restart). */
   stopping: boolean;
   stopReason: StopReason;
+  /** The named failure the current process reported before it exited (not retryable: no restart). */
+  failure: { code: string; retryable: boolean } | null;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
 }
 
@@ -150,7 +152,7 @@ export class Supervisor {
     if (this.closed || this.children.has(spec.id)) return;
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
-      restartTimer: null, stopping: false, stopReason: null, replies: new Map(),
+      restartTimer: null, stopping: false, stopReason: null, failure: null, replies: new Map(),
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -221,6 +223,8 @@ export class Supervisor {
   private async spawn(c: Child): Promise<void> {
     if (this.closed || c.stopping) return;
     const endpoint = await this.opts.linkEndpoint(c.spec.id);
+    // The instance may have been stopped, removed, replaced or spawned meanwhile: one process at most.
+    if (this.closed || c.stopping || c.proc !== null || this.children.get(c.spec.id) !== c) return;
     const env = childEnv(this.opts.env ?? process.env, c.spec.id);
     const [cmd, args] = HAS_SETPRIV
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, HOST]]
@@ -233,10 +237,18 @@ export class Supervisor {
     c.sentInProc = 0;
     c.state = 'connecting';
     c.reason = null;
+    c.failure = null;
     this.opts.onPids?.(this.pids());
     this.pipeOutput(c, proc, 'stdout', 'info');
     this.pipeOutput(c, proc, 'stderr', 'warn');
-    proc.on('message', (m: FromGateway) => this.onMessage(c, m));
+    proc.on('message', (m: FromGateway) => {
+      // The child runs plugin code: its messages are input. A malformed one is logged, never fatal.
+      try {
+        this.onMessage(c, m);
+      } catch (err) {
+        this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'malformed message from a gateway process', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } });
+      }
+    });
     proc.on('exit', (code, signal) => this.onExit(c, proc, code, signal));
     proc.on('error', (err) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway process error', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
     const ctx = this.opts.context?.(c.spec) ?? { id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, config: c.spec.config, clock: this.opts.clock };
@@ -297,7 +309,8 @@ export class Supervisor {
         break;
       case 'failed':
         c.reason = m.code;
-        this.opts.onEvent({ kind: 'source_failed', source: c.spec.id, code: m.code, message: m.message });
+        c.failure = { code: String(m.code), retryable: m.retryable !== false };
+        this.opts.onEvent({ kind: 'source_failed', source: c.spec.id, code: m.code, message: m.message, retryable: m.retryable !== false });
         this.opts.onLog({ level: 'error', ts: Date.now(), msg: m.message, area: 'supervisor', code: m.code, details: { gateway: c.spec.id, ...(m.details ?? {}) } });
         break;
       case 'reply': {
@@ -320,6 +333,14 @@ export class Supervisor {
     for (const cb of c.replies.values()) cb({ error: 'gateway exited' });
     c.replies.clear();
     if (this.closed || c.stopping) return;
+    if (c.failure && !c.failure.retryable) {
+      // A failure that retrying cannot fix (a refused login, a bad configuration): no restart loop that
+      // could get a broker account locked. A configuration change or an admin's start runs it again.
+      c.reason = `failed: ${c.failure.code}`;
+      this.opts.onEvent({ kind: 'source_exit', source: c.spec.id, code, signal, restart_in_ms: null, gave_up: true, failure: c.failure.code });
+      this.opts.onLog({ level: 'error', ts: Date.now(), msg: `gateway ${c.spec.id} is not restarted: ${c.failure.code} is not retryable; change its configuration or account, or mdhub gateway start ${c.spec.id}`, area: 'supervisor', code: c.failure.code, details: { gateway: c.spec.id } });
+      return;
+    }
     c.attempts++;
     c.restarts++;
     const delay = (this.opts.retryDelayMs ?? ((n: number) => Math.min(30_000, 250 * 2 ** (n - 1))))(c.attempts);

@@ -16,6 +16,7 @@ const MAX_SOCKET_PATH = 107;
 
 export class ControlServer {
   private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(readonly socketPath: string, private readonly handlers: Readonly<Record<string, ControlHandler>>) {}
 
@@ -41,6 +42,8 @@ export class ControlServer {
   }
 
   private serve(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('error', () => {});
@@ -81,6 +84,7 @@ export class ControlServer {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
+    for (const sock of this.sockets) sock.destroy(); // a client that stays connected must not hold up a stop
     if (s) await new Promise<void>((r) => s.close(() => r()));
     fs.rmSync(this.socketPath, { force: true });
   }

@@ -5,8 +5,10 @@
  */
 import { pino, multistream, destination } from 'pino';
 import type { Logger as Pino, DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { LogLevel, LogRecord } from '@mdhub/protocol';
+
+const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -28,6 +30,8 @@ function streams(format: 'json' | 'pretty', made: Flushable[]): DestinationStrea
     const dest: Flushable = destination({ dest: fd, sync: false, maxLength: MAX_PENDING_BYTES });
     made.push(dest);
     if (format === 'json') return dest;
+    // pino-pretty loads only for a terminal (about 6 MB the JSON-logging hub does not carry).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pretty({
       destination: dest as never, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), messageKey: 'msg', timestampKey: 'ts',
       translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,area', messageFormat: '{area}: {msg}', hideObject: false, singleLine: true,
@@ -70,13 +74,18 @@ export class Logger {
     this.sinks.push(fn);
   }
 
-  /** Writes a record; `forward` false keeps it off the sinks (it came from the data plane, which published it). */
+  /**
+   * Writes a record; `forward` false keeps it off the sinks (it came from the data plane, which published
+   * it). Records from plugins are input: an unknown level is logged as `info`, never a crash.
+   */
   write(rec: LogRecord, forward = true): void {
-    const fields: Record<string, unknown> = { ts: rec.ts, area: rec.area };
-    if (rec.code) fields['code'] = rec.code;
-    if (rec.details && Object.keys(rec.details).length > 0) fields['details'] = rec.details;
-    this.pino[rec.level](fields, rec.msg);
-    if (forward && this.pino.isLevelEnabled(rec.level)) for (const s of this.sinks) s(rec);
+    const level: LogLevel = LEVELS.has(rec.level) ? rec.level : 'info';
+    const fields: Record<string, unknown> = { ts: typeof rec.ts === 'number' ? rec.ts : Date.now(), area: String(rec.area) };
+    if (rec.code) fields['code'] = String(rec.code);
+    if (level !== rec.level) fields['given_level'] = String(rec.level).slice(0, 40);
+    if (rec.details && typeof rec.details === 'object' && Object.keys(rec.details).length > 0) fields['details'] = rec.details;
+    this.pino[level](fields, String(rec.msg));
+    if (forward && this.pino.isLevelEnabled(level)) for (const s of this.sinks) s(level === rec.level ? rec : { ...rec, level });
   }
 
   log(level: LogLevel, area: string, msg: string, details?: Record<string, unknown>, code?: string): void {

@@ -6,7 +6,6 @@
  * retries with backoff, and the loss and the recovery are status events (`db_unreachable`,
  * `db_recovered`).
  */
-import type { StatusEvent } from '@mdhub/protocol';
 import type { DataPlaneHandle } from '../dataplane/handle.js';
 import type { GatewaySpec, Supervisor } from '../gateway/supervisor.js';
 import type { ConfigService, RuntimeConfig, RuntimeGateway } from '../service/config-service.js';
@@ -74,12 +73,26 @@ export function specOf(g: RuntimeGateway): GatewaySpec {
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * A running gateway that a reload cannot read any more for one of these reasons keeps running on what it
+ * has: a secret under a key this hub does not hold (a rotation in progress), or a plugin package that
+ * does not import right now. Disabling, removing or unpinning it stops it as usual.
+ */
+const KEEP_RUNNING = new Set(['MDH_ERR_SECRET_KEY_MISSING', 'MDH_ERR_SECRET_KEY_MISMATCH', 'MDH_ERR_SECRET_UNDECRYPTABLE', 'MDH_ERR_PLUGIN_NOT_FOUND']);
+
 export class Reconciler {
   private applied: RuntimeConfig | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private failures = 0;
   private busy: Promise<void> = Promise.resolve();
+  /** The groups and cleansing in force in the data plane (each replaced only when that succeeds). */
+  private groups: RuntimeConfig['groups'] | null = null;
+  private cleansing: RuntimeConfig['cleansing'] | null = null;
+  /** A revision whose reload failed, and when to try it again (backoff, so a bad change cannot loop). */
+  private failedRevision = -1;
+  private retryAt = 0;
+  private retries = 0;
   readonly db: DbState = { up: true, since: Date.now(), lastError: null, revision: 0, reloads: 0, reloadErrors: 0 };
 
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -92,6 +105,8 @@ export class Reconciler {
   /** Marks `rc` as in force (the boot sequence started it) and starts polling. */
   start(rc: RuntimeConfig): void {
     this.applied = this.filtered(rc);
+    this.groups = rc.groups;
+    this.cleansing = rc.cleansing;
     this.db.revision = rc.revision;
     this.schedule(this.deps.pollMs ?? 1000);
   }
@@ -114,7 +129,7 @@ export class Reconciler {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.busy = this.poll().finally(() => {
+      void this.poll().finally(() => {
         const base = this.deps.pollMs ?? 1000;
         this.schedule(this.db.up ? base : Math.min(this.deps.maxBackoffMs ?? 30_000, base * 2 ** Math.min(this.failures, 10)));
       });
@@ -122,8 +137,13 @@ export class Reconciler {
     this.timer.unref();
   }
 
-  /** One poll: the revision, and a reload when it changed. Never throws. */
-  async poll(): Promise<void> {
+  /** One poll (the timer's, or `mdhub` asking for a reload), one at a time: the revision, and a reload when it changed. Never throws. */
+  poll(): Promise<void> {
+    this.busy = this.busy.then(() => this.pollOnce());
+    return this.busy;
+  }
+
+  private async pollOnce(): Promise<void> {
     let revision: number;
     try {
       revision = await this.deps.service.revision();
@@ -134,15 +154,21 @@ export class Reconciler {
     if (!this.db.up) this.recovered();
     this.failures = 0;
     if (revision === this.db.revision) return;
+    if (revision === this.failedRevision && Date.now() < this.retryAt) return;
     try {
       const next = await this.deps.service.loadRuntime(this.deps.hubId);
       this.deps.reporter.report(next);
       await this.apply(next);
       this.db.revision = next.revision;
       this.db.reloads++;
+      this.failedRevision = -1;
+      this.retries = 0;
     } catch (err) {
       this.db.reloadErrors++;
-      this.deps.log.failure('config', 'reloading the configuration failed: the last applied configuration stays in force', err, { revision });
+      this.retries = revision === this.failedRevision ? this.retries + 1 : 0;
+      this.failedRevision = revision;
+      this.retryAt = Date.now() + Math.min(60_000, 1000 * 2 ** this.retries);
+      this.deps.log.failure('config', 'reloading the configuration failed: what could not be applied stays as it was; retrying with backoff', err, { revision, retry_in_ms: this.retryAt - Date.now() });
     }
   }
 
@@ -166,43 +192,52 @@ export class Reconciler {
     this.deps.log.info('config', 'the configuration database is reachable again', { down_ms: downMs });
   }
 
-  /** Applies the difference between the configuration in force and `next`. */
+  /**
+   * Applies the difference between what runs and `next`: gateways against the supervisor's own specs (so a
+   * reload that fails halfway is not repeated on the gateways it already changed), then the groups and the
+   * cleansing stage, each replaced only when it changed and kept when replacing it fails.
+   */
   async apply(nextRaw: RuntimeConfig): Promise<void> {
     const next = this.filtered(nextRaw);
-    const prev = this.applied;
     const { supervisor, dataplane } = this.deps;
-    const before = new Map((prev?.gateways ?? []).map((g) => [g.id, g]));
     const after = new Map(next.gateways.map((g) => [g.id, g]));
+    const keep = next.skipped.filter((x) => KEEP_RUNNING.has(x.code) && supervisor.spec(x.id) !== undefined).map((x) => x.id);
     const started: string[] = [];
     const stopped: string[] = [];
     const restarted: string[] = [];
-    for (const id of before.keys()) {
-      if (!after.has(id)) {
+    for (const id of supervisor.ids()) {
+      if (!after.has(id) && !keep.includes(id)) {
         await supervisor.remove(id);
         stopped.push(id);
       }
     }
     for (const [id, g] of after) {
-      const was = before.get(id);
-      if (!was) {
+      const spec = supervisor.spec(id);
+      if (!spec) {
         await supervisor.add(specOf(g));
         started.push(id);
-      } else if (was.fingerprint !== g.fingerprint) {
+      } else if (spec.fingerprint !== g.fingerprint) {
         await supervisor.replace(specOf(g));
         restarted.push(id);
       }
     }
-    const groupsChanged = !prev || !same(prev.groups, next.groups);
-    if (groupsChanged) await dataplane.setGroups(next.groups);
-    const cleansingChanged = !prev || !same(prev.cleansing, next.cleansing);
-    if (cleansingChanged) await dataplane.setCleansing(next.cleansing);
+    for (const id of keep) this.deps.log.warn('config', `gateway ${id} keeps running on its last configuration: the new one cannot be read here`, { gateway: id, code: next.skipped.find((x) => x.id === id)?.code });
     this.applied = next;
-    const ev: StatusEvent | { kind: string; [k: string]: unknown } = {
-      kind: 'config_applied', revision: next.revision, started, stopped, restarted, groups: groupsChanged, cleansing: cleansingChanged,
-      skipped: next.skipped.map((s) => ({ id: s.id, code: s.code })),
-    };
-    this.deps.status(ev);
-    this.deps.log.info('config', `configuration revision ${next.revision} applied`, { started, stopped, restarted, groups: groupsChanged, cleansing: cleansingChanged });
+    const groupsChanged = !same(this.groups, next.groups);
+    if (groupsChanged) {
+      await dataplane.setGroups(next.groups);
+      this.groups = next.groups;
+    }
+    const cleansingChanged = !same(this.cleansing, next.cleansing);
+    if (cleansingChanged) {
+      await dataplane.setCleansing(next.cleansing);
+      this.cleansing = next.cleansing;
+    }
+    this.deps.status({
+      kind: 'config_applied', revision: next.revision, started, stopped, restarted, kept: keep, groups: groupsChanged, cleansing: cleansingChanged,
+      skipped: next.skipped.map((x) => ({ id: x.id, code: x.code })),
+    });
+    this.deps.log.info('config', `configuration revision ${next.revision} applied`, { started, stopped, restarted, kept: keep, groups: groupsChanged, cleansing: cleansingChanged });
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,15 @@ import { PluginError } from './errors.js';
 import { loadPlugin } from './load.js';
 import type { AnyPlugin, PluginKind, PluginOfKind } from './manifest.js';
 
+function withTimeout<T>(p: Promise<T>, ms: number, specifier: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError('MDH_ERR_PLUGIN_NOT_FOUND', { plugin: specifier, reason: `its import did not finish within ${ms} ms` })), ms);
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 /** A plugin as the database registers it (a row of the plugins table). */
 export interface RegisteredPlugin {
   package: string;
@@ -17,14 +26,15 @@ export interface RegisteredPlugin {
 export class PluginRegistry {
   private readonly loaded = new Map<string, Promise<AnyPlugin>>();
 
-  constructor(private readonly coreVersion?: string) {}
+  /** `importTimeoutMs`: a package whose import does not settle (a top-level await that never ends) is MDH_ERR_PLUGIN_NOT_FOUND after it. */
+  constructor(private readonly coreVersion?: string, private readonly importTimeoutMs = 15_000) {}
 
   /** Loads and checks a package as `kind` (cached: a package is imported once per hub). */
   load<K extends PluginKind>(specifier: string, kind: K): Promise<PluginOfKind<K>> {
     const key = `${kind}\u0000${specifier}`;
     let p = this.loaded.get(key);
     if (!p) {
-      p = loadPlugin(specifier, kind, this.coreVersion);
+      p = withTimeout(loadPlugin(specifier, kind, this.coreVersion), this.importTimeoutMs, specifier);
       this.loaded.set(key, p);
       p.catch(() => this.loaded.delete(key)); // a package installed later is found on the next try
     }

@@ -60,7 +60,18 @@ const AccountInput = z.strictObject({
   auth_code: z.string().min(1).max(256).optional(),
 });
 export type AccountInput = z.input<typeof AccountInput>;
-const AccountPatch = AccountInput.omit({ id: true }).partial().extend({ password: z.string().min(1).max(256).nullable().optional(), auth_code: z.string().min(1).max(256).nullable().optional() });
+// Patches list every field without a default: zod's partial() would fill in the input's defaults and
+// overwrite stored values the caller never named.
+const AccountPatch = z.strictObject({
+  kind: z.enum(['ctp', 'sopt']).optional(),
+  broker_id: z.string().min(1).max(32).optional(),
+  user_id: z.string().min(1).max(64).optional(),
+  fronts: z.array(FrontSchema).min(1).max(16).optional(),
+  app_id: z.string().max(64).optional(),
+  notes: z.string().max(2000).optional(),
+  password: z.string().min(1).max(256).nullable().optional(),
+  auth_code: z.string().min(1).max(256).nullable().optional(),
+});
 export type AccountPatch = z.input<typeof AccountPatch>;
 
 const GatewayInput = z.strictObject({
@@ -95,7 +106,14 @@ const GroupInput = z.strictObject({
   ord: z.number().int().optional(),
 });
 export type GroupInput = z.input<typeof GroupInput>;
-const GroupPatch = GroupInput.omit({ name: true }).partial().strict();
+const GroupPatch = z.strictObject({
+  policy: z.enum(['race', 'priority']).optional(),
+  instruments: PatternListSchema.optional(),
+  canaries: z.array(CanarySchema).max(20).optional(),
+  cleansing: GroupCleansingSchema.optional(),
+  sources: z.array(z.strictObject({ gateway: IdSchema, priority: z.number().int().min(1).max(1_000_000) })).max(200).optional(),
+  ord: z.number().int().optional(),
+});
 export type GroupPatch = z.input<typeof GroupPatch>;
 
 const PluginInput = z.strictObject({
@@ -662,7 +680,9 @@ export class ConfigService {
     ops.push({ op: 'put', entity: 'settings', row: { key: 'secrets.key_id', value: to, updated_at: this.now() } });
     await this.repo.write(ops);
     this.box = next;
-    await this.audit(actor, 'secrets.rotate', to, { from, secrets: n });
+    // The secrets are under the new key now: an audit entry that cannot be written must not make the
+    // caller believe the rotation failed (and throw away the new key).
+    await this.audit(actor, 'secrets.rotate', to, { from, secrets: n }).catch(() => {});
     return { from, to, secrets: n };
   }
 
@@ -716,7 +736,14 @@ export class ConfigService {
       ops.push({ op: 'put', entity: 'accounts', row: AccountSchema.parse(row) });
     }
     for (const p of doc.plugins) ops.push({ op: 'put', entity: 'plugins', row: { ...p, created_at: now, updated_at: now } });
-    for (const g of doc.gateways) ops.push({ op: 'put', entity: 'gateways', row: { ...g, created_at: now, updated_at: now } });
+    const accountIds = new Set([...existingAccounts.keys(), ...doc.accounts.map((a) => a.id)]);
+    for (const g of doc.gateways) {
+      // The checks that need no plugin: no secret in a gateway row, an account that exists.
+      const secret = Object.keys(g.config).filter((k) => SECRET_FIELD.test(k));
+      if (secret.length > 0) throw new MdhubError('MDH_ERR_CONFIG_SECRET_IN_GATEWAY', { gateway: g.id, fields: secret, reason: 'credentials belong to the account' });
+      if (g.account_id !== null && !accountIds.has(g.account_id)) throw unknownId('account', g.account_id);
+      ops.push({ op: 'put', entity: 'gateways', row: { ...g, created_at: now, updated_at: now } });
+    }
     for (const g of doc.groups) ops.push({ op: 'put', entity: 'groups', row: { ...g, created_at: now, updated_at: now } });
     for (const s of doc.settings) {
       const def = SETTINGS[s.key];

@@ -49,24 +49,29 @@ export type KeySource = { kind: 'env' } | { kind: 'file'; file: string } | { kin
  * MDH_ERR_SECRET_KEY_MISSING naming the expected key id.
  */
 export class SecretBox {
-  private keys: SecretKey[];
+  private keyList: SecretKey[];
 
   constructor(keys: readonly SecretKey[], readonly source: KeySource) {
-    this.keys = [...keys];
+    this.keyList = [...keys];
   }
 
   /** Id of the key new secrets are encrypted with; null when the box has none. */
   get currentId(): string | null {
-    return this.keys[0]?.id ?? null;
+    return this.keyList[0]?.id ?? null;
   }
 
   get keyIds(): string[] {
-    return this.keys.map((k) => k.id);
+    return this.keyList.map((k) => k.id);
+  }
+
+  /** The keys (the first encrypts), for a rotation to keep decrypting with them. */
+  keys(): SecretKey[] {
+    return [...this.keyList];
   }
 
   /** Encrypts `plain`, bound to `context` (e.g. `accounts/ctp-main/password`). */
   encrypt(plain: string, context: string): string {
-    const k = this.keys[0];
+    const k = this.keyList[0];
     if (!k) throw new MdhubError('MDH_ERR_SECRET_KEY_MISSING', { expected: this.source.kind === 'none' ? this.source.expected : null });
     const iv = crypto.randomBytes(12);
     const c = crypto.createCipheriv('aes-256-gcm', k.key, iv);
@@ -90,13 +95,13 @@ export class SecretBox {
     const p = ciphertext.split(':');
     if (p.length !== 5 || p[0] !== PREFIX) throw new MdhubError('MDH_ERR_SECRET_UNDECRYPTABLE', { context, reason: 'not an mdhub ciphertext' });
     const kid = p[1]!;
-    let k = this.keys.find((x) => x.id === kid);
+    let k = this.keyList.find((x) => x.id === kid);
     if (!k && this.source.kind === 'file') {
       this.reload();
-      k = this.keys.find((x) => x.id === kid);
+      k = this.keyList.find((x) => x.id === kid);
     }
     if (!k) {
-      if (this.keys.length === 0) throw new MdhubError('MDH_ERR_SECRET_KEY_MISSING', { context, expected: kid });
+      if (this.keyList.length === 0) throw new MdhubError('MDH_ERR_SECRET_KEY_MISSING', { context, expected: kid });
       throw new MdhubError('MDH_ERR_SECRET_KEY_MISMATCH', { context, expected: kid, available: this.keyIds });
     }
     try {
@@ -109,13 +114,30 @@ export class SecretBox {
     }
   }
 
-  /** Re-reads a key file (another process rotated the key). */
+  /** Re-reads the key files (another process rotated the key). */
   reload(): void {
     if (this.source.kind !== 'file') return;
     try {
-      this.keys = parseKeys(fs.readFileSync(this.source.file, 'utf8'), this.source.file);
+      this.keyList = readKeyFiles(this.source.file);
     } catch { /* keep the keys we have */ }
   }
+}
+
+/**
+ * The keys of a key file (the first encrypts) followed by those of its siblings `secret.key.*` (a rotation's
+ * pending `secret.key.new`, a retired `secret.key.<id>.old`), which decrypt only: a rotation interrupted
+ * halfway never leaves a secret without its key.
+ */
+export function readKeyFiles(file: string): SecretKey[] {
+  const keys = parseKeys(fs.readFileSync(file, 'utf8'), file);
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  for (const f of fs.readdirSync(dir).filter((x) => x.startsWith(`${base}.`)).sort()) {
+    try {
+      for (const k of parseKeys(fs.readFileSync(path.join(dir, f), 'utf8'), f)) if (!keys.some((x) => x.id === k.id)) keys.push(k);
+    } catch { /* not a key file */ }
+  }
+  return keys;
 }
 
 export interface KeyResolution {
@@ -137,7 +159,7 @@ export function resolveSecretKeys(opts: { env: NodeJS.ProcessEnv; dataDir: strin
   if (fromEnv !== undefined && fromEnv.trim() !== '') return { box: new SecretBox(parseKeys(fromEnv, SECRET_KEY_ENV), { kind: 'env' }), created: false };
   const file = path.join(opts.dataDir, KEY_FILE);
   if (fs.existsSync(file)) {
-    const keys = parseKeys(fs.readFileSync(file, 'utf8'), file);
+    const keys = readKeyFiles(file);
     const mode = fs.statSync(file).mode & 0o777;
     const warning = (mode & 0o077) !== 0 ? `${file} is readable by other users (mode ${mode.toString(8)}): chmod 600 it` : undefined;
     return { box: new SecretBox(keys, { kind: 'file', file }), created: false, ...(warning ? { warning } : {}) };

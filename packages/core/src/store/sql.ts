@@ -148,11 +148,14 @@ export class SqlRepository implements ConfigRepository {
         t.string('name', 80).notNullable();
         t.bigInteger('applied_at').notNullable();
       });
-      if (current === 1) await db('mdhub_schema').insert({ version: 1, name: SQL_MIGRATIONS[0]!.name, applied_at: Date.now() });
+    }
+    if (current === 1 && !(await db('mdhub_schema').where({ version: 1 }).first())) {
+      await db('mdhub_schema').insert({ version: 1, name: SQL_MIGRATIONS[0]!.name, applied_at: Date.now() });
     }
     for (let v = current + 1; v <= latest; v++) {
       const m = SQL_MIGRATIONS[v - 1]!;
-      // SQLite runs DDL in the transaction; MySQL commits each DDL statement, so a failed step is re-run.
+      // SQLite runs DDL in the transaction; MySQL commits each DDL statement, so a step that failed halfway
+      // runs again from the top (each step checks what exists before it creates or alters).
       await db.transaction(async (trx) => {
         await m.up(trx, this.backend);
         await trx('mdhub_schema').insert({ version: v, name: m.name, applied_at: Date.now() });

@@ -9,9 +9,21 @@ export type DbTarget =
 
 const FORMS = 'sqlite:PATH, mysql://USER:PASSWORD@HOST:PORT/DATABASE (mariadb:// too) or mongodb://…/DATABASE';
 
-/** The URL with any password replaced by `***` (for logs, errors, ready.json). */
+/**
+ * The URL with any password replaced by `***` (for logs, errors, ready.json). The user info runs to the
+ * last `@` before the path, so a password holding `@`, `/` or `:` is hidden whole.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?[^:@/]*):[^@/]*@/i, '$1:***@');
+  if (typeof url !== 'string') return String(url);
+  const m = /^([a-z][a-z0-9+.-]*:(?:\/\/)?)(.*)$/is.exec(url);
+  if (!m) return url;
+  const rest = m[2]!;
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return url;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return url;
+  return `${m[1]!}${userinfo.slice(0, colon)}:***${rest.slice(at)}`;
 }
 
 /**

@@ -5,19 +5,11 @@ import {
   BUILTIN_RULES, CLEANSING_ERRORS, CleansingError, checkFilterManifest, createCleansingPipeline,
 } from '../../src/cleansing/index.js';
 import type { CleansingConfig, FilterContext, RejectionLogRecord } from '../../src/cleansing/index.js';
-import { CatalogError } from '@mdhub/protocol';
 import { definePlugin } from '../../src/plugin/manifest.js';
 import type { FilterPlugin } from '../../src/plugin/manifest.js';
 import { ETF_OPT, IF, RB, SR, next, tick } from './helpers.js';
+import { code } from '../named-errors.js';
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 describe('createCleansingPipeline', () => {
   it('answers the shared { ok: true } object on accept and keeps state across calls', () => {

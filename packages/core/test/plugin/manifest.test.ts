@@ -12,23 +12,8 @@ import { CatalogError } from '@mdhub/protocol';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { checkManifest, definePlugin, parsePluginConfig } from '../../src/plugin/manifest.js';
 import type { Gateway } from '../../src/plugin/manifest.js';
+import { code, codeOf } from '../named-errors.js';
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
-  }
-  return 'no error';
-}
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 const idle: Gateway = { start: async () => {}, stop: async () => {} };
 const gw = definePlugin({

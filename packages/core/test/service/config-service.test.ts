@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CatalogError } from '@mdhub/protocol';
 import { ConfigService } from '../../src/service/config-service.js';
 import type { Actor } from '../../src/service/config-service.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
@@ -17,6 +16,7 @@ import { openRepository } from '../../src/store/open.js';
 import type { ConfigRepository } from '../../src/store/repository.js';
 import { SecretBox, parseKeys, newKeyText, resolveSecretKeys } from '../../src/store/secrets.js';
 import { verifyPassword } from '../../src/store/passwords.js';
+import { codeOf } from '../named-errors.js';
 
 const ACTOR: Actor = { name: 'cli:tester' };
 const dirs: string[] = [];
@@ -36,14 +36,6 @@ async function fresh(secrets = box()): Promise<{ s: ConfigService; repo: ConfigR
   return { s: new ConfigService({ repo, plugins: new PluginRegistry(), secrets }), repo, file };
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 // A gateway plugin whose broker fields come from an account (as CTP's will).
 const ZOD = pathToFileURL(createRequire(import.meta.url).resolve('zod')).href;
@@ -119,9 +111,9 @@ describe('accounts and secrets', () => {
     const { s, repo } = await fresh();
     await s.addAccount(ACTOR, account);
     const other = new ConfigService({ repo, plugins: new PluginRegistry(), secrets: box() });
-    expect(await code(other.addAccount(ACTOR, { ...account, id: 'x2' }))).toBe('MDH_ERR_SECRET_KEY_MISMATCH');
+    expect(await codeOf(other.addAccount(ACTOR, { ...account, id: 'x2' }))).toBe('MDH_ERR_SECRET_KEY_MISMATCH');
     const none = new ConfigService({ repo, plugins: new PluginRegistry(), secrets: new SecretBox([], { kind: 'none', expected: 'abc' }) });
-    expect(await code(none.addAccount(ACTOR, { ...account, id: 'x3' }))).toBe('MDH_ERR_SECRET_KEY_MISSING');
+    expect(await codeOf(none.addAccount(ACTOR, { ...account, id: 'x3' }))).toBe('MDH_ERR_SECRET_KEY_MISSING');
     await repo.close();
   });
 
@@ -162,14 +154,14 @@ describe('gateways, groups and plugins', () => {
   it('refuses secrets in a gateway row, and account fields without an account', async () => {
     const { s, repo } = await fresh();
     await s.addAccount(ACTOR, account);
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-sim', config: { password: 'x' } }))).toBe('MDH_ERR_CONFIG_SECRET_IN_GATEWAY');
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, config: { library: 'x' } }))).toBe('MDH_ERR_CONFIG_CONFLICT');
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'simnow', config: { library: 'x', fronts: ['tcp://1.2.3.4:1'] } }))).toBe('MDH_ERR_CONFIG_CONFLICT');
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'simnow', config: {} }))).toBe('MDH_ERR_PLUGIN_BAD_CONFIG'); // library missing
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'nobody', config: { library: 'x' } }))).toBe('MDH_ERR_CONFIG_UNKNOWN_ID');
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-sim', config: { latency: { medainMs: 1 } } }))).toBe('MDH_ERR_PLUGIN_BAD_CONFIG');
-    expect(await code(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-nope', config: {} }))).toBe('MDH_ERR_PLUGIN_NOT_FOUND');
-    expect(await code(s.addGateway(ACTOR, { id: 'bad id', plugin: '@mdhub/gateway-sim', config: {} }))).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-sim', config: { password: 'x' } }))).toBe('MDH_ERR_CONFIG_SECRET_IN_GATEWAY');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, config: { library: 'x' } }))).toBe('MDH_ERR_CONFIG_CONFLICT');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'simnow', config: { library: 'x', fronts: ['tcp://1.2.3.4:1'] } }))).toBe('MDH_ERR_CONFIG_CONFLICT');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'simnow', config: {} }))).toBe('MDH_ERR_PLUGIN_BAD_CONFIG'); // library missing
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: CTP_LIKE, account: 'nobody', config: { library: 'x' } }))).toBe('MDH_ERR_CONFIG_UNKNOWN_ID');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-sim', config: { latency: { medainMs: 1 } } }))).toBe('MDH_ERR_PLUGIN_BAD_CONFIG');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'g', plugin: '@mdhub/gateway-nope', config: {} }))).toBe('MDH_ERR_PLUGIN_NOT_FOUND');
+    expect(await codeOf(s.addGateway(ACTOR, { id: 'bad id', plugin: '@mdhub/gateway-sim', config: {} }))).toBe('MDH_ERR_CONFIG_INVALID');
     expect((await s.gateways()).rows).toEqual([]);
     await repo.close();
   });
@@ -177,7 +169,7 @@ describe('gateways, groups and plugins', () => {
   it('puts a gateway into a group at a priority, keeps the list ordered, and drops it when the gateway goes', async () => {
     const { s, repo } = await fresh();
     await s.addGroup(ACTOR, { name: 'g', policy: 'priority', instruments: ['rb*.SHFE', '*.INE'] });
-    expect(await code(s.addGroup(ACTOR, { name: 'bad', instruments: ['garbage'] }))).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(await codeOf(s.addGroup(ACTOR, { name: 'bad', instruments: ['garbage'] }))).toBe('MDH_ERR_CONFIG_INVALID');
     for (const [id, priority] of [['b', 2], ['a', 1], ['c', undefined]] as const) {
       await s.addGateway(ACTOR, { id, plugin: '@mdhub/gateway-sim', config: {}, group: 'g', ...(priority ? { priority } : {}) });
     }
@@ -202,7 +194,7 @@ describe('gateways, groups and plugins', () => {
     const rc = await s.loadRuntime('hub-a');
     expect(rc.gateways).toEqual([]);
     expect(rc.skipped).toEqual([expect.objectContaining({ id: 'everywhere', code: 'MDH_ERR_PLUGIN_DISABLED' })]);
-    expect(await code(s.removePlugin(ACTOR, '@mdhub/gateway-sim'))).toBe('MDH_ERR_CONFIG_CONFLICT');
+    expect(await codeOf(s.removePlugin(ACTOR, '@mdhub/gateway-sim'))).toBe('MDH_ERR_CONFIG_CONFLICT');
     await repo.close();
   });
 
@@ -221,8 +213,8 @@ describe('gateways, groups and plugins', () => {
 
   it('settings are validated, and a per-hub override wins for that hub only', async () => {
     const { s, repo } = await fresh();
-    expect(await code(s.setSetting(ACTOR, 'cleansnig', {}))).toBe('MDH_ERR_CONFIG_INVALID');
-    expect(await code(s.setSetting(ACTOR, 'cleansing', { enabled: 'no' }))).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(await codeOf(s.setSetting(ACTOR, 'cleansnig', {}))).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(await codeOf(s.setSetting(ACTOR, 'cleansing', { enabled: 'no' }))).toBe('MDH_ERR_CONFIG_INVALID');
     await s.setSetting(ACTOR, 'cleansing', { enabled: true, thresholds: { maxLagMs: 5000 } });
     await s.setSetting(ACTOR, 'cleansing', { enabled: false }, 'hub-b');
     expect((await s.loadRuntime('hub-a')).cleansing).toMatchObject({ enabled: true, options: { thresholds: { maxLagMs: 5000 } } });
@@ -243,8 +235,8 @@ describe('users', () => {
     expect(await verifyPassword('123456', admin!.password_hash)).toBe(true);
     expect(await s.verifyLogin('admin', '123456')).toMatchObject({ username: 'admin', must_change: true });
     expect(await s.verifyLogin('admin', 'wrong')).toBeNull();
-    expect(await code(s.resetPassword(ACTOR, 'admin', '123456'))).toBe('MDH_ERR_USER_BAD_PASSWORD');
-    expect(await code(s.resetPassword(ACTOR, 'admin', 'short'))).toBe('MDH_ERR_USER_BAD_PASSWORD');
+    expect(await codeOf(s.resetPassword(ACTOR, 'admin', '123456'))).toBe('MDH_ERR_USER_BAD_PASSWORD');
+    expect(await codeOf(s.resetPassword(ACTOR, 'admin', 'short'))).toBe('MDH_ERR_USER_BAD_PASSWORD');
     await s.resetPassword(ACTOR, 'admin', 'a-much-better-one');
     expect(await s.verifyLogin('admin', 'a-much-better-one')).toMatchObject({ must_change: false });
     expect(JSON.stringify(await s.users())).not.toContain('scrypt');
@@ -281,8 +273,24 @@ describe('export and import', () => {
     await b.s.importConfig(ACTOR, plain, { replace: true });
     expect((await b.s.gateways()).rows.map((g) => g.id)).toEqual(['gw']);
     expect((await b.s.loadRuntime('h')).gateways[0]!.config['password']).toBe(PASSWORD);
-    expect(await code(b.s.importConfig(ACTOR, { ...plain, version: 2 }, { replace: false }))).toBe('MDH_ERR_CONFIG_INVALID');
+    expect(await codeOf(b.s.importConfig(ACTOR, { ...plain, version: 2 }, { replace: false }))).toBe('MDH_ERR_CONFIG_INVALID');
     await a.repo.close();
     await b.repo.close();
+  });
+});
+
+describe('patches', () => {
+  it('change only the fields they name', async () => {
+    const { s, repo } = await fresh();
+    await s.addAccount(ACTOR, { ...account, notes: 'keep me' });
+    await s.setAccount(ACTOR, 'simnow', { password: 'a-new-password-1' });
+    expect(await repo.get('accounts', { id: 'simnow' })).toMatchObject({ app_id: 'simnow_client_test', notes: 'keep me', broker_id: '9999' });
+    await s.addGateway(ACTOR, { id: 'x', plugin: '@mdhub/gateway-sim', config: {} });
+    await s.addGroup(ACTOR, { name: 'g', policy: 'priority', instruments: ['*.SHFE'], canaries: ['rb.SHFE', 'cu.SHFE'], cleansing: { disable: ['price_jump'] }, sources: [{ gateway: 'x', priority: 1 }] });
+    await s.setGroup(ACTOR, 'g', { instruments: ['rb*.SHFE'] });
+    expect(await repo.get('groups', { name: 'g' })).toMatchObject({
+      policy: 'priority', instruments: ['rb*.SHFE'], canaries: ['rb.SHFE', 'cu.SHFE'], cleansing: { disable: ['price_jump'] }, sources: [{ gateway: 'x', priority: 1 }],
+    });
+    await repo.close();
   });
 });

@@ -4,7 +4,7 @@
  * repository's back (a hand edit), which must be reported, never fatal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogError } from '@mdhub/protocol';
+import { codeOf } from '../named-errors.js';
 import type { ConfigRepository } from '../../src/store/repository.js';
 import { ENTITIES } from '../../src/store/schema.js';
 import type { AccountRow, GatewayRecord, GroupRecord, RowOf, EntityName } from '../../src/store/schema.js';
@@ -41,14 +41,6 @@ export const SAMPLES: { [E in EntityName]: RowOf<E> } = {
   alertIncidents: { incident_key: 'source_dead:ctp-a', severity: 'critical', state: 'open', hub_id: 'hub-a', opened_at: T, closed_at: null, last_sent_at: T, details: { source: 'ctp-a' } },
 };
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof CatalogError ? err.code : `not a named error: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 export function repositoryContract(name: string, backend: Backend): void {
   describe(`repository contract: ${name}`, () => {
@@ -94,6 +86,13 @@ export function repositoryContract(name: string, backend: Backend): void {
       expect(await repo.get('gateways', { id: 'nope' })).toBeUndefined();
     });
 
+    it('compares keys exactly: A and a are two rows', async () => {
+      await repo.write([{ op: 'put', entity: 'gateways', row: { ...SAMPLES.gateways, id: 'Case' } }, { op: 'put', entity: 'gateways', row: { ...SAMPLES.gateways, id: 'case', enabled: false } }]);
+      expect((await repo.get('gateways', { id: 'Case' }))?.enabled).toBe(true);
+      expect((await repo.get('gateways', { id: 'case' }))?.enabled).toBe(false);
+      await repo.write([{ op: 'remove', entity: 'gateways', key: { id: 'Case' } }, { op: 'remove', entity: 'gateways', key: { id: 'case' } }]);
+    });
+
     it('lists groups in claim order (ord, then name)', async () => {
       const mk = (name: string, ord: number): GroupRecord => ({ ...SAMPLES.groups, name, ord });
       await repo.write([{ op: 'put', entity: 'groups', row: mk('zz', 0) }, { op: 'put', entity: 'groups', row: mk('aa', 5) }, { op: 'put', entity: 'groups', row: mk('bb', 0) }]);
@@ -116,10 +115,10 @@ export function repositoryContract(name: string, backend: Backend): void {
       const ok = { ...SAMPLES.gateways, id: 'batch-ok' };
       const bad = { ...SAMPLES.gateways, id: 'bad id with spaces' };
       const r0 = await repo.revision();
-      expect(await code(repo.write([{ op: 'put', entity: 'gateways', row: ok }, { op: 'put', entity: 'gateways', row: bad }]))).toBe('MDH_ERR_DB_BAD_ROW');
+      expect(await codeOf(repo.write([{ op: 'put', entity: 'gateways', row: ok }, { op: 'put', entity: 'gateways', row: bad }]))).toBe('MDH_ERR_DB_BAD_ROW');
       expect(await repo.get('gateways', { id: 'batch-ok' })).toBeUndefined();
       expect(await repo.revision()).toBe(r0);
-      expect(await code(repo.write([{ op: 'put', entity: 'groups', row: { ...SAMPLES.groups, instruments: ['garbage'] } }]))).toBe('MDH_ERR_DB_BAD_ROW');
+      expect(await codeOf(repo.write([{ op: 'put', entity: 'groups', row: { ...SAMPLES.groups, instruments: ['garbage'] } }]))).toBe('MDH_ERR_DB_BAD_ROW');
     });
 
     it('inserts an incident once across writers (de-duplication)', async () => {
@@ -142,7 +141,7 @@ export function repositoryContract(name: string, backend: Backend): void {
       const { rows, bad } = await repo.list('gateways');
       expect(rows.map((g) => g.id)).toContain(SAMPLES.gateways.id);
       expect(bad).toEqual([expect.objectContaining({ table: 'gateways', key: 'garbled' })]);
-      expect(await code(repo.get('gateways', { id: 'garbled' }))).toBe('MDH_ERR_DB_BAD_ROW');
+      expect(await codeOf(repo.get('gateways', { id: 'garbled' }))).toBe('MDH_ERR_DB_BAD_ROW');
     });
   });
 }

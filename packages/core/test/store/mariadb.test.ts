@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SqlRepository } from '../../src/store/sql.js';
 import { parseDbUrl } from '../../src/store/url.js';
 import { ENTITIES } from '../../src/store/schema.js';
+import { SQL_MIGRATIONS } from '../../src/store/sql-migrations.js';
 import { repositoryContract } from './contract.js';
 import { REQUIRE_ALL, createMariaDatabase, mariadbDown } from './databases.js';
 
@@ -56,6 +57,22 @@ if (down !== null) {
         }
         await repo.knex('mdhub_schema').insert({ version: 99, name: 'from the future', applied_at: Date.now() });
         await expect(repo.migrate()).rejects.toThrow(/MDH_ERR_DB_SCHEMA_NEWER/);
+      } finally {
+        await repo.close();
+        await db.drop();
+      }
+    });
+
+    it('a migration step that failed halfway runs again from the top (MySQL commits each DDL statement)', async () => {
+      const db = await createMariaDatabase('rerun');
+      const repo = mysqlRepo(db.url);
+      try {
+        await repo.connect();
+        await repo.migrate();
+        // as if step 2 had died after its DDL: run it again, twice; nothing trips, nothing doubles
+        for (let i = 0; i < 2; i++) await repo.knex.transaction((trx) => SQL_MIGRATIONS[1]!.up(trx, 'mysql'));
+        expect(await repo.revision()).toBe(1);
+        expect(await repo.schema()).toEqual({ current: 2, latest: 2 });
       } finally {
         await repo.close();
         await db.drop();
