@@ -36,8 +36,10 @@ export class PluginScopes {
   private readonly root: DependencyContainer;
 
   constructor(shared: PluginScopeShared) {
-    // A root of its own: a child of tsyringe's global container, which mdhub never registers into.
-    this.root = container.createChildContainer();
+    // A root of its own, with no parent at all: not the hub's container, not tsyringe's global one (which
+    // every child container resolves through). tsyringe exports only the global instance; its class makes more.
+    const Root = container.constructor as new () => DependencyContainer;
+    this.root = new Root();
     this.root.register(PLUGIN_TOKENS.HubId, { useValue: shared.hubId });
     this.root.register(PLUGIN_TOKENS.RunId, { useValue: shared.runId });
     this.root.register(PLUGIN_TOKENS.Clock, { useValue: shared.clock });
