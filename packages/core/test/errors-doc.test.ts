@@ -12,10 +12,13 @@ import { CORE_ERRORS } from '../src/errors.js';
 import { MARKET_ERRORS } from '../src/market/errors.js';
 import { CLEANSING_ERRORS } from '../src/cleansing/errors.js';
 import { PLUGIN_ERRORS } from '../src/plugin/errors.js';
+// Gateway packages depend on core, so their catalogs are read by path, not by package name.
+import { CTP_ERRORS } from '../../gateway-ctp/src/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const catalogs: Record<string, Record<string, { message: string; retryable: boolean }>> = {
   '@mdhub/protocol': PROTOCOL_ERRORS, '@mdhub/core': CORE_ERRORS, '@mdhub/core market': MARKET_ERRORS, '@mdhub/core cleansing': CLEANSING_ERRORS, '@mdhub/core plugin': PLUGIN_ERRORS,
+  '@mdhub/gateway-ctp': CTP_ERRORS,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -1,0 +1,275 @@
+/**
+ * The simulated front the ABI simulator library connects to (test-only). It serves @mdhub/gateway-sim's
+ * market (the tape: the ground truth) to each session's subscriptions as vendor depth structs, and lets a
+ * test do to it what happens to real fronts: go down and come back, drop every connection, fall silent,
+ * refuse a login, send sentinels or odd timestamps, and make the library crash or hang inside a callback.
+ *
+ * Protocol (shared with native/mdsim.cc): frames [u32 LE length of type+payload][u8 type][payload].
+ */
+import net from 'node:net';
+import type { MarketTick } from '@mdhub/protocol';
+import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+import type { SimInstrument } from '@mdhub/gateway-sim';
+import { TradingCalendar, clockFromParams, listProducts, loadMarketData, shanghaiDate } from '@mdhub/core/plugin';
+import type { Clock, ClockParams } from '@mdhub/core/plugin';
+import { GBK, depthStruct, infoStruct, loginStruct, readLoginRequest, specificStruct } from './structs.js';
+import type { DepthOptions, Flavour } from './structs.js';
+
+export interface FrontOptions {
+  flavour: Flavour;
+  /** The market clock (a hub's `ready.clock`, so the front runs the hub's market time). */
+  clock: ClockParams;
+  /** The simulated exchange: gateway-sim's market seed and size. */
+  market?: { seed?: number; instruments?: number };
+  /** Only these exchanges' instruments are served (SOPT fronts serve SSE/SZSE; CTP fronts the futures exchanges). */
+  exchanges?: readonly string[];
+  /** Port to listen on (0: a free one). */
+  port?: number;
+  /** Credentials the front accepts; anything else is refused with CTP error 3. Default: accept all. */
+  accounts?: Array<{ brokerId: string; userId: string; password: string }>;
+  /** How often the front sends a heartbeat frame while idle, ms (0: never). */
+  heartbeatMs?: number;
+}
+
+interface Conn {
+  sock: net.Socket;
+  buf: Buffer;
+  loggedIn: boolean;
+  subs: Set<string>;
+}
+
+export interface FrontStats {
+  connections: number;
+  logins: number;
+  refusedLogins: number;
+  subscribeCalls: number;
+  subscribed: number;
+  depthSent: number;
+}
+
+function frame(type: string, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32LE(payload.length + 1, 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, payload]);
+}
+
+export class SimFront {
+  readonly clock: Clock;
+  readonly universe: SimInstrument[];
+  private readonly calendar = new TradingCalendar(loadMarketData());
+  private readonly tape: Tape;
+  private server: net.Server | null = null;
+  private readonly conns = new Set<Conn>();
+  private timer: NodeJS.Timeout | null = null;
+  private silentUntil = 0;
+  private port = 0;
+  readonly stats: FrontStats = { connections: 0, logins: 0, refusedLogins: 0, subscribeCalls: 0, subscribed: 0, depthSent: 0 };
+  /** Every depth snapshot the front sent, per instrument (the ground truth of what a session could see). */
+  readonly sent = new Map<string, MarketTick[]>();
+  private readonly served: Set<string>;
+
+  private constructor(private readonly opts: FrontOptions) {
+    this.clock = clockFromParams(opts.clock);
+    const anchor = opts.clock.anchorMs;
+    const tradingDay = this.calendar.tradingDayAt('commodity_day', anchor) ?? this.calendar.tradingDayOnOrAfter(shanghaiDate(anchor));
+    const all = buildUniverse({ seed: opts.market?.seed ?? 20260101, tradingDay, products: listProducts(), instruments: opts.market?.instruments ?? 300 });
+    this.universe = opts.exchanges ? all.filter((i) => opts.exchanges!.includes(i.exchange)) : all;
+    this.served = new Set(this.universe.map((i) => i.symbol));
+    this.tape = new Tape(this.universe, { seed: opts.market?.seed ?? 20260101, calendar: this.calendar, startMs: this.clock.now() });
+  }
+
+  static async start(opts: FrontOptions): Promise<SimFront> {
+    const f = new SimFront(opts);
+    await f.listen(opts.port ?? 0);
+    f.timer = setInterval(() => f.pump(), 5);
+    return f;
+  }
+
+  /** `tcp://127.0.0.1:PORT` */
+  get address(): string {
+    return `tcp://127.0.0.1:${this.port}`;
+  }
+
+  /** The trading day the front reports at login. */
+  get tradingDay(): string {
+    const now = this.clock.now();
+    return this.calendar.tradingDayAt('commodity_day', now) ?? this.calendar.tradingDayOnOrAfter(shanghaiDate(now));
+  }
+
+  private listen(port: number): Promise<void> {
+    const server = net.createServer((sock) => this.accept(sock));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        this.port = (server.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(sock: net.Socket): void {
+    const c: Conn = { sock, buf: Buffer.alloc(0), loggedIn: false, subs: new Set() };
+    this.conns.add(c);
+    this.stats.connections++;
+    sock.setNoDelay(true);
+    sock.on('data', (d: Buffer) => this.read(c, d));
+    sock.on('close', () => this.conns.delete(c));
+    sock.on('error', () => {});
+  }
+
+  private send(c: Conn, type: string, payload?: Buffer): void {
+    if (!c.sock.destroyed && this.clock.now() >= this.silentUntil) c.sock.write(frame(type, payload));
+  }
+
+  private read(c: Conn, d: Buffer): void {
+    c.buf = c.buf.length === 0 ? d : Buffer.concat([c.buf, d]);
+    while (c.buf.length >= 5) {
+      const len = c.buf.readUInt32LE(0);
+      if (c.buf.length < 4 + len) break;
+      const type = String.fromCharCode(c.buf[4]!);
+      const p = c.buf.subarray(5, 4 + len);
+      c.buf = c.buf.subarray(4 + len);
+      this.handle(c, type, p);
+    }
+  }
+
+  private handle(c: Conn, type: string, p: Buffer): void {
+    const flavour = this.opts.flavour;
+    switch (type) {
+      case 'h':
+        this.send(c, 'W');
+        break;
+      case 'l': {
+        const requestId = p.readInt32LE(0);
+        const req = readLoginRequest(p.subarray(4));
+        const ok = !this.opts.accounts || this.opts.accounts.some((a) => a.brokerId === req.brokerId && a.userId === req.userId && a.password === req.password);
+        const head = Buffer.alloc(5);
+        head.writeInt32LE(requestId, 0);
+        head[4] = 1;
+        if (ok) {
+          c.loggedIn = true;
+          this.stats.logins++;
+          this.send(c, 'L', Buffer.concat([head, loginStruct(flavour, { tradingDay: this.tradingDay, brokerId: req.brokerId, userId: req.userId, systemName: GBK.simFront }), infoStruct(0)]));
+        } else {
+          this.stats.refusedLogins++;
+          this.send(c, 'L', Buffer.concat([head, Buffer.alloc(loginStruct(flavour, { tradingDay: '', brokerId: '', userId: '' }).length), infoStruct(3, GBK.invalidLogin)]));
+        }
+        break;
+      }
+      case 's':
+      case 'u': {
+        const requestId = p.readInt32LE(0);
+        const count = p.readInt32LE(4);
+        const ids: string[] = [];
+        let off = 8;
+        for (let i = 0; i < count; i++) {
+          const end = p.indexOf(0, off);
+          ids.push(p.toString('latin1', off, end));
+          off = end + 1;
+        }
+        if (type === 's') this.stats.subscribeCalls++;
+        ids.forEach((id, i) => {
+          const known = this.served.has(id);
+          if (type === 's' && c.loggedIn && known) c.subs.add(id);
+          if (type === 'u') c.subs.delete(id);
+          const head = Buffer.alloc(5);
+          head.writeInt32LE(requestId, 0);
+          head[4] = i === ids.length - 1 ? 1 : 0;
+          const info = !c.loggedIn ? infoStruct(-1, 'not logged in') : known ? infoStruct(0) : infoStruct(16, 'no such instrument');
+          this.send(c, type === 's' ? 'S' : 'U', Buffer.concat([head, specificStruct(flavour, id), info]));
+        });
+        this.stats.subscribed = Math.max(this.stats.subscribed, c.subs.size);
+        break;
+      }
+      case 'p':
+        if (this.opts.heartbeatMs !== 0) this.send(c, 'H');
+        break;
+    }
+  }
+
+  /** Emits the tape's due snapshots to the sessions subscribed to them. */
+  private pump(): void {
+    const due = this.tape.advance(this.clock.now());
+    if (due.length === 0 || this.clock.now() < this.silentUntil) return;
+    const exchangeId = this.opts.flavour === 'sopt' ? undefined : '';
+    const perConn = new Map<Conn, Buffer[]>();
+    for (const s of due) {
+      const t = s.tick;
+      let bytes: Buffer | null = null;
+      for (const c of this.conns) {
+        if (!c.loggedIn || !c.subs.has(t.symbol)) continue;
+        bytes ??= frame('D', depthStruct(this.opts.flavour, t, exchangeId === undefined ? { exchangeId: t.exchange } : { exchangeId }));
+        let list = perConn.get(c);
+        if (!list) perConn.set(c, (list = []));
+        list.push(bytes);
+      }
+      if (bytes) {
+        this.stats.depthSent++;
+        let l = this.sent.get(t.symbol);
+        if (!l) this.sent.set(t.symbol, (l = []));
+        l.push(t);
+      }
+    }
+    for (const [c, list] of perConn) if (!c.sock.destroyed) c.sock.write(Buffer.concat(list));
+  }
+
+  // ---- what tests do to a front ----
+
+  /** Sends one depth struct built from `t` (and overrides) to every logged-in session. */
+  sendDepth(t: MarketTick, opts: DepthOptions = {}): void {
+    for (const c of this.conns) if (c.loggedIn) this.send(c, 'D', depthStruct(this.opts.flavour, t, opts));
+  }
+
+  /** Sends raw bytes as a depth frame (malformed structs). */
+  sendRawDepth(bytes: Buffer): void {
+    for (const c of this.conns) if (c.loggedIn) this.send(c, 'D', bytes);
+  }
+
+  /** Makes every connected library crash (1: abort, 3: SIGSEGV), hang its callback thread (2), or print (4). */
+  fault(kind: 1 | 2 | 3 | 4): void {
+    for (const c of this.conns) this.send(c, 'X', Buffer.from([kind]));
+  }
+
+  /** Closes every connection (the libraries see 0x1001 and reconnect). */
+  dropConnections(): void {
+    for (const c of this.conns) c.sock.destroy();
+  }
+
+  /** Sends nothing at all for `ms` (heartbeat warnings, then 0x2001). */
+  silence(ms: number): void {
+    this.silentUntil = this.clock.now() + ms * this.clock.rate;
+  }
+
+  /** The front goes down: connections dropped, the port refuses. */
+  async kill(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    this.dropConnections();
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /** The front comes back on the same port. */
+  async revive(): Promise<void> {
+    if (!this.server) await this.listen(this.port);
+  }
+
+  /** Sessions currently connected. */
+  get sessions(): number {
+    return this.conns.size;
+  }
+
+  /** Instruments subscribed by the connected sessions. */
+  subscriptions(): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.conns) for (const s of c.subs) out.add(s);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.kill();
+  }
+}
