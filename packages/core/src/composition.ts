@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import crypto from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { LogRecord, StatusEvent } from '@mdhub/protocol';
 import type { HubConfig } from './config.js';
@@ -103,7 +104,9 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       onEvent: (ev) => bus(ev),
       onLog: (rec) => log.write(rec),
       onPids: (pids) => files.writeChildren(pids),
-      context: (spec) => scopes.gatewayContext(spec.id, spec.config),
+      onInstruments: (id, list) => dp().prepareInstruments(id, list),
+      dataDir: path.resolve(settings.dataDir),
+      context: (spec, dataDir) => scopes.gatewayContext(spec.id, spec.config, dataDir),
     });
   }));
   c.register(TOKENS.Reporter, single((r) => new RuntimeReporter(r.resolve(TOKENS.Logger))));

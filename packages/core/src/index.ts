@@ -13,7 +13,7 @@ export type { HealthReport, HubStatus } from './hub/health.js';
 export { Logger } from './hub/logger.js';
 export { controlRequest } from './hub/control.js';
 export type {
-  Gateway, GatewayContext, GatewayPlugin, GatewayState, FilterPlugin, FilterPluginContext, AnyPlugin, PluginKind,
+  Gateway, GatewayContext, GatewayPlugin, GatewayState, InstrumentRef, FilterPlugin, FilterPluginContext, AnyPlugin, PluginKind,
 } from './plugin/manifest.js';
 export { definePlugin, checkManifest, parsePluginConfig, PLUGIN_KINDS, ACCOUNT_FIELDS } from './plugin/manifest.js';
 export { PLUGIN_ERRORS, PluginError } from './plugin/errors.js';

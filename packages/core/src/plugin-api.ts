@@ -10,7 +10,7 @@ export {
 } from './plugin/manifest.js';
 export type {
   PluginKind, AccountField, PluginLog, AnyPlugin, PluginOfKind, CheckOptions,
-  GatewayPlugin, GatewayContext, Gateway, GatewayState,
+  GatewayPlugin, GatewayContext, Gateway, GatewayState, InstrumentRef,
   FilterPlugin, FilterPluginContext,
   HealthCheckPlugin, HealthCheckContext, SinkPlugin, SinkContext,
 } from './plugin/manifest.js';

@@ -21,6 +21,7 @@ async function runSource(config: unknown, rate: number, ms: number): Promise<Run
     emit: (ticks) => run.emits.push({ at: clock.now(), ticks: [...ticks] }),
     setState: (state) => run.states.push({ at: clock.now(), state }),
     log: (level, msg, details) => run.logs.push({ level, msg, ...(details ? { details } : {}) }),
+    dataDir: '/nonexistent', report: () => {}, instruments: () => {}, unhealthy: () => {}, fail: (err) => { throw err; },
   });
   await gw.start();
   await new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ProtocolError } from './errors.js';
 import { MIX, STATE_KEY_SEED1, STATE_KEY_SEED2 } from './state-key.js';
 import type { MarketTick } from './tick.js';
-import { EXCHANGES, FLOAT_FIELDS } from './tick.js';
+import { EXCHANGES, FLOAT_FIELDS, STATE_KEY_FIELDS } from './tick.js';
 
 /**
  * Gateway → core link framing ("mdb3"), internal to one machine (never the public wire). One ZeroMQ
@@ -295,8 +295,8 @@ type RawStateKey = (dv: DataView, o: number, symbol: string, exchange: string, t
 const rawStateKey: RawStateKey = new Function('dv', 'o', 'symbol', 'exchange', 'trading_day', 'f64', 'u32', [
   `let h1 = ${STATE_KEY_SEED1}, h2 = ${STATE_KEY_SEED2}, x = 0, s = '';`,
   ...['symbol', 'exchange', 'trading_day'].map((v) => `s = ${v}; for (let i = 0; i < s.length; i++) { x = s.charCodeAt(i); ${MIX} } x = 0xffff; ${MIX}`),
-  // datetime, then FLOAT_FIELDS: the number as a JS double (as stateKey sees it), low and high halves.
-  ...[0, ...FLOAT_FIELDS.map((_, i) => (i + 2) * 8)].map((off) => `f64[0] = dv.getFloat64(o + ${off}, true); x = u32[0]; ${MIX} x = u32[1]; ${MIX}`),
+  // datetime, then STATE_KEY_FIELDS: the number as a JS double (as stateKey sees it), low and high halves.
+  ...[0, ...STATE_KEY_FIELDS.map((f) => (FLOAT_FIELDS.indexOf(f) + 2) * 8)].map((off) => `f64[0] = dv.getFloat64(o + ${off}, true); x = u32[0]; ${MIX} x = u32[1]; ${MIX}`),
   'h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);',
   'h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);',
   'return 4294967296 * (2097151 & h2) + (h1 >>> 0);',

@@ -1,5 +1,5 @@
 export type { Exchange, MarketTick, Tick, FloatField } from './tick.js';
-export { EXCHANGES, FLOAT_FIELDS, PRICE_FIELDS, vtSymbol, parseVtSymbol, emptyMarketTick } from './tick.js';
+export { EXCHANGES, FLOAT_FIELDS, STATE_KEY_FIELDS, PRICE_FIELDS, vtSymbol, parseVtSymbol, emptyMarketTick } from './tick.js';
 export {
   TICK_TOPIC_PREFIX, STATUS_TOPIC, LOG_TOPIC, HEARTBEAT_TOPIC, tickTopic, subscriptionPrefix, topicMatches,
 } from './topics.js';

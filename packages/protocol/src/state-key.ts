@@ -1,5 +1,5 @@
 import type { MarketTick } from './tick.js';
-import { FLOAT_FIELDS } from './tick.js';
+import { STATE_KEY_FIELDS } from './tick.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -12,14 +12,14 @@ const num = (field: string): string => `f64[0] = t.${field}; x = u32[0]; ${MIX} 
 
 /**
  * A 53-bit hash of the exchange-given state of a tick: symbol, exchange, datetime, trading_day and every
- * market number. It ignores localtime, gateway_name and hub metadata, so two copies of one snapshot from
- * different sources have the same key. Used by the arbiter (several states at one watermark), the
+ * market number but `last_volume` (STATE_KEY_FIELDS). It ignores localtime, gateway_name, hub metadata and
+ * the derived `last_volume`, so two copies of one snapshot from different sources have the same key. Used by the arbiter (several states at one watermark), the
  * client's multi-hub merge and the JetStream message id.
  *
  * Algorithm (so other languages can reproduce it): two 32-bit multiply-xor lanes (cyrb53 style) fed, in
  * order, with the UTF-16 code units of symbol, exchange and trading_day (each followed by 0xffff), then the
  * two 32-bit halves (low, high) of the IEEE-754 double of datetime and of each FLOAT_FIELDS value in wire
- * order. The function is generated from the field list (named property loads, no per-field calls).
+ * order except last_volume (STATE_KEY_FIELDS). The function is generated from the field list (named property loads, no per-field calls).
  */
 export const STATE_KEY_SEED1 = 0xdeadbeef ^ 0x5eed;
 export const STATE_KEY_SEED2 = 0x41c6ce57 ^ 0x5eed;
@@ -30,7 +30,7 @@ export const stateKey: (t: MarketTick) => number = new Function('f64', 'u32', `r
   ${str('exchange')}
   ${str('trading_day')}
   ${num('datetime')}
-  ${FLOAT_FIELDS.map(num).join('\n  ')}
+  ${STATE_KEY_FIELDS.map(num).join('\n  ')}
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);

@@ -93,6 +93,13 @@ export const FLOAT_FIELDS = [
 
 export type FloatField = (typeof FLOAT_FIELDS)[number];
 
+/**
+ * The market numbers a state key covers: every FLOAT_FIELDS value but `last_volume`, which no exchange
+ * sends (a gateway derives it from the previous snapshot it saw, so two sources that saw different
+ * snapshots before the same one would otherwise make one market state look like two).
+ */
+export const STATE_KEY_FIELDS = FLOAT_FIELDS.filter((f) => f !== 'last_volume') as readonly FloatField[];
+
 /** Price fields (a subset of FLOAT_FIELDS) where 0 means "absent". */
 export const PRICE_FIELDS = [
   'last_price', 'limit_up', 'limit_down', 'open_price', 'high_price', 'low_price', 'pre_close',

@@ -241,6 +241,10 @@ describe('stateKey', () => {
     expect(stateKey(a)).toBe(stateKey(b));
   });
 
+  it('ignores last_volume, which gateways derive from the snapshot they saw before (no exchange sends it)', () => {
+    expect(stateKey(sampleTick({ last_volume: 0 }))).toBe(stateKey(sampleTick({ last_volume: 12 })));
+  });
+
   it('differs when any exchange-given field differs (a book-only change at the same second and volume)', () => {
     const a = sampleTick();
     expect(stateKey(sampleTick({ bid_volume_1: 89 }))).not.toBe(stateKey(a));
@@ -250,7 +254,9 @@ describe('stateKey', () => {
     expect(Number.isSafeInteger(stateKey(a))).toBe(true);
   });
 });
-const PINNED_KEY = 1782695120692566;
+// Computed by an independent Python implementation of the documented algorithm (it also reproduces the
+// key of the earlier algorithm that still covered last_volume, 1782695120692566).
+const PINNED_KEY = 3987195535267071;
 
 describe('decodeTick fast path', () => {
   it('gives the same tick as the generic msgpack path, for ASCII and UTF-8 strings and large integers', () => {

@@ -66,6 +66,11 @@ export interface CleansingPipeline {
    * recognises before building them.
    */
   observe(tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }): void;
+  /**
+   * Creates an instrument's record before its first tick and remembers it in `slot` (the hub prepares the
+   * instruments a gateway reported, so the first burst does not pay for it).
+   */
+  prepare(symbol: string, exchange: Exchange, slot: { rec?: unknown }): void;
   /** Counters since creation or the last {@link resetStats}. */
   stats(): CleansingStats;
   resetStats(): void;
@@ -460,6 +465,7 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   return {
     check,
     observe,
+    prepare: (symbol, exchange, slot) => { slot.rec = recordOf(symbol, exchange); },
     stats,
     resetStats,
     forgetSource,

@@ -52,6 +52,9 @@ export interface InstrumentState {
   olderFrom: Set<string>;
   /** priority groups: each standby source's latest copy, published at takeover. */
   standbyLast: Map<string, MarketTick> | null;
+  /** Volume and trading day of the state published last (-1 / '' before the first): `last_volume` is derived from them. */
+  pubVolume: number;
+  pubDay: string;
   /** The instrument's encoded strings, for the publisher's encoder. */
   readonly encodeMemo: TickEncodeMemo;
   /** Where the cleansing check keeps its handle on this instrument (opaque to the arbiter). */
@@ -187,8 +190,8 @@ export class Arbiter {
     return this.health.get(id) === true;
   }
 
-  /** Interned state of an instrument, created on first sight. */
-  instrument(t: MarketTick): InstrumentState {
+  /** Interned state of an instrument, created on first sight (or before it: {@link DataPlane.prepareInstruments}). */
+  instrument(t: Pick<MarketTick, 'symbol' | 'exchange'>): InstrumentState {
     let bySymbol = this.byExchange.get(t.exchange);
     if (!bySymbol) this.byExchange.set(t.exchange, (bySymbol = new Map()));
     let st = bySymbol.get(t.symbol);
@@ -199,7 +202,7 @@ export class Arbiter {
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
-        encodeMemo: new TickEncodeMemo(), checkSlot: {},
+        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {},
       };
       bySymbol.set(t.symbol, st);
       this.count++;

@@ -4,7 +4,7 @@ import { createCleansingPipeline } from '../cleansing/index.js';
 import { loadPlugin } from '../plugin/load.js';
 import type { FilterPlugin, PluginLog } from '../plugin/manifest.js';
 import type { PluginScopes } from '../plugin/scope.js';
-import type { TickCheck, TickObserve } from './dataplane.js';
+import type { TickCheck, TickObserve, TickPrepare } from './dataplane.js';
 
 /** Cleansing settings as stored in the hub configuration (plain JSON). */
 export interface CleansingSettings {
@@ -20,6 +20,7 @@ export interface BuiltCheck {
   observe: TickObserve;
   stats: () => CleansingStats;
   forgetSource: (source: string) => void;
+  prepare: TickPrepare;
 }
 
 /** Loads a filter plugin package (its `plugin` or default export) and checks its manifest. */
@@ -45,5 +46,5 @@ export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => 
       details: { ...r },
     }),
   });
-  return { check: (t, source, slot) => pipeline.check(t, source, slot), observe: (t, source, localtime, slot) => pipeline.observe(t, source, localtime, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src) };
+  return { check: (t, source, slot) => pipeline.check(t, source, slot), observe: (t, source, localtime, slot) => pipeline.observe(t, source, localtime, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src), prepare: (sym, ex, slot) => pipeline.prepare(sym, ex, slot) };
 }

@@ -1,8 +1,8 @@
 import v8 from 'node:v8';
 import * as zmq from 'zeromq';
-import type { Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
+import type { Exchange, Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
-  BatchDecoder, BatchView, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
+  BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
@@ -17,6 +17,8 @@ export type CheckResult = { ok: true } | { ok: false; rule: string; reason: stri
 export type TickCheck = (tick: MarketTick, source: string, slot?: { rec?: unknown }) => CheckResult;
 /** `source` delivered `tick`, an accepted state, at `localtime` (a race duplicate recognised unbuilt; see Arbiter.duplicateOfLast). */
 export type TickObserve = (tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }) => void;
+/** Creates the check's record of an instrument before its first tick, in `slot`. */
+export type TickPrepare = (symbol: string, exchange: Exchange, slot: { rec?: unknown }) => void;
 
 export interface DataPlaneOptions {
   hubId: string;
@@ -37,6 +39,8 @@ export interface DataPlaneOptions {
   cleansingStats?: () => CleansingStats;
   /** Drops a source's cleansing state (after its process restarted). */
   forgetSource?: (source: string) => void;
+  /** With `check`: creates an instrument's cleansing record before its first tick. */
+  prepare?: TickPrepare;
   /** Reference data served by the snapshot service's `instruments` request. */
   instruments?: () => unknown[];
   onStatus?: (ev: StatusEvent) => void;
@@ -89,6 +93,7 @@ export interface CleansingHooks {
   observe?: TickObserve;
   stats?: () => CleansingStats;
   forgetSource?: (source: string) => void;
+  prepare?: TickPrepare;
 }
 
 /** A socket of the data plane could not be bound: names the setting and the value. */
@@ -177,7 +182,7 @@ export class DataPlane {
   private retiredCleansing: CleansingStats | null = null;
 
   constructor(private readonly opts: DataPlaneOptions) {
-    this.cleansing = opts.check ? { check: opts.check, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.cleansingStats ? { stats: opts.cleansingStats } : {}), ...(opts.forgetSource ? { forgetSource: opts.forgetSource } : {}) } : null;
+    this.cleansing = opts.check ? { check: opts.check, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.cleansingStats ? { stats: opts.cleansingStats } : {}), ...(opts.forgetSource ? { forgetSource: opts.forgetSource } : {}), ...(opts.prepare ? { prepare: opts.prepare } : {}) } : null;
     this.arbiter = new Arbiter({
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
@@ -247,6 +252,29 @@ export class DataPlane {
     if (old) this.retiredCleansing = mergeCleansingStats(this.retiredCleansing, old);
     this.cleansing = next;
     for (const st of this.arbiter.states()) st.checkSlot.rec = undefined; // slots held the old stage's records
+  }
+
+  /**
+   * Creates the arbitration and cleansing state of instruments before their first tick (the list a
+   * gateway reported): the first burst after a start then costs what a warm one does. Entries that are not
+   * `{symbol, exchange}` of a known exchange are skipped and counted. Returns how many were new.
+   */
+  prepareInstruments(list: ReadonlyArray<{ symbol?: unknown; exchange?: unknown }>): { created: number; skipped: number } {
+    let created = 0;
+    let skipped = 0;
+    const prepare = this.cleansing?.prepare;
+    for (const r of list) {
+      if (typeof r?.symbol !== 'string' || r.symbol === '' || r.symbol.length > 80 || !(EXCHANGES as readonly unknown[]).includes(r.exchange)) {
+        skipped++;
+        continue;
+      }
+      const before = this.arbiter.size;
+      const st = this.arbiter.instrument({ symbol: r.symbol, exchange: r.exchange as Exchange });
+      if (this.arbiter.size === before) continue;
+      created++;
+      prepare?.(st.symbol, st.exchange as Exchange, st.checkSlot);
+    }
+    return { created, skipped };
   }
 
   private publishTakeovers(takeovers: Array<{ state: InstrumentState; tick: MarketTick }>): void {
@@ -362,6 +390,12 @@ export class DataPlane {
 
   private publishTick(st: InstrumentState, t: MarketTick, recvUs: number): void {
     const out = t as Tick;
+    // last_volume is derived (no exchange sends it): what traded since the state published before this one,
+    // whichever source won each. A source's own figure spans the snapshots *it* saw, which differ between
+    // sources after a drop or a reconnect; it stands only for an instrument's first state of a trading day.
+    if (st.pubDay === t.trading_day && t.volume >= st.pubVolume) out.last_volume = t.volume - st.pubVolume;
+    st.pubDay = t.trading_day;
+    st.pubVolume = t.volume;
     out.seq = ++this.seq;
     out.iseq = st.iseq;
     out.source = t.gateway_name;

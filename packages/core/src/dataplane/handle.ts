@@ -5,6 +5,7 @@ import type { GroupConfig } from './arbiter.js';
 import type { CleansingSettings } from './cleansing-hook.js';
 import type { DataPlaneStats } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+import type { InstrumentRef } from '../plugin/manifest.js';
 
 export interface DataPlaneEvents {
   onStatus(ev: StatusEvent): void;
@@ -131,6 +132,11 @@ export class DataPlaneHandle {
   /** Test hook: makes the worker exit or hang (the hub's reaction to a dead data plane is tested with it). */
   fault(op: 'exit' | 'hang'): void {
     if (!this.exited) this.worker.postMessage({ t: 'fault', op } satisfies ToWorker);
+  }
+
+  /** A gateway's instruments (with reference data): the worker creates their state before their first tick. */
+  prepareInstruments(source: string, list: InstrumentRef[]): void {
+    if (!this.exited) this.worker.postMessage({ t: 'instruments', source, list } satisfies ToWorker);
   }
 
   setHealth(id: string, healthy: boolean): void {

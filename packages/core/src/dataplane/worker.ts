@@ -4,11 +4,12 @@
  * Never terminate() this worker while it holds sockets: send {t:'close'} and let it exit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LogRecord, StatusEvent } from '@mdhub/protocol';
+import type { Exchange, LogRecord, StatusEvent } from '@mdhub/protocol';
 import { clockFromParams, marketCalendar, productOfSymbol } from '../market/index.js';
 import { defaultCleansingMarket } from '../cleansing/market.js';
 import { PluginScopes } from '../plugin/scope.js';
 import type { ClockParams } from '../market/types.js';
+import type { InstrumentRef } from '../plugin/manifest.js';
 import type { GroupConfig } from './arbiter.js';
 import { BindError, DataPlane } from './dataplane.js';
 import { buildCheck, type BuiltCheck, type CleansingSettings } from './cleansing-hook.js';
@@ -35,6 +36,8 @@ export type ToWorker =
   | { t: 'status'; ev: StatusEvent }
   | { t: 'log'; rec: LogRecord }
   | { t: 'stats'; reqId: number }
+  /** A gateway's instruments with reference data: their state is created before the first tick. */
+  | { t: 'instruments'; source: string; list: InstrumentRef[] }
   | { t: 'close'; reqId: number };
 
 export type FromWorker =
@@ -52,19 +55,45 @@ process.on('unhandledRejection', (err) => {
   post({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in data plane', area: 'dataplane', details: { error: String(err) } } });
 });
 
-/** Reference data of every instrument seen: from the product table plus the last published state. */
+/** Reference data the gateways reported, per vt_symbol (the latest report wins; a field it lacks keeps the earlier one). */
+const reference = new Map<string, InstrumentRef>();
+/** Most instruments the reference map keeps (a gateway reporting garbage cannot grow it without bound). */
+const MAX_REFERENCE = 200_000;
+
+function remember(list: readonly InstrumentRef[]): void {
+  for (const r of list) {
+    if (typeof r?.symbol !== 'string' || typeof r.exchange !== 'string') continue;
+    const vt = `${r.symbol}.${r.exchange}`;
+    const prev = reference.get(vt);
+    if (!prev && reference.size >= MAX_REFERENCE) continue;
+    const next: InstrumentRef = { ...(prev ?? {}), symbol: r.symbol, exchange: r.exchange };
+    for (const [k, v] of Object.entries(r)) if (v !== undefined && v !== null && v !== '') (next as unknown as Record<string, unknown>)[k] = v;
+    reference.set(vt, next);
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Reference data of every instrument the hub knows: those the gateways reported (before their first tick)
+ * and those seen on the links. Name, tick, multiplier and expiry come from the gateways' reference data,
+ * else from the product table; the market fields from the last published state (null before it).
+ */
 function referenceData(dp: DataPlane): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const st of dp.arbiter.states()) {
     const t = st.last;
-    if (!t) continue;
-    const p = productOfSymbol(t.symbol, t.exchange);
+    const r = reference.get(st.vt);
+    if (!t && !r) continue;
+    const p = productOfSymbol(st.symbol, st.exchange as Exchange, r?.underlying);
     out.push({
-      vt_symbol: st.vt, symbol: t.symbol, exchange: t.exchange, name: t.name, product: p?.product ?? null, kind: p?.kind ?? null,
-      multiplier: p?.multiplier ?? null, price_tick: p?.price_tick ?? null, session: p?.session ?? null,
-      limit_up: t.limit_up, limit_down: t.limit_down, pre_settlement: t.pre_settlement, trading_day: t.trading_day,
-      // Expiry needs the exchanges' per-product rules or the user-supplied reference file (gateway issues).
-      expiry: null,
+      vt_symbol: st.vt, symbol: st.symbol, exchange: st.exchange, name: str(r?.name) ?? t?.name ?? '',
+      product: str(r?.product) ?? p?.product ?? null, kind: r?.kind ?? p?.kind ?? null,
+      multiplier: num(r?.multiplier) ?? p?.multiplier ?? null, price_tick: num(r?.price_tick) ?? p?.price_tick ?? null, session: p?.session ?? null,
+      expiry: str(r?.expiry) ?? null,
+      ...(r?.kind === 'option' || p?.kind === 'option' ? { underlying: str(r?.underlying), option_type: r?.option_type ?? null, strike: num(r?.strike) } : {}),
+      limit_up: t?.limit_up ?? null, limit_down: t?.limit_down ?? null, pre_settlement: t?.pre_settlement ?? null, trading_day: t?.trading_day ?? null,
     });
   }
   return out;
@@ -101,7 +130,7 @@ async function main(): Promise<void> {
     linkTransport: init.linkTransport,
     groups: init.groups,
     sendHighWaterMark: init.sendHighWaterMark,
-    ...(check ? { check: check.check, observe: check.observe, cleansingStats: check.stats, forgetSource: check.forgetSource } : {}),
+    ...(check ? { check: check.check, observe: check.observe, cleansingStats: check.stats, forgetSource: check.forgetSource, prepare: check.prepare } : {}),
     instruments: (): Array<Record<string, unknown>> => referenceData(dp),
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),
@@ -138,7 +167,7 @@ async function main(): Promise<void> {
       case 'cleansing':
         build(m.cleansing).then(
           (next) => {
-            dp.setCleansing(next ? { check: next.check, observe: next.observe, stats: next.stats, forgetSource: next.forgetSource } : null);
+            dp.setCleansing(next ? { check: next.check, observe: next.observe, stats: next.stats, forgetSource: next.forgetSource, prepare: next.prepare } : null);
             post({ t: 'reply', reqId: m.reqId, result: true });
           },
           (err: unknown) => post({ t: 'reply', reqId: m.reqId, error: String((err as Error)?.message ?? err) }),
@@ -161,6 +190,17 @@ async function main(): Promise<void> {
       case 'stats':
         post({ t: 'reply', reqId: m.reqId, result: dp.stats() });
         break;
+      case 'instruments': {
+        // Plugin output: anything malformed is skipped and counted, never fatal.
+        const list = Array.isArray(m.list) ? m.list : [];
+        const t0 = performance.now();
+        remember(list);
+        const r = dp.prepareInstruments(list);
+        dp.log(r.skipped > 0 ? 'warn' : 'info', 'instruments prepared before their first tick', {
+          source: m.source, reported: list.length, created: r.created, skipped: r.skipped, ms: Math.round((performance.now() - t0) * 10) / 10,
+        });
+        break;
+      }
       case 'close':
         dp.close().then(() => {
           post({ t: 'reply', reqId: m.reqId, result: true });

@@ -4,13 +4,14 @@
  * arrive over the IPC control channel, never in argv or the environment. This process loads the plugin
  * API, its link and its plugin: nothing of knex, the hub, the data plane or the hub's container.
  */
+import fs from 'node:fs';
 import type { LogLevel, MarketTick } from '@mdhub/protocol';
 import { errorInfo } from '../errors.js';
 import { TradingCalendar, clockFromParams, loadMarketData } from '../market/index.js';
 import { PluginError } from '../plugin/errors.js';
 import { loadPlugin } from '../plugin/load.js';
 import { parsePluginConfig } from '../plugin/manifest.js';
-import type { Gateway, GatewayContext, GatewayState } from '../plugin/manifest.js';
+import type { Gateway, GatewayContext, GatewayState, InstrumentRef } from '../plugin/manifest.js';
 import { GatewayLink } from './link.js';
 import type { FromGateway, ToGateway } from './messages.js';
 
@@ -58,12 +59,17 @@ async function init(m: Extract<ToGateway, { t: 'init' }>): Promise<void> {
   link = new GatewayLink(m.runId, m.id);
   link.connect(m.endpoint);
   const l = link;
+  fs.mkdirSync(m.dataDir, { recursive: true, mode: 0o700 });
   const ctx: GatewayContext<unknown> = Object.freeze({
-    id: m.id, hubId: m.hubId, runId: m.runId, config, clock, calendar,
+    id: m.id, hubId: m.hubId, runId: m.runId, config, clock, calendar, dataDir: m.dataDir,
     emit: (ticks: readonly MarketTick[]) => l.emit(ticks),
     setState: (state: GatewayState, reason?: string) => send({ t: 'state', state, ...(reason ? { reason } : {}) }),
     log: (level: LogLevel, msg: string, details?: Record<string, unknown>) =>
       send({ t: 'log', rec: { level, ts: Date.now(), msg, area: `gateway:${m.id}`, ...(details ? { details } : {}) } }),
+    report: (info: Record<string, unknown>) => send({ t: 'info', info: { ...info } }),
+    instruments: (list: readonly InstrumentRef[]) => send({ t: 'instruments', list: [...list] }),
+    unhealthy: (reason: string) => send({ t: 'unhealthy', reason: String(reason) }),
+    fail: (err: Error) => failed(err),
   });
   try {
     gateway = plugin.create(ctx);
@@ -78,15 +84,22 @@ async function init(m: Extract<ToGateway, { t: 'init' }>): Promise<void> {
   }
 }
 
+/** Reports a named failure and ends the process (the supervisor restarts it only when it is retryable). */
+function failed(err: unknown): void {
+  if (stopping) return;
+  const e = errorInfo(err);
+  const retryable = typeof (err as { retryable?: unknown }).retryable === 'boolean' ? (err as { retryable: boolean }).retryable : true;
+  const m: FromGateway = { t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, retryable, ...(e.details ? { details: e.details } : {}) };
+  // Stop the gateway (a vendor session is released) once the report is written, then exit; at the latest after 2 s.
+  setTimeout(() => process.exit(1), 2000).unref();
+  if (process.connected) process.send!(m, () => void shutdown(1));
+  else void shutdown(1);
+}
+
 process.on('message', (m: ToGateway) => {
   switch (m.t) {
     case 'init':
-      init(m).catch((err: unknown) => {
-        const e = errorInfo(err);
-        const retryable = typeof (err as { retryable?: unknown }).retryable === 'boolean' ? (err as { retryable: boolean }).retryable : true;
-        send({ t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, retryable, ...(e.details ? { details: e.details } : {}) });
-        setTimeout(() => process.exit(1), 50);
-      });
+      init(m).catch(failed);
       break;
     case 'ping':
       send({ t: 'pong', n: m.n, sentTicks: link?.sentTicks ?? 0, sentBatches: link?.sentBatches ?? 0, overflow: link?.overflow ?? 0, pending: link?.pendingTicks ?? 0 });

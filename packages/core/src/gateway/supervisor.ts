@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogLevel, LogRecord } from '@mdhub/protocol';
 import { MdhubError } from '../errors.js';
 import type { ClockParams } from '../market/types.js';
-import type { GatewayState } from '../plugin/manifest.js';
+import type { GatewayState, InstrumentRef } from '../plugin/manifest.js';
 import type { FromGateway, ToGateway } from './messages.js';
 import type { GatewayContextData } from '../plugin/scope.js';
 
@@ -27,6 +29,10 @@ export interface SupervisorOptions {
   onEvent(ev: { kind: string; [k: string]: unknown }): void;
   onLog(rec: LogRecord): void;
   onPids?(pids: number[]): void;
+  /** A gateway reported the instruments it subscribes to (the data plane prepares their state). */
+  onInstruments?(id: string, list: InstrumentRef[]): void;
+  /** The hub's data folder: each instance gets `<dataDir>/gateways/<id>/` (default: a folder under the system temp dir). */
+  dataDir?: string;
   /** Backoff before restart attempt n (1-based). Default: 250 ms × 2^(n-1), capped at 30 s. */
   retryDelayMs?(attempt: number): number;
   /** Control-channel ping period and the silence after which a process counts as hung (default 10 s). */
@@ -35,7 +41,7 @@ export interface SupervisorOptions {
   /** Environment of the children (default: a scrubbed copy of this process's; see {@link childEnv}). */
   env?: NodeJS.ProcessEnv;
   /** The context data a child receives (default: built from these options; the hub resolves it from a plugin scope). */
-  context?(spec: GatewaySpec): GatewayContextData;
+  context?(spec: GatewaySpec, dataDir: string): GatewayContextData;
 }
 
 /** Why an instance is not running although the hub knows it. */
@@ -68,6 +74,8 @@ interface Child {
   /** The named failure the current process reported before it exited (not retryable: no restart). */
   failure: { code: string; retryable: boolean } | null;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
+  /** Status facts the plugin reported (API version, front, trading day …), kept across restarts. */
+  info: Record<string, unknown>;
 }
 
 export interface GatewayInfo {
@@ -79,6 +87,8 @@ export interface GatewayInfo {
   pending: number;
   sent: number;
   stopped_by_admin: boolean;
+  /** Status facts the plugin reported (see GatewayContext.report). */
+  info: Record<string, unknown>;
 }
 
 const HOST = fileURLToPath(new URL('./host.js', import.meta.url));
@@ -143,7 +153,7 @@ export class Supervisor {
   info(): GatewayInfo[] {
     return [...this.children.values()].map((c) => ({
       id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, reason: c.reason, restarts: c.restarts, pending: c.pending, sent: c.sent,
-      stopped_by_admin: c.stopReason === 'stopped_by_admin',
+      stopped_by_admin: c.stopReason === 'stopped_by_admin', info: { ...c.info },
     }));
   }
 
@@ -152,7 +162,7 @@ export class Supervisor {
     if (this.closed || this.children.has(spec.id)) return;
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
-      restartTimer: null, stopping: false, stopReason: null, failure: null, replies: new Map(),
+      restartTimer: null, stopping: false, stopReason: null, failure: null, replies: new Map(), info: {},
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -251,7 +261,9 @@ export class Supervisor {
     });
     proc.on('exit', (code, signal) => this.onExit(c, proc, code, signal));
     proc.on('error', (err) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway process error', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
-    const ctx = this.opts.context?.(c.spec) ?? { id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, config: c.spec.config, clock: this.opts.clock };
+    const ctx = this.opts.context?.(c.spec, this.instanceDir(c.spec.id)) ?? {
+      id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, config: c.spec.config, clock: this.opts.clock, dataDir: this.instanceDir(c.spec.id),
+    };
     const init: ToGateway = { t: 'init', ...ctx, plugin: c.spec.plugin, endpoint };
     proc.send(init);
     this.opts.onEvent({ kind: 'source_spawned', source: c.spec.id, pid: proc.pid });
@@ -319,6 +331,34 @@ export class Supervisor {
         cb?.(m);
         break;
       }
+      case 'info': {
+        if (typeof m.info !== 'object' || m.info === null) break;
+        for (const [k, v] of Object.entries(m.info)) {
+          if (v === null) delete c.info[k];
+          else c.info[k] = v;
+        }
+        this.opts.onEvent({ kind: 'source_info', source: c.spec.id, info: { ...c.info } });
+        break;
+      }
+      case 'instruments':
+        if (Array.isArray(m.list)) this.opts.onInstruments?.(c.spec.id, m.list);
+        break;
+      case 'unhealthy': {
+        // The plugin's own watchdog (a vendor thread hung): a hard restart, spaced like hang kills.
+        const reason = String(m.reason).slice(0, 500);
+        c.reason = reason;
+        this.opts.onEvent({ kind: 'source_unhealthy', source: c.spec.id, reason });
+        this.setHealthy(c, false);
+        const now = Date.now();
+        const spacing = this.opts.hangAfterMs ?? 10_000;
+        const wait = Math.max(0, this.lastHangKill + spacing - now);
+        this.lastHangKill = now + wait;
+        const proc = c.proc;
+        setTimeout(() => {
+          if (c.proc === proc && proc && !c.stopping) this.kill(c.spec.id, `unhealthy: ${reason}`);
+        }, wait).unref();
+        break;
+      }
       case 'ready':
         break;
     }
@@ -349,6 +389,12 @@ export class Supervisor {
       c.restartTimer = null;
       this.spawn(c).catch((err: unknown) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway restart failed', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
     }, delay);
+  }
+
+  /** The folder of an instance's own files (an id is `[A-Za-z0-9_-]`, checked by the store; never a path). */
+  private instanceDir(id: string): string {
+    const base = this.opts.dataDir ?? path.join(os.tmpdir(), `mdhub-${this.opts.hubId}`);
+    return path.join(base, 'gateways', id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_'));
   }
 
   private setHealthy(c: Child, healthy: boolean): void {

@@ -4,7 +4,7 @@
  * runtime: a gateway child process imports this, its link and its plugin.
  */
 import semver from 'semver';
-import type { LogLevel, MarketTick } from '@mdhub/protocol';
+import type { Exchange, LogLevel, MarketTick } from '@mdhub/protocol';
 import type { ZodType } from 'zod';
 import type { CleansingMarket, Filter } from '../cleansing/types.js';
 import { BUILTIN_RULES } from '../cleansing/rule-names.js';
@@ -40,10 +40,59 @@ export interface GatewayContext<C = unknown> {
   readonly config: C;
   readonly clock: Clock;
   readonly calendar: TradingCalendar;
+  /**
+   * A folder of this instance's own, created (mode 0700) before `create`: `<data dir>/gateways/<id>/`.
+   * Vendor flow files and other per-instance state go here.
+   */
+  readonly dataDir: string;
   /** Hands ticks to the data link. Everything emitted in one event-loop turn leaves as one batch. */
   emit(ticks: readonly MarketTick[]): void;
   setState(state: GatewayState, reason?: string): void;
   log: PluginLog;
+  /**
+   * Facts shown with the gateway's status (`mdhub status`, the status topic): the vendor API version,
+   * the front in use, the trading day the front reported, subscription counts. Merged into what was
+   * reported before; a key set to null is removed. Keep it small (a few hundred bytes).
+   */
+  report(info: Record<string, unknown>): void;
+  /**
+   * The instruments this instance subscribes to, with their reference data. The hub creates their state
+   * before their first tick (so a first burst does not pay for it) and serves them in the snapshot
+   * service's `instruments` reply. Report the whole list again after it changes.
+   */
+  instruments(list: readonly InstrumentRef[]): void;
+  /**
+   * The plugin's own watchdog found the source broken in a way only a new process can fix (a vendor
+   * thread hung inside the library): the supervisor hard-restarts the process (SIGKILL, then a new one,
+   * with its usual backoff and one hard restart at a time).
+   */
+  unhealthy(reason: string): void;
+  /**
+   * A failure after start that retrying cannot fix (a refused login): the process stops the gateway and
+   * exits, and a non-retryable error is not restarted until the configuration changes or an admin starts
+   * it. `err` should be a named error (a `code`, and `retryable`).
+   */
+  fail(err: Error): void;
+}
+
+/** Reference data of one instrument, as a gateway reports it (see {@link GatewayContext.instruments}). */
+export interface InstrumentRef {
+  symbol: string;
+  exchange: Exchange;
+  /** Display name (vn.py's ContractData.name). */
+  name?: string;
+  /** Product code (`rb`, `SR`, `510050`). */
+  product?: string;
+  kind?: 'future' | 'option';
+  price_tick?: number;
+  /** Contract multiplier (CTP VolumeMultiple). */
+  multiplier?: number;
+  /** Last trading day, `YYYYMMDD`, when known. */
+  expiry?: string | null;
+  /** Options: the underlying instrument or product, call or put, strike. */
+  underlying?: string;
+  option_type?: 'call' | 'put';
+  strike?: number;
 }
 
 /** A running gateway instance. */

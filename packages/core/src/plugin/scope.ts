@@ -30,6 +30,8 @@ export interface GatewayContextData {
   runId: string;
   config: unknown;
   clock: ReturnType<Clock['toJSON']>;
+  /** The instance's own folder (`<data dir>/gateways/<id>`), created by the child. */
+  dataDir: string;
 }
 
 export class PluginScopes {
@@ -58,7 +60,7 @@ export class PluginScopes {
   }
 
   /** The context data of a gateway instance, resolved from its scope (sent to its child process). */
-  gatewayContext(instanceId: string, config: unknown): GatewayContextData {
+  gatewayContext(instanceId: string, config: unknown, dataDir: string): GatewayContextData {
     const s = this.scope(instanceId, config, () => {});
     return {
       id: s.resolve<string>(PLUGIN_TOKENS.InstanceId),
@@ -66,6 +68,7 @@ export class PluginScopes {
       runId: s.resolve<string>(PLUGIN_TOKENS.RunId),
       config: s.resolve<unknown>(PLUGIN_TOKENS.Config),
       clock: s.resolve<Clock>(PLUGIN_TOKENS.Clock).toJSON(),
+      dataDir,
     };
   }
 

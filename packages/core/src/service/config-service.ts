@@ -816,7 +816,7 @@ export class ConfigService {
         // The child validates what it receives too; checking here keeps a hand-edited row from a restart loop.
         parsePluginConfig(plugin, g.id, config);
         const fingerprint = crypto.createHash('sha256').update(JSON.stringify([g.plugin, config])).digest('hex');
-        out.push({ id: g.id, plugin: g.plugin, accountId: g.account_id, config, simulated: plugin.simulated === true, fingerprint });
+        out.push({ id: g.id, plugin: g.plugin, accountId: g.account_id, config, simulated: plugin.simulated === true || config['simulated'] === true, fingerprint });
       } catch (err) {
         skip(g.id, err);
       }

@@ -15,7 +15,7 @@ const shared = () => ({ hubId: 'hub-a', runId: 'run-1', clock: simulatedClock({ 
 describe('plugin scopes', () => {
   it('resolve a gateway context and a filter context from what the plugin API promises', () => {
     const scopes = new PluginScopes(shared());
-    const g = scopes.gatewayContext('sim-a', { latency: { medianMs: 2 } });
+    const g = scopes.gatewayContext('sim-a', { latency: { medianMs: 2 } }, '/tmp/x/gateways/sim-a');
     expect(g).toMatchObject({ id: 'sim-a', hubId: 'hub-a', runId: 'run-1', config: { latency: { medianMs: 2 } }, clock: { simulated: true } });
     const logs: string[] = [];
     const f = scopes.filterContext('wide', { max: 3 }, (_l, m) => logs.push(m));
