@@ -248,6 +248,7 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
       InstanceMethod("unsubscribe", &Session::Unsubscribe),
       InstanceMethod("tradingDay", &Session::TradingDay),
       InstanceMethod("stats", &Session::Stats),
+      InstanceMethod("decodeDepth", &Session::DecodeDepth),
       InstanceMethod("release", &Session::Release),
     });
   }
@@ -448,6 +449,24 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
     Alive(info.Env());
     const char* d = flavour_ == Flavour::Sopt ? Sopt()->GetTradingDay() : Ctp()->GetTradingDay();
     return Napi::String::New(info.Env(), d ? Field(d, 9) : "");
+  }
+
+  /**
+   * Converts the bytes of one depth struct exactly as a callback's copy is converted (the same copy and
+   * the same Convert): conversion vectors built by hand at the spec's offsets go through the real path.
+   */
+  Napi::Value DecodeDepth(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "decodeDepth(buffer): a Buffer holding one depth struct");
+    auto b = info[0].As<Napi::Buffer<char>>();
+    const size_t need = flavour_ == Flavour::Sopt ? sizeof(sopt::DepthMarketData) : sizeof(ctp::DepthMarketData);
+    if (b.Length() != need) throw Napi::RangeError::New(env, "decodeDepth: expected " + std::to_string(need) + " bytes, got " + std::to_string(b.Length()));
+    Event e{};
+    e.kind = Kind::Depth;
+    e.recvNs = MonoNs();
+    std::memcpy(e.data, b.Data(), need);
+    keys_.Open();
+    return Convert(env, e);
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {

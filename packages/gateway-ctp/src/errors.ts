@@ -13,7 +13,9 @@ export const CTP_ERRORS = {
   MDH_ERR_CTP_CREATE_FAILED: { message: "the library's CreateFtdcMdApi returned no API object", retryable: true },
   MDH_ERR_CTP_FIELD_TOO_LONG: { message: 'a value does not fit the vendor field it goes into (broker id, user id, password, instrument id)', retryable: false },
   MDH_ERR_CTP_RELEASED: { message: 'the vendor session was already released', retryable: false },
-  MDH_ERR_CTP_REFERENCE_INVALID: { message: 'the instrument reference file cannot be read or has a malformed row', retryable: false },
+  MDH_ERR_CTP_REFERENCE_INVALID: { message: 'the instrument reference file cannot be read or has a malformed row (details name the line and the field)', retryable: false },
+  MDH_ERR_CTP_NO_INSTRUMENTS: { message: 'the instruments setting resolves to no instrument (options and SSE/SZSE need a reference file)', retryable: false },
+  MDH_ERR_CTP_FLOW_DIR: { message: 'the flow folder cannot be created or written', retryable: false },
 } as const;
 
 export type CtpErrorCode = keyof typeof CTP_ERRORS;

@@ -85,6 +85,8 @@ export interface NativeSession {
   /** GetTradingDay(): '19800100' before a login. */
   tradingDay(): string;
   stats(): SessionStats;
+  /** Converts the bytes of one depth struct as a callback's copy is converted (conversion vectors in tests). */
+  decodeDepth(bytes: Buffer): DepthEvent;
   /** RegisterSpi(null) and Release(), off the JS thread. */
   release(): Promise<void>;
 }
@@ -151,6 +153,7 @@ export function openSession(opts: {
     unsubscribe: (ids) => named(() => s.unsubscribe(ids)),
     tradingDay: () => named(() => s.tradingDay()),
     stats: () => s.stats(),
+    decodeDepth: (bytes) => named(() => s.decodeDepth(bytes)),
     release: () => s.release(),
   };
 }
