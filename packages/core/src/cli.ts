@@ -256,7 +256,13 @@ async function cmdStatus(values: Values): Promise<void> {
   out(`hub ${String(r['hubId'])} (pid ${String(r['pid'])}) ${s.health.status}${r['simulated'] ? ', SIMULATED sources' : ''}`);
   for (const reason of s.health.reasons) out(`  ${reason}`);
   out(`  pub ${String(r['pub'])}  snapshot ${String(r['snapshot'])}  http ${String(r['http'])}  db ${String(r['db'])} (revision ${String(s.health.db['revision'])})`);
-  out(table(s.health.sources, ['id', 'state', 'reason', 'pid', 'restarts', 'pending', 'sent']));
+  // Facts a gateway reported (CTP/SOPT: the vendor API version and the trading day its front gave at login).
+  const rows = s.health.sources.map((g) => {
+    const info = (g['info'] ?? {}) as Record<string, unknown>;
+    return { ...g, api: info['api_version'], trading_day: info['trading_day'] };
+  });
+  const withInfo = rows.some((g) => g.api !== undefined || g.trading_day !== undefined);
+  out(table(rows, ['id', 'state', 'reason', 'pid', 'restarts', 'pending', 'sent', ...(withInfo ? ['api', 'trading_day'] : [])]));
 }
 
 async function cmdGateway(sub: string, values: Values, pos: string[], spec: CommandSpec): Promise<void> {

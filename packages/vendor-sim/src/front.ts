@@ -17,8 +17,12 @@ import type { DepthOptions, Flavour } from './structs.js';
 
 export interface FrontOptions {
   flavour: Flavour;
-  /** The market clock (a hub's `ready.clock`, so the front runs the hub's market time). */
-  clock: ClockParams;
+  /**
+   * The market clock (a hub's `ready.clock`, so the front runs the hub's market time). Without it the
+   * front listens but answers nothing until {@link SimFront.serve} gives it one (a hub configured with
+   * this front's address can then start first: its libraries wait for the front's handshake).
+   */
+  clock?: ClockParams;
   /** The simulated exchange: gateway-sim's market seed and size. */
   market?: { seed?: number; instruments?: number };
   /** Only these exchanges' instruments are served (SOPT fronts serve SSE/SZSE; CTP fronts the futures exchanges). */
@@ -54,11 +58,21 @@ function frame(type: string, payload: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/**
+ * The market of a front started at `anchorMs`: gateway-sim's universe for the anchor's trading day (the
+ * one gateway-sim sources of the same seed replicate), and the part of it the front serves (its exchanges).
+ * Tests write a reference file from it before the front serves.
+ */
+export function frontUniverse(opts: Pick<FrontOptions, 'market' | 'exchanges'>, anchorMs: number, calendar = new TradingCalendar(loadMarketData())): { all: SimInstrument[]; served: SimInstrument[] } {
+  const tradingDay = calendar.tradingDayAt('commodity_day', anchorMs) ?? calendar.tradingDayOnOrAfter(shanghaiDate(anchorMs));
+  const all = buildUniverse({ seed: opts.market?.seed ?? 20260101, tradingDay, products: listProducts(), instruments: opts.market?.instruments ?? 300 });
+  return { all, served: opts.exchanges ? all.filter((i) => opts.exchanges!.includes(i.exchange)) : all };
+}
+
 export class SimFront {
-  readonly clock: Clock;
-  readonly universe: SimInstrument[];
+  private clockNow: Clock | null = null;
+  private market: { universe: SimInstrument[]; tape: Tape } | null = null;
   private readonly calendar = new TradingCalendar(loadMarketData());
-  private readonly tape: Tape;
   private server: net.Server | null = null;
   private readonly conns = new Set<Conn>();
   private timer: NodeJS.Timeout | null = null;
@@ -67,23 +81,42 @@ export class SimFront {
   readonly stats: FrontStats = { connections: 0, logins: 0, refusedLogins: 0, subscribeCalls: 0, subscribed: 0, depthSent: 0 };
   /** Every depth snapshot the front sent, per instrument (the ground truth of what a session could see). */
   readonly sent = new Map<string, MarketTick[]>();
-  private readonly served: Set<string>;
+  private served = new Set<string>();
 
-  private constructor(private readonly opts: FrontOptions) {
-    this.clock = clockFromParams(opts.clock);
-    const anchor = opts.clock.anchorMs;
-    const tradingDay = this.calendar.tradingDayAt('commodity_day', anchor) ?? this.calendar.tradingDayOnOrAfter(shanghaiDate(anchor));
-    const all = buildUniverse({ seed: opts.market?.seed ?? 20260101, tradingDay, products: listProducts(), instruments: opts.market?.instruments ?? 300 });
-    this.universe = opts.exchanges ? all.filter((i) => opts.exchanges!.includes(i.exchange)) : all;
-    this.served = new Set(this.universe.map((i) => i.symbol));
-    this.tape = new Tape(this.universe, { seed: opts.market?.seed ?? 20260101, calendar: this.calendar, startMs: this.clock.now() });
-  }
+  private constructor(readonly opts: Readonly<FrontOptions>) {}
 
   static async start(opts: FrontOptions): Promise<SimFront> {
     const f = new SimFront(opts);
     await f.listen(opts.port ?? 0);
-    f.timer = setInterval(() => f.pump(), 5);
+    if (opts.clock) f.serve(opts.clock);
     return f;
+  }
+
+  /**
+   * Starts the market on `clock` (gateway-sim's tape from the clock's anchor, as gateway-sim sources
+   * replicate it) and answers the sessions that connected meanwhile.
+   */
+  serve(clock: ClockParams): void {
+    if (this.market) throw new Error('the front already serves a market');
+    this.clockNow = clockFromParams(clock);
+    const seed = this.opts.market?.seed ?? 20260101;
+    const { all, served: universe } = frontUniverse(this.opts, clock.anchorMs, this.calendar);
+    this.served = new Set(universe.map((i) => i.symbol));
+    this.market = { universe, tape: new Tape(all, { seed, calendar: this.calendar, startMs: clock.anchorMs }) };
+    this.timer = setInterval(() => this.pump(), 5);
+    for (const c of this.conns) this.read(c, Buffer.alloc(0));
+  }
+
+  /** The market clock (once serving). */
+  get clock(): Clock {
+    if (!this.clockNow) throw new Error('the front has no market yet: serve(clock) first');
+    return this.clockNow;
+  }
+
+  /** The instruments this front serves (once serving). */
+  get universe(): SimInstrument[] {
+    if (!this.market) throw new Error('the front has no market yet: serve(clock) first');
+    return this.market.universe;
   }
 
   /** `tcp://127.0.0.1:PORT` */
@@ -125,7 +158,7 @@ export class SimFront {
 
   private read(c: Conn, d: Buffer): void {
     c.buf = c.buf.length === 0 ? d : Buffer.concat([c.buf, d]);
-    while (c.buf.length >= 5) {
+    while (this.market && c.buf.length >= 5) {
       const len = c.buf.readUInt32LE(0);
       if (c.buf.length < 4 + len) break;
       const type = String.fromCharCode(c.buf[4]!);
@@ -191,7 +224,8 @@ export class SimFront {
 
   /** Emits the tape's due snapshots to the sessions subscribed to them. */
   private pump(): void {
-    const due = this.tape.advance(this.clock.now());
+    if (!this.market) return;
+    const due = this.market.tape.advance(this.clock.now());
     if (due.length === 0 || this.clock.now() < this.silentUntil) return;
     const exchangeId = this.opts.flavour === 'sopt' ? undefined : '';
     const perConn = new Map<Conn, Buffer[]>();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flavour } from './structs.js';
 
-export { SimFront } from './front.js';
+export { SimFront, frontUniverse } from './front.js';
 export type { FrontOptions, FrontStats } from './front.js';
 export { depthStruct, loginStruct, infoStruct, specificStruct, readLoginRequest, putString, DBL_MAX, SIZES, GBK } from './structs.js';
 export type { Flavour, DepthOptions } from './structs.js';
