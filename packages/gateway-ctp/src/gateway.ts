@@ -70,6 +70,8 @@ export class CtpGateway implements Gateway {
   private watchdog: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   private unhealthySent = false;
+  /** Vendor callback → link, µs per tick (`stats`). */
+  private readonly latency = new LogHistogram();
   private readonly counters = { connects: 0, disconnects: 0, logins: 0, heartbeat_warnings: 0, vendor_errors: 0, flow_control_waits: 0 };
 
   constructor(private readonly ctx: GatewayContext<GatewayConfig>, private readonly opts: GatewayOptions) {
@@ -123,6 +125,7 @@ export class CtpGateway implements Gateway {
   private onEvents(evs: VendorEvent[]): void {
     if (this.stopped) return;
     let ticks: MarketTick[] | null = null;
+    let recvNs: number[] | null = null;
     // The binding stamps each callback with CLOCK_MONOTONIC: localtime is when the vendor delivered it.
     const mono = monoNs();
     const clockNow = this.ctx.clock.now();
@@ -130,12 +133,20 @@ export class CtpGateway implements Gateway {
     for (const e of evs) {
       if (e.t === 'depth') {
         const t = this.converter.convert(e, clockNow - ((mono - e.recv_ns) / 1e6) * rate);
-        if (typeof t !== 'string') (ticks ??= []).push(t);
+        if (typeof t !== 'string') {
+          (ticks ??= []).push(t);
+          (recvNs ??= []).push(e.recv_ns);
+        }
         continue;
       }
       this.onControlEvent(e);
     }
-    if (ticks) this.ctx.emit(ticks);
+    if (ticks) {
+      this.ctx.emit(ticks);
+      // Vendor callback → handed to the link, per tick (the queue, the wake-up of this thread, the conversion).
+      const done = monoNs();
+      for (const ns of recvNs!) this.latency.record((done - ns) / 1000);
+    }
   }
 
   private onControlEvent(e: Exclude<VendorEvent, { t: 'depth' }>): void {
@@ -320,12 +331,53 @@ export class CtpGateway implements Gateway {
       case 'stats':
         return {
           binding: this.session?.stats() ?? null, converted: this.converter.converted, dropped: { ...this.converter.dropped },
+          callback_to_link_us: this.latency.summary(),
           instruments: this.list.length, subscribe_sent: this.subscribedSent, subscribe_acks: this.acks, subscribe_refused: this.subErrors, ...this.counters,
         };
       case 'instruments':
         return this.list.map((r) => `${r.symbol}.${r.exchange}`);
+      case 'reset-latency':
+        this.latency.reset();
+        return { ok: true };
       default:
-        throw new Error(`unknown command ${cmd.op}: stats, instruments`);
+        throw new Error(`unknown command ${cmd.op}: stats, instruments, reset-latency`);
     }
+  }
+}
+
+/** A log-bucketed histogram (8 buckets per power of two: within ~9 %), cheap enough for every tick. */
+export class LogHistogram {
+  private counts = new Float64Array(8 * 40);
+  private n = 0;
+  private max = 0;
+
+  record(v: number): void {
+    const i = v <= 1 ? 0 : Math.min(this.counts.length - 1, Math.floor(Math.log2(v) * 8));
+    this.counts[i]!++;
+    this.n++;
+    if (v > this.max) this.max = v;
+  }
+
+  /** The value below which a fraction q of the records fall (the bucket's upper bound). */
+  quantile(q: number): number {
+    if (this.n === 0) return 0;
+    let seen = 0;
+    const want = q * this.n;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= want) return Math.min(this.max, 2 ** ((i + 1) / 8));
+    }
+    return this.max;
+  }
+
+  summary(): { count: number; p50: number; p99: number; max: number } {
+    const r = (x: number): number => Math.round(x * 10) / 10;
+    return { count: this.n, p50: r(this.quantile(0.5)), p99: r(this.quantile(0.99)), max: r(this.max) };
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.n = 0;
+    this.max = 0;
   }
 }

@@ -82,6 +82,8 @@ export class SimFront {
   /** Every depth snapshot the front sent, per instrument (the ground truth of what a session could see). */
   readonly sent = new Map<string, MarketTick[]>();
   private served = new Set<string>();
+  /** The latest tape state of each served instrument (what {@link blast} sends). */
+  private readonly latest = new Map<string, MarketTick>();
 
   private constructor(readonly opts: Readonly<FrontOptions>) {}
 
@@ -247,6 +249,40 @@ export class SimFront {
       }
     }
     for (const [c, list] of perConn) if (!c.sock.destroyed) c.sock.write(Buffer.concat(list));
+    for (const s of due) if (this.served.has(s.tick.symbol)) this.latest.set(s.tick.symbol, s.tick);
+  }
+
+  /**
+   * Benchmarks: sends `rate` depth snapshots per second for `ms` to every logged-in session, round the
+   * served instruments that have traded, each its latest tape state with the volume raised by one (so
+   * every snapshot is a new state). Resolves with how many were sent.
+   */
+  async blast(rate: number, ms: number): Promise<number> {
+    const frames: Buffer[] = [];
+    const exchangeId = this.opts.flavour === 'sopt' ? undefined : '';
+    for (const t of this.latest.values()) frames.push(frame('D', depthStruct(this.opts.flavour, t, exchangeId === undefined ? { exchangeId: t.exchange } : { exchangeId })));
+    if (frames.length === 0) throw new Error('no instrument has traded yet: let the front serve a moment first');
+    const VOLUME_AT = 5 + 136; // frame header, then the struct's Volume (int32, §6)
+    const t0 = performance.now();
+    let sent = 0;
+    let k = 0;
+    while (performance.now() - t0 < ms) {
+      const due = Math.min(Math.floor((rate * (performance.now() - t0)) / 1000) - sent, 20_000);
+      if (due > 0) {
+        const chunk = Buffer.allocUnsafe(due * frames[0]!.length);
+        let off = 0;
+        for (let i = 0; i < due; i++) {
+          const f = frames[k++ % frames.length]!;
+          f.writeInt32LE(f.readInt32LE(VOLUME_AT) + 1, VOLUME_AT);
+          off += f.copy(chunk, off);
+        }
+        for (const c of this.conns) if (c.loggedIn && !c.sock.destroyed) c.sock.write(chunk.subarray(0, off));
+        sent += due;
+        this.stats.depthSent += due;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return sent;
   }
 
   // ---- what tests do to a front ----

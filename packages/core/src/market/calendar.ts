@@ -4,7 +4,7 @@
  * fixed +08:00 offset (see time.ts), never the host TZ.
  */
 import { loadMarketData } from './products.js';
-import { DAY_MS, addDays, atShanghai, dayFromNumber, dayNumber, shanghaiDate, shanghaiMsOfDay, timeOfDayMs, weekday } from './time.js';
+import { DAY_MS, SHANGHAI_OFFSET_MS, addDays, atShanghai, dayFromNumber, dayNumber, shanghaiDate, shanghaiMsOfDay, timeOfDayMs, weekday } from './time.js';
 import type { Auction, AuctionRule, MarketData, Segment, SessionTemplateId } from './types.js';
 
 /**
@@ -19,6 +19,9 @@ export const DATA_EXPIRY_WARN_DAYS = 30;
 
 const ROLL_MS = timeOfDayMs(TRADING_DAY_ROLL);
 const TAIL_MS = timeOfDayMs(NIGHT_TAIL_END);
+/** The day window [06:00, 18:00) and the night window [18:00, 06:00) are both this long. */
+const HALF_DAY_MS = ROLL_MS - TAIL_MS;
+if (HALF_DAY_MS * 2 !== DAY_MS) throw new Error('the trading-day windows must be 12 hours each');
 /** Longest run of consecutive non-trading days searched before giving up (guards bad data). */
 const MAX_GAP_DAYS = 400;
 const CACHE_LIMIT = 2048;
@@ -149,6 +152,20 @@ export class TradingCalendar {
    */
   tradingDayAt(template: SessionTemplateId, epochMs: number): string | null {
     void template;
+    // The answer is constant over each 12-hour window [06:00, 18:00) and [18:00, 06:00): every gateway
+    // dates every snapshot with it, so the last window's answer is kept.
+    const w = Math.floor((epochMs + SHANGHAI_OFFSET_MS - TAIL_MS) / HALF_DAY_MS);
+    if (w === this.lastWindow) return this.lastWindowDay;
+    const r = this.tradingDayAtUncached(epochMs);
+    this.lastWindow = w;
+    this.lastWindowDay = r;
+    return r;
+  }
+
+  private lastWindow = Number.NaN;
+  private lastWindowDay: string | null = null;
+
+  private tradingDayAtUncached(epochMs: number): string | null {
     const day = shanghaiDate(epochMs);
     const ms = shanghaiMsOfDay(epochMs);
     if (ms >= TAIL_MS && ms < ROLL_MS) return this.isTradingDay(day) ? day : null;

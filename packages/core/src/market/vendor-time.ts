@@ -4,7 +4,7 @@
  */
 import type { Exchange } from '@mdhub/protocol';
 import type { TradingCalendar } from './calendar.js';
-import { DAY_MS, atShanghai, shanghaiDate } from './time.js';
+import { DAY_MS, SHANGHAI_OFFSET_MS, shanghaiDate } from './time.js';
 import type { SessionTemplateId } from './types.js';
 
 /** Vendor fields of one snapshot (CTP names). */
@@ -29,21 +29,40 @@ export type VendorTimeResult = { datetime: number; trading_day: string } | { err
 
 const UPDATE_TIME_RE = /^(\d{1,2}):(\d{2}):(\d{2})$/;
 
+/** The digit at `i` of `s`, or -1. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
 /** Milliseconds since midnight of UpdateTime + UpdateMillisec, or undefined when malformed. */
 function vendorMsOfDay(updateTime: string, millis: number): number | undefined {
-  const m = UPDATE_TIME_RE.exec(updateTime.trim());
-  if (!m || !Number.isInteger(millis) || millis < 0 || millis > 999) return undefined;
-  const [h, mi, s] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (h > 23 || mi > 59 || s > 59) return undefined;
-  return ((h * 60 + mi) * 60 + s) * 1000 + millis;
+  if (!Number.isInteger(millis) || millis < 0 || millis > 999) return undefined;
+  let h: number;
+  let mi: number;
+  let sec: number;
+  // 'HH:MM:SS', the form every front sends, read by character codes (every snapshot comes through here).
+  if (updateTime.length === 8 && updateTime.charCodeAt(2) === 58 && updateTime.charCodeAt(5) === 58 &&
+      Math.min(digit(updateTime, 0), digit(updateTime, 1), digit(updateTime, 3), digit(updateTime, 4), digit(updateTime, 6), digit(updateTime, 7)) >= 0) {
+    h = digit(updateTime, 0) * 10 + digit(updateTime, 1);
+    mi = digit(updateTime, 3) * 10 + digit(updateTime, 4);
+    sec = digit(updateTime, 6) * 10 + digit(updateTime, 7);
+  } else {
+    const m = UPDATE_TIME_RE.exec(updateTime.trim());
+    if (!m) return undefined;
+    [h, mi, sec] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  }
+  if (h > 23 || mi > 59 || sec > 59) return undefined;
+  return ((h * 60 + mi) * 60 + sec) * 1000 + millis;
 }
 
 /** Of the local Shanghai date −1, 0, +1, the instant at `msOfDay` closest to `localMs`. */
 function closestInstant(msOfDay: number, localMs: number): number {
-  const base = atShanghai(shanghaiDate(localMs), '00:00') + msOfDay;
-  const candidates = [base - DAY_MS, base, base + DAY_MS];
+  // Shanghai midnight of localMs (UTC+8 all year: no daylight saving), then the time of day.
+  const base = Math.floor((localMs + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS + msOfDay;
   let best = base;
-  for (const c of candidates) if (Math.abs(c - localMs) < Math.abs(best - localMs)) best = c;
+  if (Math.abs(base - DAY_MS - localMs) < Math.abs(best - localMs)) best = base - DAY_MS;
+  if (Math.abs(base + DAY_MS - localMs) < Math.abs(best - localMs)) best = base + DAY_MS;
   return best;
 }
 
