@@ -12,6 +12,10 @@
 
 #include <dlfcn.h>
 #include <iconv.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -780,6 +784,15 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
 Napi::Value MonoNow(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(MonoNs())); }
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  // In a gateway child (the supervisor sets MDHUB_GATEWAY), die with the hub even when the vendor library
+  // hangs the process: PR_SET_PDEATHSIG again here, besides setpriv at spawn (Decisions: "in the addon").
+  // A hub that died between the two getppid() calls is caught by the comparison (the host's own
+  // parent-pid watch covers an earlier death; the hub may be PID 1 in a container, so 1 is no sign).
+  if (getenv("MDHUB_GATEWAY") != nullptr) {
+    const pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
+  }
   exports.Set("Session", Session::Define(env));
   exports.Set("version", Napi::Function::New(env, Session::Version));
   exports.Set("monoNs", Napi::Function::New(env, MonoNow));

@@ -6,6 +6,7 @@
  * session); silence (a heartbeat warning, then 0x2001); an event handler that throws; a full queue
  * conflated per instrument; release.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,6 +200,25 @@ describe('vendor binding', () => {
     expect(s.conflated + s.dropped).toBeGreaterThan(0);
   });
 
+  it('a delayed connection delays every snapshot by at least that much', async () => {
+    const h = await harness('ctp-6.7.7', { ids: [] });
+    await waitFor('login', () => h.count('login') === 1);
+    const t = { ...h.front.universe[0]!, datetime: h.front.clock.now() } as unknown as Parameters<SimFront['sendDepth']>[0];
+    const lag = async (): Promise<number> => {
+      const before = h.depth().length;
+      const t0 = performance.now();
+      h.front.sendDepth({ ...t, volume: before + 1 });
+      await waitFor('the snapshot', () => h.depth().length > before, 5000);
+      return performance.now() - t0;
+    };
+    const direct = await lag();
+    h.front.delay(400);
+    const delayed = await lag();
+    expect(delayed).toBeGreaterThanOrEqual(390);
+    h.front.delay(0);
+    expect(delayed - direct).toBeGreaterThan(300); // (a lower bound: a busy machine only adds to both)
+  });
+
   it('after release no callback arrives and calls are a named error', async () => {
     const h = await harness('ctp-6.7.11', { ids: ['rb2701', 'cu2701'] });
     await waitFor('ticks', () => h.depth().length > 0, 10_000);
@@ -207,5 +227,24 @@ describe('vendor binding', () => {
     await sleep(700);
     expect(h.events.length).toBe(n);
     expect(code(() => h.session.subscribe(['rb2701']))).toBe('MDH_ERR_CTP_RELEASED');
+  });
+
+  it('in a gateway child (MDHUB_GATEWAY set) loading the addon makes the process die with its parent, even stopped', async () => {
+    // parent → child; the child loads the addon and stops itself (SIGSTOP): only a parent-death signal ends it.
+    const addonFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../build/Release/mdhub_ctp.node');
+    const childJs = `require(${JSON.stringify(addonFile)}); process.kill(process.pid, 'SIGSTOP');`;
+    const run = async (env: NodeJS.ProcessEnv): Promise<boolean> => {
+      const parentJs = `const c = require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(childJs)}], { stdio: 'ignore', env: ${JSON.stringify(env)} }); console.log(c.pid); setInterval(() => {}, 1000);`;
+      const parent = spawn(process.execPath, ['-e', parentJs], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      await waitFor('child stopped', () => /^State:\s+T/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), 10_000);
+      parent.kill('SIGKILL');
+      await sleep(800);
+      const alive = fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (alive) process.kill(pid, 'SIGKILL');
+      return alive;
+    };
+    expect(await run({ PATH: process.env['PATH'] ?? '', MDHUB_GATEWAY: 'ctp-test' })).toBe(false);
+    expect(await run({ PATH: process.env['PATH'] ?? '' })).toBe(true); // without it, nothing would end the stopped child
   });
 });

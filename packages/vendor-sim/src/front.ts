@@ -155,7 +155,7 @@ export class SimFront {
   }
 
   private send(c: Conn, type: string, payload?: Buffer): void {
-    if (!c.sock.destroyed && this.clock.now() >= this.silentUntil) c.sock.write(frame(type, payload));
+    if (!c.sock.destroyed && this.clock.now() >= this.silentUntil) this.write(c, frame(type, payload));
   }
 
   private read(c: Conn, d: Buffer): void {
@@ -248,7 +248,7 @@ export class SimFront {
         l.push(t);
       }
     }
-    for (const [c, list] of perConn) if (!c.sock.destroyed) c.sock.write(Buffer.concat(list));
+    for (const [c, list] of perConn) if (!c.sock.destroyed) this.write(c, Buffer.concat(list));
     for (const s of due) if (this.served.has(s.tick.symbol)) this.latest.set(s.tick.symbol, s.tick);
   }
 
@@ -285,7 +285,21 @@ export class SimFront {
     return sent;
   }
 
+  /** Added one-way delay of everything the front sends, ms (0: none). */
+  private delayMs = 0;
+
+  /** Writes to a session now, or after the added delay (order kept: every write waits the same time). */
+  private write(c: Conn, bytes: Buffer): void {
+    if (this.delayMs <= 0) c.sock.write(bytes);
+    else setTimeout(() => { if (!c.sock.destroyed) c.sock.write(bytes); }, this.delayMs);
+  }
+
   // ---- what tests do to a front ----
+
+  /** Delays everything the front sends by `ms` from now on (a slow network path); 0 ends it. */
+  delay(ms: number): void {
+    this.delayMs = Math.max(0, ms);
+  }
 
   /** Sends one depth struct built from `t` (and overrides) to every logged-in session. */
   sendDepth(t: MarketTick, opts: DepthOptions = {}): void {

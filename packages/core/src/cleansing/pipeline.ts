@@ -67,10 +67,11 @@ export interface CleansingPipeline {
    */
   observe(tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }): void;
   /**
-   * Creates an instrument's record before its first tick and remembers it in `slot` (the hub prepares the
-   * instruments a gateway reported, so the first burst does not pay for it).
+   * Creates an instrument's record before its first tick and remembers it in `slot`, and the state of
+   * `source` in it when given (the hub prepares the instruments a gateway reported, so the first burst
+   * does not pay for them).
    */
-  prepare(symbol: string, exchange: Exchange, slot: { rec?: unknown }): void;
+  prepare(symbol: string, exchange: Exchange, slot: { rec?: unknown }, source?: string): void;
   /** Counters since creation or the last {@link resetStats}. */
   stats(): CleansingStats;
   resetStats(): void;
@@ -465,7 +466,11 @@ export function createCleansingPipeline(options: CleansingPipelineOptions = {}):
   return {
     check,
     observe,
-    prepare: (symbol, exchange, slot) => { slot.rec = recordOf(symbol, exchange); },
+    prepare: (symbol, exchange, slot, source) => {
+      const hint = slot.rec as InstrumentRecord | undefined;
+      const rec = hint !== undefined && hint.info.symbol === symbol && hint.info.exchange === exchange ? hint : (slot.rec = recordOf(symbol, exchange));
+      if (source !== undefined) sourceOf(rec, source);
+    },
     stats,
     resetStats,
     forgetSource,

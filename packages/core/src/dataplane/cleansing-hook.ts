@@ -46,5 +46,5 @@ export async function buildCheck(s: CleansingSettings, log: (rec: LogRecord) => 
       details: { ...r },
     }),
   });
-  return { check: (t, source, slot) => pipeline.check(t, source, slot), observe: (t, source, localtime, slot) => pipeline.observe(t, source, localtime, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src), prepare: (sym, ex, slot) => pipeline.prepare(sym, ex, slot) };
+  return { check: (t, source, slot) => pipeline.check(t, source, slot), observe: (t, source, localtime, slot) => pipeline.observe(t, source, localtime, slot), stats: () => pipeline.stats(), forgetSource: (src) => pipeline.forgetSource(src), prepare: (sym, ex, slot, src) => pipeline.prepare(sym, ex, slot, src) };
 }

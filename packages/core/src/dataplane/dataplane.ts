@@ -18,7 +18,7 @@ export type TickCheck = (tick: MarketTick, source: string, slot?: { rec?: unknow
 /** `source` delivered `tick`, an accepted state, at `localtime` (a race duplicate recognised unbuilt; see Arbiter.duplicateOfLast). */
 export type TickObserve = (tick: MarketTick, source: string, localtime: number, slot?: { rec?: unknown }) => void;
 /** Creates the check's record of an instrument before its first tick, in `slot`. */
-export type TickPrepare = (symbol: string, exchange: Exchange, slot: { rec?: unknown }) => void;
+export type TickPrepare = (symbol: string, exchange: Exchange, slot: { rec?: unknown }, source?: string) => void;
 
 export interface DataPlaneOptions {
   hubId: string;
@@ -256,10 +256,10 @@ export class DataPlane {
 
   /**
    * Creates the arbitration and cleansing state of instruments before their first tick (the list a
-   * gateway reported): the first burst after a start then costs what a warm one does. Entries that are not
+   * gateway reported; with `source`, that source's cleansing state too). Entries that are not
    * `{symbol, exchange}` of a known exchange are skipped and counted. Returns how many were new.
    */
-  prepareInstruments(list: ReadonlyArray<{ symbol?: unknown; exchange?: unknown }>): { created: number; skipped: number } {
+  prepareInstruments(list: ReadonlyArray<{ symbol?: unknown; exchange?: unknown }>, source?: string): { created: number; skipped: number } {
     let created = 0;
     let skipped = 0;
     const prepare = this.cleansing?.prepare;
@@ -270,9 +270,8 @@ export class DataPlane {
       }
       const before = this.arbiter.size;
       const st = this.arbiter.instrument({ symbol: r.symbol, exchange: r.exchange as Exchange });
-      if (this.arbiter.size === before) continue;
-      created++;
-      prepare?.(st.symbol, st.exchange as Exchange, st.checkSlot);
+      if (this.arbiter.size !== before) created++;
+      prepare?.(st.symbol, st.exchange as Exchange, st.checkSlot, source);
     }
     return { created, skipped };
   }
