@@ -148,59 +148,39 @@ void FillInfo(Event& e, const RspInfoT* info) {
   } catch (...) {         \
   }
 
-class CtpSpi final : public ctp::MdSpi {
+/**
+ * The Spi the library calls back, for either flavour (CTP and SOPT differ only in their types): each
+ * callback marks its duration, copies what it was given into an Event and queues it; nothing else.
+ */
+template <typename Base, typename LoginT, typename InfoT, typename SpecificT, typename DepthT>
+class Spi final : public Base {
  public:
-  explicit CtpSpi(Sink* s) : s_(s) {}
+  explicit Spi(Sink* s) : s_(s) {}
   void OnFrontConnected() override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Connected; s_->Push(std::move(e));) }
   void OnFrontDisconnected(int reason) override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Disconnected; e.a = reason; s_->Push(std::move(e));) }
   void OnHeartBeatWarning(int seconds) override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::HeartbeatWarning; e.a = seconds; s_->Push(std::move(e));) }
-  void OnRspUserLogin(ctp::RspUserLogin677* rsp, ctp::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Login; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspError(ctp::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Error; e.a = requestId; e.last = isLast; FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspSubMarketData(ctp::SpecificInstrument* rsp, ctp::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Sub; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspUnSubMarketData(ctp::SpecificInstrument* rsp, ctp::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Unsub; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRtnDepthMarketData(ctp::DepthMarketData* d) override {
+  void OnRspUserLogin(LoginT* rsp, InfoT* info, int requestId, bool isLast) override { Response(Kind::Login, rsp, info, requestId, isLast); }
+  void OnRspError(InfoT* info, int requestId, bool isLast) override { Response(Kind::Error, static_cast<SpecificT*>(nullptr), info, requestId, isLast); }
+  void OnRspSubMarketData(SpecificT* rsp, InfoT* info, int requestId, bool isLast) override { Response(Kind::Sub, rsp, info, requestId, isLast); }
+  void OnRspUnSubMarketData(SpecificT* rsp, InfoT* info, int requestId, bool isLast) override { Response(Kind::Unsub, rsp, info, requestId, isLast); }
+  void OnRtnDepthMarketData(DepthT* d) override {
     MDHUB_GUARD(if (!d) return; InCallback g(s_); Event e{}; e.kind = Kind::Depth; e.recvNs = MonoNs(); CopyInto(e.data, d);
                 e.key = Field(d->InstrumentID, sizeof d->InstrumentID); s_->Push(std::move(e));)
   }
 
  private:
+  /** A response: its struct (none for an error) and its RspInfo. */
+  template <typename T>
+  void Response(Kind kind, T* rsp, InfoT* info, int requestId, bool isLast) {
+    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = kind; e.a = requestId; e.last = isLast; if (kind != Kind::Error) CopyInto(e.data, rsp);
+                FillInfo(e, info); s_->Push(std::move(e));)
+  }
+
   Sink* s_;
 };
 
-class SoptSpi final : public sopt::MdSpi {
- public:
-  explicit SoptSpi(Sink* s) : s_(s) {}
-  void OnFrontConnected() override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Connected; s_->Push(std::move(e));) }
-  void OnFrontDisconnected(int reason) override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Disconnected; e.a = reason; s_->Push(std::move(e));) }
-  void OnHeartBeatWarning(int seconds) override { MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::HeartbeatWarning; e.a = seconds; s_->Push(std::move(e));) }
-  void OnRspUserLogin(sopt::RspUserLogin* rsp, sopt::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Login; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspError(sopt::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Error; e.a = requestId; e.last = isLast; FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspSubMarketData(sopt::SpecificInstrument* rsp, sopt::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Sub; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRspUnSubMarketData(sopt::SpecificInstrument* rsp, sopt::RspInfo* info, int requestId, bool isLast) override {
-    MDHUB_GUARD(InCallback g(s_); Event e{}; e.kind = Kind::Unsub; e.a = requestId; e.last = isLast; CopyInto(e.data, rsp); FillInfo(e, info); s_->Push(std::move(e));)
-  }
-  void OnRtnDepthMarketData(sopt::DepthMarketData* d) override {
-    MDHUB_GUARD(if (!d) return; InCallback g(s_); Event e{}; e.kind = Kind::Depth; e.recvNs = MonoNs(); CopyInto(e.data, d);
-                e.key = Field(d->InstrumentID, sizeof d->InstrumentID); s_->Push(std::move(e));)
-  }
-
- private:
-  Sink* s_;
-};
+using CtpSpi = Spi<ctp::MdSpi, ctp::RspUserLogin677, ctp::RspInfo, ctp::SpecificInstrument, ctp::DepthMarketData>;
+using SoptSpi = Spi<sopt::MdSpi, sopt::RspUserLogin, sopt::RspInfo, sopt::SpecificInstrument, sopt::DepthMarketData>;
 
 /** Property keys created once per environment (better-sqlite3's row builder does the same). */
 struct Keys {

@@ -12,25 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CatalogError } from '@mdhub/protocol';
-import { SimFront, simLibrary, simLibraryMissing, writeSimSettings } from '@mdhub/vendor-sim';
+import { SimFront, simLibrary, writeSimSettings } from '@mdhub/vendor-sim';
 import type { Flavour } from '@mdhub/vendor-sim';
-import { addonMissing, apiVersion, openSession } from '../src/internal.js';
+import { apiVersion, openSession } from '../src/internal.js';
 import type { DepthEvent, NativeSession, VendorEvent } from '../src/internal.js';
+import { REQUIRE_ALL, sleep, unavailable, waitFor } from './helpers.js';
 
-const REQUIRE_ALL = process.env['MDHUB_REQUIRE_ALL'] === '1';
-const unavailable = addonMissing() ?? simLibraryMissing();
 const ANCHOR = Date.parse('2026-11-25T09:35:00+08:00');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function code(fn: () => unknown): string {
   try {
@@ -87,7 +75,7 @@ async function harness(flavour: Flavour, opts: { ids?: string[]; instruments?: n
 
 describe('vendor binding', () => {
   if (unavailable !== null) {
-    if (REQUIRE_ALL) it('is built, with the simulator libraries (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(unavailable); });
+    if (REQUIRE_ALL) it('is built, with the simulator libraries (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(String(unavailable)); });
     else it.skip(`skipped: ${unavailable}`, () => {});
     return;
   }

@@ -11,12 +11,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketTick } from '@mdhub/protocol';
 import { TradingCalendar, loadMarketData } from '@mdhub/core/plugin';
-import { simLibrary, simLibraryMissing } from '@mdhub/vendor-sim';
-import { DepthConverter, addonMissing, czceTurnover, openSession } from '../src/internal.js';
+import { simLibrary } from '@mdhub/vendor-sim';
+import { DepthConverter, czceTurnover, openSession } from '../src/internal.js';
 import type { DepthEvent, Flavour, NativeSession } from '../src/internal.js';
+import { REQUIRE_ALL, unavailable } from './helpers.js';
 
-const REQUIRE_ALL = process.env['MDHUB_REQUIRE_ALL'] === '1';
-const unavailable = addonMissing() ?? simLibraryMissing();
 const DBL_MAX = 1.7976931348623157e308;
 const at = (iso: string): number => Date.parse(iso);
 
@@ -80,7 +79,7 @@ function session(flavour: Flavour): NativeSession {
 
 describe.skipIf(unavailable !== null && !REQUIRE_ALL)('conversion vectors (hand-derived; the binding and the converter)', () => {
   if (unavailable !== null) {
-    it('the binding and the simulator libraries are built (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(unavailable); });
+    it('the binding and the simulator libraries are built (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(String(unavailable)); });
     return;
   }
   const ctp = session('ctp-6.7.7');

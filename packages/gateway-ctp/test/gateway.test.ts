@@ -14,27 +14,15 @@ import type { MarketTick } from '@mdhub/protocol';
 import { CatalogError } from '@mdhub/protocol';
 import { TradingCalendar, clockFromParams, loadMarketData } from '@mdhub/core/plugin';
 import type { ClockParams, GatewayContext, GatewayState, InstrumentRef } from '@mdhub/core/plugin';
-import { SimFront, simLibrary, simLibraryMissing, writeSimSettings } from '@mdhub/vendor-sim';
+import { SimFront, simLibrary, writeSimSettings } from '@mdhub/vendor-sim';
 import type { Flavour } from '@mdhub/vendor-sim';
 import { plugin as ctpPlugin } from '../src/index.js';
-import { SOPT_PLUGIN_OPTIONS, addonMissing, makeGatewayPlugin } from '../src/internal.js';
+import { SOPT_PLUGIN_OPTIONS, makeGatewayPlugin } from '../src/internal.js';
 import type { GatewayConfig } from '../src/index.js';
+import { REQUIRE_ALL, sleep, unavailable, waitFor } from './helpers.js';
 
-const REQUIRE_ALL = process.env['MDHUB_REQUIRE_ALL'] === '1';
-const unavailable = addonMissing() ?? simLibraryMissing();
 const soptPlugin = makeGatewayPlugin(SOPT_PLUGIN_OPTIONS);
 const ANCHOR = Date.parse('2026-11-25T09:35:00+08:00');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Run {
   front: SimFront;
@@ -109,7 +97,7 @@ const namedCode = async (p: Promise<unknown>): Promise<string> => p.then(() => '
 
 describe('CTP / SOPT gateway on the ABI simulator', () => {
   if (unavailable !== null) {
-    if (REQUIRE_ALL) it('the binding and the simulator libraries are built (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(unavailable); });
+    if (REQUIRE_ALL) it('the binding and the simulator libraries are built (MDHUB_REQUIRE_ALL=1)', () => { throw new Error(String(unavailable)); });
     else it.skip(`skipped: ${unavailable}`, () => {});
     return;
   }
