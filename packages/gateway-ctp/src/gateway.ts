@@ -81,6 +81,16 @@ export class CtpGateway implements Gateway {
 
   async start(): Promise<void> {
     const { ctx, cfg } = this;
+    // The library treats the flow path as a prefix and crashes when its folder is missing (spec §7.2).
+    const flow = cfg.flow_dir ?? path.join(ctx.dataDir, 'flow');
+    try {
+      fs.mkdirSync(flow, { recursive: true, mode: 0o700 });
+      fs.accessSync(flow, fs.constants.W_OK);
+    } catch (err) {
+      throw new CtpError('MDH_ERR_CTP_FLOW_DIR', { flow_dir: flow, reason: (err as Error).message });
+    }
+    const version = apiVersion(cfg.library, cfg.flavour); // a wrong file, library or flavour is a named error here
+
     // What to subscribe: the reference file (or the product table's futures), then the patterns.
     const now = ctx.clock.now();
     const tradingDay = ctx.calendar.tradingDayAt('commodity_night_0230', now) ?? ctx.calendar.tradingDayOnOrAfter(shanghaiDate(now));
@@ -99,16 +109,6 @@ export class CtpGateway implements Gateway {
     ctx.log('info', 'instruments resolved', {
       instruments: u.list.length, from: u.source, trading_day: tradingDay, expired_skipped: u.expired, duplicates_skipped: u.duplicates, other_exchanges_skipped: u.outside,
     });
-
-    // The library treats the flow path as a prefix and crashes when its folder is missing (spec §7.2).
-    const flow = cfg.flow_dir ?? path.join(ctx.dataDir, 'flow');
-    try {
-      fs.mkdirSync(flow, { recursive: true, mode: 0o700 });
-      fs.accessSync(flow, fs.constants.W_OK);
-    } catch (err) {
-      throw new CtpError('MDH_ERR_CTP_FLOW_DIR', { flow_dir: flow, reason: (err as Error).message });
-    }
-    const version = apiVersion(cfg.library, cfg.flavour); // a wrong file, library or flavour is a named error here
     ctx.report({ api_version: version, flavour: cfg.flavour, library: cfg.library, fronts: cfg.fronts, instruments: u.list.length, simulated: cfg.simulated });
     ctx.setState('connecting');
     this.session = openSession({
