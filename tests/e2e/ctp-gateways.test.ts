@@ -146,6 +146,7 @@ describe('CTP and SOPT gateways in the hub', () => {
     const bad = await front('ctp-6.7.7', [{ brokerId: '9999', userId: 'u1', password: 'the-right-one' }]);
     await addVendorSource(dataDir, { id: 'ctp-a', flavour: 'ctp-6.7.11', front: a, reference: writeReference(dataDir, a, 'a.csv'), config: { watchdog: { silence_ms: 2000 } } });
     await addVendorSource(dataDir, { id: 'ctp-bad', flavour: 'ctp-6.7.7', front: bad, password: 'a-wrong-one', reference: writeReference(dataDir, bad, 'b.csv') });
+    await addVendorSource(dataDir, { id: 'ctp-nolib', flavour: 'ctp-6.7.7', front: bad, reference: writeReference(dataDir, bad, 'c.csv'), config: { library: '/nope/libthostmduserapi_se.so' } });
     hub = await startHubProcess([], { dataDir });
     a.serve(hub.ready.clock);
     bad.serve(hub.ready.clock);
@@ -154,6 +155,10 @@ describe('CTP and SOPT gateways in the hub', () => {
     const of = (id: string, kind: string): Array<Record<string, unknown>> => w.statuses.filter((s) => s['source'] === id && s['kind'] === kind);
     const subscribedCount = (): number => of('ctp-a', 'source_state').filter((s) => s['state'] === 'subscribed').length;
     await waitFor('ctp-a subscribed', () => subscribedCount() === 1, 30_000);
+
+    // A library path that does not exist: its named error, not retryable, not restarted.
+    await waitFor('ctp-nolib gave up', () => of('ctp-nolib', 'source_exit').some((s) => s['gave_up'] === true && s['failure'] === 'MDH_ERR_CTP_LIBRARY_NOT_FOUND'), 20_000);
+    expect(of('ctp-nolib', 'source_failed')[0]).toMatchObject({ code: 'MDH_ERR_CTP_LIBRARY_NOT_FOUND', retryable: false });
 
     // A wrong password: failed, not retryable, not restarted; the front saw one login attempt.
     await waitFor('ctp-bad gave up', () => of('ctp-bad', 'source_exit').some((s) => s['gave_up'] === true && s['failure'] === 'MDH_ERR_GATEWAY_LOGIN_FAILED'), 20_000);
@@ -196,6 +201,7 @@ describe('CTP and SOPT gateways in the hub', () => {
     expect(status).toMatch(/ctp-bad\s+stopped\s+failed: MDH_ERR_GATEWAY_LOGIN_FAILED/);
     const json = JSON.parse(await mdhub(['status', '--json', '--data-dir', dataDir])) as { health: { sources: Array<{ id: string; restarts: number; pid: number | null }> } };
     expect(json.health.sources.find((g) => g.id === 'ctp-bad')).toMatchObject({ restarts: 0, pid: null });
+    expect(json.health.sources.find((g) => g.id === 'ctp-nolib')).toMatchObject({ restarts: 0, pid: null });
     expect(json.health.sources.find((g) => g.id === 'ctp-a')!.restarts).toBe(2); // the crash and the hang; the reconnect was not one
   });
 });

@@ -49,8 +49,8 @@ export class MdhubError extends CatalogError<string> {
 export function errorInfo(err: unknown): { code?: string; message: string; details?: Record<string, unknown> } {
   if (err instanceof CatalogError) return { code: err.code, message: err.message, details: err.details };
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), message: err.message };
+    const { code, details } = err as { code?: unknown; details?: unknown };
+    return { ...(typeof code === 'string' ? { code } : {}), message: err.message, ...(typeof details === 'object' && details !== null ? { details: details as Record<string, unknown> } : {}) };
   }
   return { message: String(err) };
 }

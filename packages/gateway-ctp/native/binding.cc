@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cfloat>
 #include <cmath>
@@ -28,6 +29,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -76,7 +78,8 @@ std::string Gbk(const char* p, size_t n) {
   size_t dstLeft = out.size();
   while (srcLeft > 0) {
     if (iconv(cd, &src, &srcLeft, &dst, &dstLeft) == static_cast<size_t>(-1)) {
-      if (errno == EILSEQ || errno == EINVAL) {
+      // With //IGNORE glibc may report EILSEQ after consuming everything: never step past the input.
+      if ((errno == EILSEQ || errno == EINVAL) && srcLeft > 0) {
         src++;
         srcLeft--;
         continue;
@@ -261,6 +264,7 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
       InstanceMethod("tradingDay", &Session::TradingDay),
       InstanceMethod("stats", &Session::Stats),
       InstanceMethod("decodeDepth", &Session::DecodeDepth),
+      InstanceMethod("testHoldQueue", &Session::TestHoldQueue),
       InstanceMethod("release", &Session::Release),
     });
   }
@@ -284,7 +288,10 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
     if (!api) Throw(env, "MDH_ERR_CTP_CREATE_FAILED", "the library's CreateFtdcMdApi returned no API object (is the flow folder there?): " + flow);
     api_ = api;
     keys_.Init(env);
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "mdhub-vendor-events", 0, 1);
+    // Finalized (on the JS thread) once released and every queued drain has run: only then may a released
+    // session be collected.
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "mdhub-vendor-events", 0, 1, this,
+                                          [](Napi::Env, Session* self) { if (self->releasing_) self->Unref(); });
     if (flavour_ == Flavour::Sopt) {
       soptSpi_ = new SoptSpi(this);
       Sopt()->RegisterSpi(soptSpi_);
@@ -394,7 +401,7 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
   sopt::MdApi* Sopt() { return static_cast<sopt::MdApi*>(api_); }
 
   void Alive(Napi::Env env) {
-    if (!api_) Throw(env, "MDH_ERR_CTP_RELEASED", "the session was released");
+    if (!api_ || releasing_) Throw(env, "MDH_ERR_CTP_RELEASED", "the session was released");
   }
 
   Napi::Value RegisterFront(const Napi::CallbackInfo& info) {
@@ -481,19 +488,33 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
     return Convert(env, e);
   }
 
+  /**
+   * Test hook: another thread holds the queue's lock for `ms`, so a vendor callback pushing an event
+   * blocks inside the binding as long (what the watchdog's callback-duration bound is for).
+   */
+  Napi::Value TestHoldQueue(const Napi::CallbackInfo& info) {
+    const int ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    std::thread([this, ms]() {
+      std::lock_guard<std::mutex> g(mu_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }).detach();
+    return info.Env().Undefined();
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    size_t queued;
     {
-      std::lock_guard<std::mutex> g(mu_);
-      queued = queue_.size();
-      o.Set("queued", static_cast<double>(queued));
-      o.Set("maxQueued", static_cast<double>(maxQueued_));
-      o.Set("maxQueuedDepth", static_cast<double>(maxDepthQueued_));
+      // Never wait for the queue's lock here: the watchdog reads these stats, and a thread stuck holding
+      // the lock is exactly what it must see. The queue's figures are -1 while the lock is held.
+      std::unique_lock<std::mutex> g(mu_, std::try_to_lock);
+      const bool have = g.owns_lock();
+      o.Set("queued", have ? static_cast<double>(queue_.size()) : -1.0);
+      o.Set("maxQueued", have ? static_cast<double>(maxQueued_) : -1.0);
+      o.Set("maxQueuedDepth", have ? static_cast<double>(maxDepthQueued_) : -1.0);
       o.Set("capacity", static_cast<double>(capacity_));
-      o.Set("dropped", static_cast<double>(dropped_));
-      o.Set("conflated", static_cast<double>(conflated_));
+      o.Set("dropped", have ? static_cast<double>(dropped_) : -1.0);
+      o.Set("conflated", have ? static_cast<double>(conflated_) : -1.0);
     }
     const int64_t now = MonoNs();
     const int64_t since = inCallbackSinceNs.load();
@@ -523,35 +544,34 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
     soptSpi_ = nullptr;
   }
 
-  class ReleaseWorker : public Napi::AsyncWorker {
-   public:
-    ReleaseWorker(Napi::Env env, Session* s) : Napi::AsyncWorker(env), s_(s), deferred_(Napi::Promise::Deferred::New(env)) {}
-    void Execute() override { s_->ReleaseNow(); }  // off the JS thread: Release can take seconds (spec §7.3)
-    void OnOK() override {
-      s_->tsfn_.Release();
-      s_->Unref();
-      deferred_.Resolve(Env().Undefined());
-    }
-    Napi::Promise Promise() { return deferred_.Promise(); }
-
-   private:
-    Session* s_;
-    Napi::Promise::Deferred deferred_;
-  };
-
+  /**
+   * RegisterSpi(null) + Release() on a detached thread of its own: Release can take seconds (spec §7.3) or,
+   * in a broken library, never return. On libuv's thread pool a hung Release would also hang the process's
+   * exit (Node joins the pool's threads); a detached thread does not. The promise settles through a
+   * thread-safe function of its own; the events' function is released then, and its finalizer drops the
+   * reference that kept this object alive (so a drain still queued can never touch a collected session).
+   */
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    auto deferred = Napi::Promise::Deferred::New(env);
     if (!api_ || releasing_) {
-      auto d = Napi::Promise::Deferred::New(env);
-      d.Resolve(env.Undefined());
-      return d.Promise();
+      deferred.Resolve(env.Undefined());
+      return deferred.Promise();
     }
     releasing_ = true;
-    Ref();  // kept alive until the worker is done
-    auto* w = new ReleaseWorker(env, this);
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
+    Ref();  // until the events' thread-safe function is finalized
+    auto* done = new Napi::Promise::Deferred(deferred);
+    Napi::ThreadSafeFunction settle = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "mdhub-vendor-release", 0, 1);
+    std::thread([this, settle, done]() mutable {
+      ReleaseNow();
+      settle.BlockingCall(done, [this](Napi::Env e, Napi::Function, Napi::Promise::Deferred* d) {
+        tsfn_.Release();
+        d->Resolve(e.Undefined());
+        delete d;
+      });
+      settle.Release();
+    }).detach();
+    return deferred.Promise();
   }
 
   // ---- JS thread: drain and convert ----
@@ -566,7 +586,8 @@ class Session : public Napi::ObjectWrap<Session>, public Sink {
       pendingDepth_.clear();
       depthQueued_ = 0;
     }
-    if (batch.empty() || env == nullptr) return;
+    // After release() nothing more reaches JS, even what was queued before it.
+    if (batch.empty() || env == nullptr || releasing_) return;
     Napi::HandleScope scope(env);
     keys_.open = false;  // handles of an earlier drain's scope are gone
     Napi::Array out = Napi::Array::New(env, batch.size());

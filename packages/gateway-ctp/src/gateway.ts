@@ -72,7 +72,9 @@ export class CtpGateway implements Gateway {
   private unhealthySent = false;
   /** Vendor callback → link, µs per tick (`stats`). */
   private readonly latency = new LogHistogram();
-  private readonly counters = { connects: 0, disconnects: 0, logins: 0, heartbeat_warnings: 0, vendor_errors: 0, flow_control_waits: 0 };
+  private readonly counters = { connects: 0, disconnects: 0, logins: 0, heartbeat_warnings: 0, vendor_errors: 0, flow_control_waits: 0, login_timeouts: 0, event_errors: 0 };
+  /** No answer to a login request: it is sent again (a front that lost it, or request flow control). */
+  private loginTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly ctx: GatewayContext<GatewayConfig>, private readonly opts: GatewayOptions) {
     this.cfg = ctx.config;
@@ -96,6 +98,13 @@ export class CtpGateway implements Gateway {
     const tradingDay = ctx.calendar.tradingDayAt('commodity_night_0230', now) ?? ctx.calendar.tradingDayOnOrAfter(shanghaiDate(now));
     const reference = cfg.reference_file ? readReferenceFile(cfg.reference_file) : null;
     const u = resolveUniverse({ instruments: cfg.instruments, exchanges: this.opts.exchanges, reference, tradingDay });
+    // The vendor's InstrumentID field: 81 bytes on CTP, 31 on SOPT (NUL included). Longer ids cannot be subscribed.
+    const maxId = cfg.flavour === 'sopt' ? 30 : 80;
+    const tooLong = u.list.filter((r) => Buffer.byteLength(r.symbol) > maxId);
+    if (tooLong.length > 0) {
+      ctx.log('warn', `instrument ids longer than ${maxId} bytes cannot be subscribed; left out`, { count: tooLong.length, first: tooLong.slice(0, 5).map((r) => r.symbol) });
+      u.list = u.list.filter((r) => Buffer.byteLength(r.symbol) <= maxId);
+    }
     if (u.list.length === 0) {
       throw new CtpError('MDH_ERR_CTP_NO_INSTRUMENTS', {
         instruments: cfg.instruments, reference_file: cfg.reference_file ?? null, exchanges: this.opts.exchanges,
@@ -123,7 +132,7 @@ export class CtpGateway implements Gateway {
   }
 
   private onEvents(evs: VendorEvent[]): void {
-    if (this.stopped) return;
+    if (this.stopped || this.failed) return; // a refused login: nothing more until the process ends
     let ticks: MarketTick[] | null = null;
     let recvNs: number[] | null = null;
     // The binding stamps each callback with CLOCK_MONOTONIC: localtime is when the vendor delivered it.
@@ -131,15 +140,21 @@ export class CtpGateway implements Gateway {
     const clockNow = this.ctx.clock.now();
     const rate = this.ctx.clock.rate;
     for (const e of evs) {
-      if (e.t === 'depth') {
-        const t = this.converter.convert(e, clockNow - ((mono - e.recv_ns) / 1e6) * rate);
-        if (typeof t !== 'string') {
-          (ticks ??= []).push(t);
-          (recvNs ??= []).push(e.recv_ns);
+      // One event that throws (a bug, malformed vendor data) is counted and logged; the others go on.
+      try {
+        if (e.t === 'depth') {
+          const t = this.converter.convert(e, clockNow - ((mono - e.recv_ns) / 1e6) * rate);
+          if (typeof t !== 'string') {
+            (ticks ??= []).push(t);
+            (recvNs ??= []).push(e.recv_ns);
+          }
+          continue;
         }
-        continue;
+        this.onControlEvent(e);
+      } catch (err) {
+        const n = ++this.counters.event_errors;
+        if (n <= 5 || (n & (n - 1)) === 0) this.ctx.log('error', 'a vendor event could not be handled', { event: e.t, error: String((err as Error)?.message ?? err), errors: n });
       }
-      this.onControlEvent(e);
     }
     if (ticks) {
       this.ctx.emit(ticks);
@@ -200,8 +215,29 @@ export class CtpGateway implements Gateway {
 
   private login(): void {
     const { cfg } = this;
-    const r = this.session?.login(cfg.broker_id, cfg.user_id, cfg.password, ++this.reqId);
+    if (!this.session || this.stopped || this.failed) return;
+    const epoch = this.epoch;
+    const r = this.session.login(cfg.broker_id, cfg.user_id, cfg.password, ++this.reqId);
     if (r !== 0) this.ctx.log('warn', 'login request not sent', { code: r });
+    if (r === -1) return; // not connected: the next connect logs in
+    // Flow control (-2/-3) or a request the front never answers: sent again, while this connection lasts.
+    const again = r === 0 ? this.cfg.watchdog.connect_ms : 1000;
+    this.clearLoginTimer();
+    this.loginTimer = setTimeout(() => {
+      this.loginTimer = null;
+      if (this.stopped || this.failed || epoch !== this.epoch || this.phase !== 'none') return;
+      if (r === 0) {
+        this.counters.login_timeouts++;
+        this.ctx.log('warn', `no answer to the login for ${Math.round(again / 1000)} s; sending it again`, { login_timeouts: this.counters.login_timeouts });
+      }
+      this.login();
+    }, again);
+    this.loginTimer.unref();
+  }
+
+  private clearLoginTimer(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
   }
 
   private onLogin(e: Extract<VendorEvent, { t: 'login' }>): void {
@@ -210,6 +246,7 @@ export class CtpGateway implements Gateway {
       const details = { error_id: e.errorId, error: e.errorMsg, broker_id: this.cfg.broker_id, user_id: this.cfg.user_id };
       if (TRANSIENT_LOGIN_ERRORS.has(e.errorId) && this.loginRetries < MAX_LOGIN_RETRIES) {
         this.loginRetries++;
+        this.clearLoginTimer();
         ctx.log('warn', `login refused for now (${e.errorMsg}); trying again in ${LOGIN_RETRY_MS / 1000} s`, details);
         const epoch = this.epoch;
         setTimeout(() => { if (!this.stopped && epoch === this.epoch) this.login(); }, LOGIN_RETRY_MS).unref();
@@ -217,10 +254,12 @@ export class CtpGateway implements Gateway {
       }
       // Final: no retry that could get the account locked. The state says why; the process ends.
       this.failed = true;
+      this.clearLoginTimer();
       ctx.setState('disconnected', `login refused: ${e.errorMsg} (error ${e.errorId})`);
       ctx.fail(new PluginError('MDH_ERR_GATEWAY_LOGIN_FAILED', details));
       return;
     }
+    this.clearLoginTimer();
     this.loginRetries = 0;
     this.phase = 'logged_in';
     this.counters.logins++;
@@ -228,7 +267,10 @@ export class CtpGateway implements Gateway {
     ctx.setState('logged_in');
     ctx.report({ trading_day: e.tradingDay || vendorDay, login_time: e.loginTime, front_id: e.frontId, session_id: e.sessionId, logins: this.counters.logins });
     ctx.log('info', 'logged in', { trading_day: e.tradingDay, login_time: e.loginTime, system: e.systemName, logins: this.counters.logins });
-    void this.subscribeAll(this.epoch);
+    this.subscribeAll(this.epoch).catch((err: unknown) => {
+      this.ctx.log('error', 'subscribing failed', { error: String((err as Error)?.message ?? err), code: (err as { code?: unknown }).code });
+      this.ctx.unhealthy(`subscribing failed: ${String((err as Error)?.message ?? err)}`);
+    });
   }
 
   /** Subscribes every instrument in batches; a new connection or a stop ends an earlier run. */
@@ -257,13 +299,15 @@ export class CtpGateway implements Gateway {
     }
     this.ctx.log('info', 'subscription requests sent', { instruments: ids.length, batches: Math.ceil(ids.length / size), ms: Math.round(performance.now() - t0) });
     // Fronts answer every instrument; if some answers never come, subscribed is declared 3 s later anyway.
-    setTimeout(() => { if (epoch === this.epoch) this.onSubscribedAll(); }, 3000).unref();
+    setTimeout(() => { if (epoch === this.epoch) this.onSubscribedAll(true); }, 3000).unref();
     if (this.acks + this.subErrors >= ids.length) this.onSubscribedAll();
   }
 
-  private onSubscribedAll(): void {
+  private onSubscribedAll(timedOut = false): void {
     if (this.stopped || this.phase !== 'logged_in' || this.subscribedSent < this.list.length) return;
     this.phase = 'subscribed';
+    const unanswered = this.list.length - this.acks - this.subErrors;
+    if (timedOut && unanswered > 0) this.ctx.log('warn', 'some subscriptions were never answered; subscribed anyway 3 s after the last request', { unanswered, accepted: this.acks, refused: this.subErrors });
     this.ctx.setState('subscribed', this.counters.logins > 1 ? `logged in again and re-subscribed ${this.list.length} instruments` : undefined);
     this.ctx.report({ subscribed: this.acks, subscribe_refused: this.subErrors });
     if (this.subErrors > 0) this.ctx.log('warn', 'some subscriptions were refused', { refused: this.subErrors, accepted: this.acks });
@@ -318,6 +362,7 @@ export class CtpGateway implements Gateway {
     this.stopped = true;
     this.epoch++;
     this.clearConnectTimer();
+    this.clearLoginTimer();
     if (this.watchdog) clearInterval(this.watchdog);
     const s = this.session;
     this.session = null;
@@ -339,8 +384,12 @@ export class CtpGateway implements Gateway {
       case 'reset-latency':
         this.latency.reset();
         return { ok: true };
+      case 'test-hold-queue':
+        // Tests only: the binding's queue lock is held by another thread, so vendor callbacks block in the binding.
+        this.session?.testHoldQueue(Math.min(60_000, Math.max(0, Number(cmd['ms']) || 0)));
+        return { ok: true };
       default:
-        throw new Error(`unknown command ${cmd.op}: stats, instruments, reset-latency`);
+        throw new Error(`unknown command ${cmd.op}: stats, instruments, reset-latency, test-hold-queue`);
     }
   }
 }

@@ -55,7 +55,7 @@ export interface DepthEvent {
 }
 
 export interface SessionStats {
-  /** Events waiting for the JS thread, the most ever, and the bound. */
+  /** Events waiting for the JS thread, the most ever, and the bound (-1 while another thread holds the queue's lock). */
   queued: number;
   maxQueued: number;
   /** The most snapshots ever queued (never above `capacity`: beyond it they are conflated). */
@@ -87,6 +87,8 @@ export interface NativeSession {
   stats(): SessionStats;
   /** Converts the bytes of one depth struct as a callback's copy is converted (conversion vectors in tests). */
   decodeDepth(bytes: Buffer): DepthEvent;
+  /** Test hook: another thread holds the event queue's lock for `ms` (a vendor callback then blocks in the binding). */
+  testHoldQueue(ms: number): void;
   /** RegisterSpi(null) and Release(), off the JS thread. */
   release(): Promise<void>;
 }
@@ -154,6 +156,7 @@ export function openSession(opts: {
     tradingDay: () => named(() => s.tradingDay()),
     stats: () => s.stats(),
     decodeDepth: (bytes) => named(() => s.decodeDepth(bytes)),
+    testHoldQueue: (ms) => s.testHoldQueue(ms),
     release: () => s.release(),
   };
 }

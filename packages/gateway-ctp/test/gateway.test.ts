@@ -201,6 +201,24 @@ describe('CTP / SOPT gateway on the ABI simulator', () => {
     expect(reason).toMatch(/^no event from the vendor library for \d+ s while subscribed inside an open session$/);
   });
 
+  it('a login the front never answers is sent again after connect_ms', async () => {
+    const r = await start('ctp-6.7.7', { frontDown: true, config: { watchdog: { connect_ms: 1000 } } });
+    r.front.ignoreLogins(1);
+    await r.front.revive();
+    await waitFor('subscribed', () => r.stateNow() === 'subscribed');
+    expect(r.front.stats).toMatchObject({ ignoredLogins: 1, logins: 1 });
+    expect(r.logs.some((l) => l.msg === 'no answer to the login for 1 s; sending it again')).toBe(true);
+  });
+
+  it('a vendor callback blocked inside the binding past callback_ms: the watchdog asks for a hard restart', async () => {
+    const r = await start('ctp-6.7.7', { config: { watchdog: { callback_ms: 300 } } });
+    await waitFor('subscribed', () => r.stateNow() === 'subscribed');
+    await waitFor('ticks', () => r.ticks.length > 10);
+    r.gw.control!({ op: 'test-hold-queue', ms: 2500 }); // another thread holds the queue: the next callback blocks in Push
+    const reason = await waitFor('unhealthy', () => r.unhealthy[0], 6000);
+    expect(reason).toMatch(/^a vendor callback has not returned for \d+ ms$/);
+  });
+
   it('named errors before anything connects: no library file, the wrong flavour, nothing to subscribe, a bad reference file', async () => {
     expect(await namedCode(start('ctp-6.7.7', { config: { library: '/nope/libthostmduserapi_se.so' } }))).toBe('MDH_ERR_CTP_LIBRARY_NOT_FOUND');
     expect(await namedCode(start('ctp-6.7.7', { config: { library: simLibrary('ctp-6.7.11') } }))).toBe('MDH_ERR_CTP_FLAVOUR_MISMATCH');

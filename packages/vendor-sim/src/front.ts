@@ -46,6 +46,8 @@ export interface FrontStats {
   connections: number;
   logins: number;
   refusedLogins: number;
+  /** Login requests the front did not answer (see {@link SimFront.ignoreLogins}). */
+  ignoredLogins: number;
   subscribeCalls: number;
   subscribed: number;
   depthSent: number;
@@ -78,7 +80,7 @@ export class SimFront {
   private timer: NodeJS.Timeout | null = null;
   private silentUntil = 0;
   private port = 0;
-  readonly stats: FrontStats = { connections: 0, logins: 0, refusedLogins: 0, subscribeCalls: 0, subscribed: 0, depthSent: 0 };
+  readonly stats: FrontStats = { connections: 0, logins: 0, refusedLogins: 0, ignoredLogins: 0, subscribeCalls: 0, subscribed: 0, depthSent: 0 };
   /** Every depth snapshot the front sent, per instrument (the ground truth of what a session could see). */
   readonly sent = new Map<string, MarketTick[]>();
   private served = new Set<string>();
@@ -177,6 +179,11 @@ export class SimFront {
         this.send(c, 'W');
         break;
       case 'l': {
+        if (this.loginsToIgnore > 0) {
+          this.loginsToIgnore--;
+          this.stats.ignoredLogins++;
+          break;
+        }
         const requestId = p.readInt32LE(0);
         const req = readLoginRequest(p.subarray(4));
         const ok = !this.opts.accounts || this.opts.accounts.some((a) => a.brokerId === req.brokerId && a.userId === req.userId && a.password === req.password);
@@ -295,6 +302,13 @@ export class SimFront {
   }
 
   // ---- what tests do to a front ----
+
+  private loginsToIgnore = 0;
+
+  /** The next `n` login requests get no answer at all (a front that lost them). */
+  ignoreLogins(n: number): void {
+    this.loginsToIgnore = n;
+  }
 
   /** Delays everything the front sends by `ms` from now on (a slow network path); 0 ends it. */
   delay(ms: number): void {

@@ -210,6 +210,11 @@ export class Arbiter {
     return st;
   }
 
+  /** The state of an instrument, if it exists (never creates one). */
+  peek(symbol: string, exchange: string): InstrumentState | undefined {
+    return this.byExchange.get(exchange)?.get(symbol);
+  }
+
   get size(): number {
     return this.count;
   }

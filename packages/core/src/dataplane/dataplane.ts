@@ -96,6 +96,9 @@ export interface CleansingHooks {
   prepare?: TickPrepare;
 }
 
+/** Most instruments the data plane holds before their first tick from gateways' reported lists (seen ticks are not limited). */
+export const MAX_PREPARED_INSTRUMENTS = 200_000;
+
 /** A socket of the data plane could not be bound: names the setting and the value. */
 export class BindError extends Error {
   readonly code: string;
@@ -269,6 +272,11 @@ export class DataPlane {
         continue;
       }
       const before = this.arbiter.size;
+      // Reported lists create state; a plugin reporting garbage must not grow the data plane without bound.
+      if (before >= MAX_PREPARED_INSTRUMENTS && this.arbiter.peek(r.symbol, r.exchange as Exchange) === undefined) {
+        skipped++;
+        continue;
+      }
       const st = this.arbiter.instrument({ symbol: r.symbol, exchange: r.exchange as Exchange });
       if (this.arbiter.size !== before) created++;
       prepare?.(st.symbol, st.exchange as Exchange, st.checkSlot, source);
@@ -389,12 +397,18 @@ export class DataPlane {
 
   private publishTick(st: InstrumentState, t: MarketTick, recvUs: number): void {
     const out = t as Tick;
-    // last_volume is derived (no exchange sends it): what traded since the state published before this one,
-    // whichever source won each. A source's own figure spans the snapshots *it* saw, which differ between
-    // sources after a drop or a reconnect; it stands only for an instrument's first state of a trading day.
-    if (st.pubDay === t.trading_day && t.volume >= st.pubVolume) out.last_volume = t.volume - st.pubVolume;
-    st.pubDay = t.trading_day;
-    st.pubVolume = t.volume;
+    // last_volume is derived (no exchange sends it): what traded since the states published before, whichever
+    // source won each. A source's own figure spans the snapshots *it* saw, which differ between sources after
+    // a drop or a reconnect; it stands only for an instrument's first state of a trading day. The highest
+    // volume published that day is the reference, so volume published once is never counted again (a state
+    // with a lower volume, after a watermark reset, has last_volume 0).
+    if (st.pubDay === t.trading_day) {
+      out.last_volume = t.volume > st.pubVolume ? t.volume - st.pubVolume : 0;
+      if (t.volume > st.pubVolume) st.pubVolume = t.volume;
+    } else {
+      st.pubDay = t.trading_day;
+      st.pubVolume = t.volume;
+    }
     out.seq = ++this.seq;
     out.iseq = st.iseq;
     out.source = t.gateway_name;

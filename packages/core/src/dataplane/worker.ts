@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Exchange, LogRecord, StatusEvent } from '@mdhub/protocol';
+import { EXCHANGES } from '@mdhub/protocol';
 import { clockFromParams, marketCalendar, productOfSymbol } from '../market/index.js';
 import { defaultCleansingMarket } from '../cleansing/market.js';
 import { PluginScopes } from '../plugin/scope.js';
@@ -60,15 +61,32 @@ const reference = new Map<string, InstrumentRef>();
 /** Most instruments the reference map keeps (a gateway reporting garbage cannot grow it without bound). */
 const MAX_REFERENCE = 200_000;
 
+/** The fields of a reported InstrumentRef kept, each with its check (plugin output is input). */
+const REF_FIELDS: Record<string, (v: unknown) => boolean> = {
+  name: (v) => typeof v === 'string' && v.length <= 100,
+  product: (v) => typeof v === 'string' && v.length <= 20,
+  kind: (v) => v === 'future' || v === 'option',
+  price_tick: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+  multiplier: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+  expiry: (v) => typeof v === 'string' && /^\d{8}$/.test(v),
+  underlying: (v) => typeof v === 'string' && v.length <= 40,
+  option_type: (v) => v === 'call' || v === 'put',
+  strike: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+};
+
+/** Keeps the reference data of reported instruments; fields that fail their check are dropped. */
 function remember(list: readonly InstrumentRef[]): void {
   for (const r of list) {
-    if (typeof r?.symbol !== 'string' || typeof r.exchange !== 'string') continue;
+    if (typeof r?.symbol !== 'string' || typeof r.exchange !== 'string' || r.symbol.length > 80 || !(EXCHANGES as readonly string[]).includes(r.exchange)) continue;
     const vt = `${r.symbol}.${r.exchange}`;
     const prev = reference.get(vt);
     if (!prev && reference.size >= MAX_REFERENCE) continue;
-    const next: InstrumentRef = { ...(prev ?? {}), symbol: r.symbol, exchange: r.exchange };
-    for (const [k, v] of Object.entries(r)) if (v !== undefined && v !== null && v !== '') (next as unknown as Record<string, unknown>)[k] = v;
-    reference.set(vt, next);
+    const next: Record<string, unknown> = { ...(prev ?? {}), symbol: r.symbol, exchange: r.exchange };
+    for (const [k, check] of Object.entries(REF_FIELDS)) {
+      const v = (r as unknown as Record<string, unknown>)[k];
+      if (v !== undefined && v !== null && v !== '' && check(v)) next[k] = v;
+    }
+    reference.set(vt, next as unknown as InstrumentRef);
   }
 }
 
@@ -192,13 +210,14 @@ async function main(): Promise<void> {
         break;
       case 'instruments': {
         // Plugin output: anything malformed is skipped and counted, never fatal. Prepared in slices of
-        // 1,000 (about 5 ms each), so a gateway reporting 20,000 instruments never holds up other sources' ticks.
+        // 1,000 (about 5 ms each) between link messages, so a gateway reporting 20,000 instruments holds up
+        // other sources' ticks for one slice at a time, never for the whole list.
         const list = Array.isArray(m.list) ? m.list : [];
         const t0 = performance.now();
-        remember(list);
         let created = 0;
         let skipped = 0;
         const slice = (from: number): void => {
+          remember(list.slice(from, from + 1000));
           const r = dp.prepareInstruments(list.slice(from, from + 1000), m.source);
           created += r.created;
           skipped += r.skipped;

@@ -45,9 +45,14 @@ process.on('unhandledRejection', (err) => {
   send({ t: 'log', rec: { level: 'error', ts: Date.now(), msg: 'unhandled rejection in gateway', area: 'gateway', details: { error: String(err) } } });
 });
 
-/** A plugin's own exception becomes a named error: its PluginError code when it threw one, else `code`. */
-function named(err: unknown, code: 'MDH_ERR_PLUGIN_CREATE_FAILED' | 'MDH_ERR_GATEWAY_START_FAILED', plugin: string, id: string): PluginError {
-  if (err instanceof PluginError) return err;
+/**
+ * A plugin's own exception becomes a named error: a named error it threw (a `MDH_ERR_…` code and a
+ * `retryable` flag: PluginError, or a plugin's own catalog such as the CTP gateway's) keeps its code and
+ * retryability; anything else is `code`.
+ */
+function named(err: unknown, code: 'MDH_ERR_PLUGIN_CREATE_FAILED' | 'MDH_ERR_GATEWAY_START_FAILED', plugin: string, id: string): Error {
+  const e = err as { code?: unknown; retryable?: unknown };
+  if (err instanceof PluginError || (err instanceof Error && typeof e.code === 'string' && e.code.startsWith('MDH_ERR_') && typeof e.retryable === 'boolean')) return err as Error;
   return new PluginError(code, { plugin, gateway: id, reason: err instanceof Error ? err.message : String(err) }, err);
 }
 
@@ -84,9 +89,12 @@ async function init(m: Extract<ToGateway, { t: 'init' }>): Promise<void> {
   }
 }
 
-/** Reports a named failure and ends the process (the supervisor restarts it only when it is retryable). */
+let failing = false;
+
+/** Reports a named failure (once) and ends the process (the supervisor restarts it only when it is retryable). */
 function failed(err: unknown): void {
-  if (stopping) return;
+  if (stopping || failing) return;
+  failing = true;
   const e = errorInfo(err);
   const retryable = typeof (err as { retryable?: unknown }).retryable === 'boolean' ? (err as { retryable: boolean }).retryable : true;
   const m: FromGateway = { t: 'failed', code: e.code ?? 'MDH_ERR_GATEWAY_START_FAILED', message: e.message, retryable, ...(e.details ? { details: e.details } : {}) };

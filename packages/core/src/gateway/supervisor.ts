@@ -73,6 +73,8 @@ interface Child {
   stopReason: StopReason;
   /** The named failure the current process reported before it exited (not retryable: no restart). */
   failure: { code: string; retryable: boolean } | null;
+  /** A hard restart the plugin's watchdog asked for is scheduled (further requests are ignored). */
+  unhealthyKill: boolean;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
   /** Status facts the plugin reported (API version, front, trading day …), kept across restarts. */
   info: Record<string, unknown>;
@@ -162,7 +164,7 @@ export class Supervisor {
     if (this.closed || this.children.has(spec.id)) return;
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
-      restartTimer: null, stopping: false, stopReason: null, failure: null, replies: new Map(), info: {},
+      restartTimer: null, stopping: false, stopReason: null, failure: null, unhealthyKill: false, replies: new Map(), info: {},
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -248,6 +250,7 @@ export class Supervisor {
     c.state = 'connecting';
     c.reason = null;
     c.failure = null;
+    c.unhealthyKill = false;
     this.opts.onPids?.(this.pids());
     this.pipeOutput(c, proc, 'stdout', 'info');
     this.pipeOutput(c, proc, 'stderr', 'warn');
@@ -259,7 +262,17 @@ export class Supervisor {
         this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'malformed message from a gateway process', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } });
       }
     });
-    proc.on('exit', (code, signal) => this.onExit(c, proc, code, signal));
+    // 'close', not 'exit': it comes once the IPC channel is drained too, so a `failed` report written just
+    // before the exit is always read before the restart decision (a refused login is never tried again).
+    // Should 'close' not come (a stray process holding the pipes), 2 s after 'exit' decides anyway.
+    let ended = false;
+    const end = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
+      this.onExit(c, proc, code, signal);
+    };
+    proc.on('close', end);
+    proc.on('exit', (code, signal) => setTimeout(() => end(code, signal), 2000).unref());
     proc.on('error', (err) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway process error', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
     const ctx = this.opts.context?.(c.spec, this.instanceDir(c.spec.id)) ?? {
       id: c.spec.id, hubId: this.opts.hubId, runId: this.opts.runId, config: c.spec.config, clock: this.opts.clock, dataDir: this.instanceDir(c.spec.id),
@@ -344,7 +357,10 @@ export class Supervisor {
         if (Array.isArray(m.list)) this.opts.onInstruments?.(c.spec.id, m.list);
         break;
       case 'unhealthy': {
-        // The plugin's own watchdog (a vendor thread hung): a hard restart, spaced like hang kills.
+        // The plugin's own watchdog (a vendor thread hung): a hard restart, spaced like hang kills. One per
+        // process: repeats are ignored, so a plugin cannot push the spacing out for every other gateway.
+        if (c.unhealthyKill || !c.proc) break;
+        c.unhealthyKill = true;
         const reason = String(m.reason).slice(0, 500);
         c.reason = reason;
         this.opts.onEvent({ kind: 'source_unhealthy', source: c.spec.id, reason });
@@ -464,10 +480,17 @@ export class Supervisor {
     }
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      proc.once('exit', () => {
+      // Done when the exit was handled ('close', see spawn), or 2 s after the exit at the latest.
+      const done = (): void => {
         clearTimeout(timer);
+        if (c.proc === proc) {
+          c.proc = null;
+          c.state = 'stopped';
+        }
         resolve();
-      });
+      };
+      proc.once('close', done);
+      proc.once('exit', () => setTimeout(done, 2000).unref());
       if (graceMs > 0 && proc.connected) proc.send({ t: 'stop' } satisfies ToGateway);
       else proc.kill('SIGKILL');
     });

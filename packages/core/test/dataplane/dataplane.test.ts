@@ -93,6 +93,21 @@ describe('DataPlane', () => {
     expect(s.sources['b']).toMatchObject({ wins: 1, duplicates: 1 });
   });
 
+  it('publishes last_volume as the volume since the states it published before, whichever source won; the source\'s figure only for a first state of the day', async () => {
+    const { push, sub, runId } = await setup();
+    const a = await push('a');
+    const b = await push('b');
+    const lv = (t: MarketTick, v: number): MarketTick => ({ ...t, last_volume: v });
+    // a wins 10 (its own figure 7 stands: the first state), b wins 15 and 15 again with another book (CZCE-like),
+    // a wins 20 claiming 99 (it missed states), then the next trading day starts at 3.
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [lv(tick('rb2701', T0, 10, 'a'), 7)]));
+    await receive(sub, 1);
+    await b.send(encodeBatch({ runId, gatewayId: 'b', batchSeq: 1, sentNs: 0 }, [lv(tick('rb2701', T0 + 500, 15, 'b'), 1), { ...lv(tick('rb2701', T0 + 500, 15, 'b'), 1), bid_volume_1: 9 }]));
+    await receive(sub, 2).then((got) => expect(got.map((t) => t.last_volume)).toEqual([5, 0]));
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 2, sentNs: 0 }, [lv(tick('rb2701', T0 + 1000, 20, 'a'), 99), { ...lv(tick('rb2701', T0 + 1500, 3, 'a'), 3), trading_day: '20261126' }]));
+    await receive(sub, 2).then((got) => expect(got.map((t) => [t.volume, t.last_volume])).toEqual([[20, 5], [3, 3]]));
+  });
+
   it('counts garbage frames, malformed ticks and batches of another run, and keeps going', async () => {
     const { dp: d, push, sub, runId } = await setup();
     const a = await push('a');
