@@ -33,7 +33,7 @@ export const CORE_ERRORS = {
   MDH_ERR_CONTROL_TIMEOUT: { message: 'the running hub did not answer on its control socket in time', retryable: true },
   MDH_ERR_TICK_REJECTED: { message: 'cleansing rejected a tick (sampled log record; details name the rule)', retryable: false },
   MDH_ERR_PUBLISH_OVERLOAD: { message: 'a send on the PUB socket failed: the tick is dropped (counted, status event "overload")', retryable: true },
-  MDH_ERR_SNAPSHOT_BAD_REQUEST: { message: 'a snapshot-service request has an unknown op', retryable: false },
+  MDH_ERR_SNAPSHOT_BAD_REQUEST: { message: 'a snapshot-service request is malformed: not a msgpack map, an unknown op, or instruments not a list of vt_symbols', retryable: false },
   MDH_ERR_CALENDAR_DATA_ENDING: { message: 'the trading-calendar data ends within 30 days (or has ended): update markets.json', retryable: false },
 } as const;
 

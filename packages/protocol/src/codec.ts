@@ -372,6 +372,15 @@ export function encodeEvent(ev: Heartbeat | StatusEvent | LogRecord | Record<str
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+/**
+ * Encodes a map whose numbers are all market numbers (reference data): every number as a float64, as
+ * vn.py declares them, whole or not (a plain encode would write 10 as an int and 0.5 as a float).
+ */
+export function encodeFloatMap(m: Record<string, unknown>): Buffer {
+  const u = encode(m, { forceIntegerToFloat: true });
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 /** Decodes a non-tick message; throws MDH_ERR_WIRE_BAD_MESSAGE if it is not a msgpack map. */
 export function decodeEvent<T = Record<string, unknown>>(payload: Uint8Array): T {
   let obj: unknown;

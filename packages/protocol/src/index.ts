@@ -4,7 +4,7 @@ export {
   TICK_TOPIC_PREFIX, STATUS_TOPIC, LOG_TOPIC, HEARTBEAT_TOPIC, tickTopic, subscriptionPrefix, topicMatches,
 } from './topics.js';
 export type { Heartbeat, StatusEvent, LogRecord, LogLevel } from './codec.js';
-export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick, encodeEvent, decodeEvent } from './codec.js';
+export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick, encodeEvent, encodeFloatMap, decodeEvent } from './codec.js';
 export { stateKey } from './state-key.js';
 export { BATCH_TAG, BatchDecoder, BatchEncoder, BatchView, StringInterner, encodeBatch, decodeBatch } from './batch.js';
 export type { BatchEncoderOptions, BatchHeader, DecodedBatch } from './batch.js';

@@ -2,7 +2,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import type { BatchHeader, Tick } from '../src/index.js';
 import {
-  BatchDecoder, BatchEncoder, FLOAT_FIELDS, StringInterner, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
+  BatchDecoder, BatchEncoder, FLOAT_FIELDS, encodeFloatMap, StringInterner, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
 } from '../src/index.js';
 
 function sampleTick(over: Partial<Tick> = {}): Tick {
@@ -227,6 +227,17 @@ describe('gateway batch framing', () => {
     const fresh = new BatchEncoder({ keyframeMs: 0 });
     fresh.encode(h(1), [sampleTick({ symbol: 'x1' })]);
     expect(late.decode(fresh.encode(h(2), [sampleTick({ symbol: 'rb2701' })])).ticks.map((t) => t.symbol)).toEqual(['rb2701']);
+  });
+});
+
+describe('encodeFloatMap (reference data)', () => {
+  it('writes every number as a float64, whole or not, and keeps the rest as it is', () => {
+    const bytes = encodeFloatMap({ vt_symbol: 'rb2701.SHFE', multiplier: 10, price_tick: 1, strike: 2.5, expiry: null });
+    for (const key of ['multiplier', 'price_tick', 'strike']) {
+      const k = Buffer.from([0xa0 + key.length, ...Buffer.from(key)]);
+      expect(bytes[bytes.indexOf(k) + k.length], key).toBe(0xcb);
+    }
+    expect(decode(bytes)).toEqual({ vt_symbol: 'rb2701.SHFE', multiplier: 10, price_tick: 1, strike: 2.5, expiry: null });
   });
 });
 

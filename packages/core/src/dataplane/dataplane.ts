@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import * as zmq from 'zeromq';
 import type { Exchange, Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
-  BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent,
+  BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent, encodeFloatMap,
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
@@ -68,6 +68,8 @@ export interface DataPlaneStats {
   cleansing: CleansingStats | null;
   /** V8 heap in use by the data-plane thread's isolate, bytes. */
   heapUsed: number;
+  /** Snapshot-service requests refused as malformed. */
+  snapshotBadRequests: number;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -95,6 +97,11 @@ export interface CleansingHooks {
   forgetSource?: (source: string) => void;
   prepare?: TickPrepare;
 }
+
+/** Largest snapshot-service request, bytes (a `last` request naming 10,000 instruments fits). */
+export const SNAPSHOT_MAX_REQUEST = 256 * 1024;
+/** Most instruments one `last` request may name. */
+export const SNAPSHOT_MAX_NAMES = 10_000;
 
 /** Most instruments the data plane holds before their first tick from gateways' reported lists (seen ticks are not limited). */
 export const MAX_PREPARED_INSTRUMENTS = 200_000;
@@ -192,7 +199,9 @@ export class DataPlane {
     });
     this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000 });
     this.pub.onDrop = (err) => this.overloaded(err);
-    this.router = new zmq.Router({ linger: 0 });
+    // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
+    // disconnected), so no request can hold memory.
+    this.router = new zmq.Router({ linger: 0, maxMessageSize: SNAPSHOT_MAX_REQUEST });
   }
 
   async start(): Promise<{ pub: string; snapshot: string }> {
@@ -472,12 +481,20 @@ export class DataPlane {
       for await (const frames of this.router) {
         if (this.closed) break;
         const envelope = frames.slice(0, -1);
-        let reply: Buffer;
+        let reply: Buffer = Buffer.alloc(0);
+        let req: { op?: unknown; instruments?: unknown; id?: unknown } | null = null;
         try {
-          const req = decodeEvent<{ op?: unknown; instruments?: unknown; id?: unknown }>(frames[frames.length - 1]!);
-          reply = this.answer(req);
-        } catch (err) {
-          reply = encodeEvent({ ok: false, error: 'MDH_ERR_WIRE_BAD_MESSAGE', message: String(err) });
+          req = decodeEvent<{ op?: unknown; instruments?: unknown; id?: unknown }>(frames[frames.length - 1]!);
+        } catch {
+          this.snapshotBadRequests++;
+          reply = encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'the request is not a msgpack map' });
+        }
+        if (req) {
+          try {
+            reply = this.answer(req);
+          } catch (err) {
+            reply = encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: String((err as Error)?.message ?? err) });
+          }
         }
         await this.router.send([...envelope, reply]);
       }
@@ -486,17 +503,39 @@ export class DataPlane {
     }
   }
 
+  /** Snapshot requests refused as malformed (counted; each answered with MDH_ERR_SNAPSHOT_BAD_REQUEST). */
+  private snapshotBadRequests = 0;
+
   private answer(req: { op?: unknown; instruments?: unknown; id?: unknown }): Buffer {
-    const id = req.id !== undefined ? { id: req.id } : {};
-    if (req.op === 'instruments') return encodeEvent({ ok: true, run_id: this.opts.runId, instruments: this.opts.instruments?.() ?? [], ...id });
-    if (req.op !== 'last') return encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'op must be "last" or "instruments"', ...id });
-    const want = Array.isArray(req.instruments) ? new Set(req.instruments.filter((x) => typeof x === 'string')) : null;
+    // `id` comes back as sent when it is a plain value (a number or a string), never anything larger.
+    const id = typeof req.id === 'number' || (typeof req.id === 'string' && req.id.length <= 100) ? { id: req.id } : {};
+    const bad = (message: string): Buffer => {
+      this.snapshotBadRequests++;
+      return encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message, ...id });
+    };
+    if (req.op === 'instruments') {
+      // Reference data: every number a float, as on the tick wire.
+      return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, ...id }, 'instruments', (this.opts.instruments?.() ?? []).map((r) => encodeFloatMap(r as Record<string, unknown>)));
+    }
+    if (req.op !== 'last') return bad('op must be "last" or "instruments"');
+    let want: Set<string> | null = null;
+    if (req.instruments !== undefined && req.instruments !== null) {
+      if (!Array.isArray(req.instruments) || req.instruments.some((x) => typeof x !== 'string')) return bad('instruments must be a list of vt_symbols, e.g. ["rb2701.SHFE"]');
+      if (req.instruments.length > SNAPSHOT_MAX_NAMES) return bad(`at most ${SNAPSHOT_MAX_NAMES} instruments per request`);
+      want = new Set(req.instruments as string[]);
+    }
     const ticks: Buffer[] = [];
+    const found = want ? new Set<string>() : null;
     for (const st of this.arbiter.states()) {
       // st.last is the published Tick (hub metadata included): same typed encoding as on the PUB socket.
-      if (st.last && (!want || want.has(st.vt))) ticks.push(this.encoder.encode(st.last as Tick));
+      if (st.last && (!want || want.has(st.vt))) {
+        ticks.push(this.encoder.encode(st.last as Tick));
+        found?.add(st.vt);
+      }
     }
-    return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...id }, 'ticks', ticks);
+    // Names that have no published state (unknown, or nothing published yet) are listed, not silently left out.
+    const unknown = want ? [...want].filter((vt) => !found!.has(vt)) : [];
+    return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...(want ? { unknown } : {}), ...id }, 'ticks', ticks);
   }
 
   stats(): DataPlaneStats {
@@ -511,6 +550,7 @@ export class DataPlane {
       seq: this.seq, instruments: this.arbiter.size, published: this.pub.sent, publishDropped: this.pub.dropped, sources, rejections,
       cleansing: this.cleansingStats(),
       heapUsed: v8.getHeapStatistics().used_heap_size,
+      snapshotBadRequests: this.snapshotBadRequests,
     };
   }
 

@@ -5,7 +5,7 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MarketTick, Tick } from '@mdhub/protocol';
-import { BatchEncoder, decodeEvent, decodeTick, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { BatchEncoder, decodeEvent, decodeTick, emptyMarketTick, encodeBatch, encodeEvent } from '@mdhub/protocol';
 import { createCleansingPipeline } from '../../src/cleansing/index.js';
 import { RB, next, tick as cleanTick } from '../cleansing/helpers.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
@@ -262,5 +262,37 @@ describe('DataPlane race with cleansing', () => {
     // …and b's next real state is published.
     feed('b', last, 52);
     expect(dp.stats()).toMatchObject({ seq: 51 });
+  });
+
+  it('snapshot service: bad requests are named and counted, unknown names are listed, an oversized request is refused', async () => {
+    const { push, sub, runId } = await setup();
+    const a = await push('a');
+    await a.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [tick('rb2701', T0, 10, 'a')]));
+    await receive(sub, 1);
+    const ep = dp!.endpoints.snapshot;
+    const ask = async (payload: Buffer, timeoutMs = 3000): Promise<Record<string, unknown> | null> => {
+      const d = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs });
+      socks.push(d);
+      d.connect(ep);
+      await d.send(payload);
+      try {
+        const [reply] = await d.receive();
+        return decodeEvent(reply!);
+      } catch {
+        return null; // no answer
+      }
+    };
+    const bad = (r: Record<string, unknown> | null): unknown => r && [r['ok'], r['error']];
+    expect(bad(await ask(encodeEvent({ op: 'last', instruments: 5 })))).toEqual([false, 'MDH_ERR_SNAPSHOT_BAD_REQUEST']);
+    expect(bad(await ask(encodeEvent({ op: 'last', instruments: 'rb2701.SHFE' })))).toEqual([false, 'MDH_ERR_SNAPSHOT_BAD_REQUEST']);
+    expect(bad(await ask(Buffer.from('not msgpack')))).toEqual([false, 'MDH_ERR_SNAPSHOT_BAD_REQUEST']);
+    expect(bad(await ask(encodeEvent({ op: 'drop-tables' })))).toEqual([false, 'MDH_ERR_SNAPSHOT_BAD_REQUEST']);
+    const last = await ask(encodeEvent({ op: 'last', instruments: ['rb2701.SHFE', 'zz9999.SHFE'], id: 7 }));
+    expect(last).toMatchObject({ ok: true, id: 7, unknown: ['zz9999.SHFE'] });
+    expect((last!['ticks'] as Tick[]).map((t) => t.symbol)).toEqual(['rb2701']);
+    // Larger than any request: libzmq refuses it unread (no answer), and the service goes on.
+    expect(await ask(Buffer.alloc(4 * 1024 * 1024, 0x90), 1000)).toBeNull();
+    expect(await ask(encodeEvent({ op: 'last' }))).toMatchObject({ ok: true });
+    expect(dp!.stats().snapshotBadRequests).toBe(4);
   });
 });
