@@ -50,6 +50,8 @@ export interface InstrumentState {
   /** Start of a run of copies older than the watermark with no win in between (0 = none). */
   olderSinceMono: number;
   olderFrom: Set<string>;
+  /** During that run a copy of the watermark's own state arrived (a source agrees with it): no reset. */
+  freshInRun: boolean;
   /** priority groups: each standby source's latest copy, published at takeover. */
   standbyLast: Map<string, MarketTick> | null;
   /** Volume and trading day of the state published last (-1 / '' before the first): `last_volume` is derived from them. */
@@ -201,7 +203,7 @@ export class Arbiter {
       const group = this.groupOf(t.symbol, t.exchange);
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
-        lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
+        lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
         pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {},
       };
       bySymbol.set(t.symbol, st);
@@ -254,7 +256,11 @@ export class Arbiter {
     }
     if (dt === st.wmDt && vol === st.wmVol) {
       const key = stateKey(t);
-      if (key === st.lastKey || st.keys.includes(key)) { c.duplicates++; return 'duplicate'; }
+      if (key === st.lastKey || st.keys.includes(key)) {
+        if (st.olderSinceMono !== 0) st.freshInRun = true;
+        c.duplicates++;
+        return 'duplicate';
+      }
       // Never drop a remembered key: a slow source's copy of an early state must stay a duplicate.
       if (st.keys.length < MAX_KEYS_AT_WATERMARK) st.keys.push(key);
       st.iseq++;
@@ -292,6 +298,7 @@ export class Arbiter {
     const c = this.counters.get(source) ?? this.addSource(source);
     c.received++;
     c.duplicates++;
+    if (st.olderSinceMono !== 0) st.freshInRun = true;
     return true;
   }
 
@@ -312,6 +319,7 @@ export class Arbiter {
     st.lastKey = key;
     st.lastWinMono = monoMs;
     st.olderSinceMono = 0;
+    st.freshInRun = false;
     if (st.olderFrom.size > 0) st.olderFrom.clear();
   }
 
@@ -321,21 +329,22 @@ export class Arbiter {
     return !st.keys.includes(stateKey(t));
   }
 
+  /**
+   * Whether every source still delivering the instrument has arrived older than its watermark for
+   * resetAfterMs: a source that delivers nothing of it (silent, or not subscribed to it) does not block
+   * the reset (one bad copy must never silence an instrument); one that delivers the watermark's own
+   * state (agrees with it) does.
+   */
   private olderRunTooLong(st: InstrumentState, source: string, monoMs: number): boolean {
     if (st.olderSinceMono === 0) {
       st.olderSinceMono = monoMs;
       st.olderFrom.clear();
+      st.freshInRun = false;
     }
     st.olderFrom.add(source);
     if (monoMs - st.olderSinceMono < this.resetAfterMs) return false;
     if (monoMs - st.lastWinMono < this.resetAfterMs) return false;
-    for (const [id, ok] of this.health) if (ok && !st.olderFrom.has(id) && this.competes(st.group, id)) return false;
-    return true;
-  }
-
-  private competes(g: GroupRuntime, id: string): boolean {
-    if (g.cfg.policy === 'priority') return g.feeder === id;
-    return g.cfg.sources.length === 0 || g.cfg.sources.includes(id);
+    return !st.freshInRun;
   }
 
   private pickFeeder(g: GroupRuntime): string | null {

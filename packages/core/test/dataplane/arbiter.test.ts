@@ -94,13 +94,29 @@ describe('arbiter: race', () => {
     expect(arb.offer(st, tick({ datetime: T0 + 2500 }), 'a', T0 + 5000, 3300)).toBe('win');
   });
 
-  it('does not reset while a healthy source has not shown the same symptom', () => {
+  it('a healthy source that is silent on the instrument does not block the reset (one bad copy never silences it)', () => {
+    const events: string[] = [];
+    const arb = new Arbiter({ groups: [], resetAfterMs: 3000, onEvent: (e) => events.push(e.kind) });
+    arb.setHealth('a', true);
+    arb.setHealth('b', true); // healthy, but delivers nothing of this instrument
+    const st = arb.instrument(tick());
+    expect(arb.offer(st, tick({ datetime: T0 + 9000, volume: 999_999 }), 'a', T0 + 5000, 0)).toBe('win');
+    const verdicts = [1, 2, 3, 4].map((i) => arb.offer(st, tick({ datetime: T0 + i * 100 }), 'a', T0 + 5000, i * 1000));
+    expect(verdicts).toEqual(['old', 'old', 'old', 'win']); // 3 s of older copies from the only source delivering it
+    expect(events).toEqual(['watermark_reset']);
+  });
+
+  it('does not reset while a source still delivers the watermark\'s own state (it agrees with it)', () => {
     const arb = new Arbiter({ groups: [], resetAfterMs: 3000 });
     arb.setHealth('a', true);
     arb.setHealth('b', true);
     const st = arb.instrument(tick());
-    arb.offer(st, tick({ datetime: T0 + 9000 }), 'a', T0 + 5000, 0);
-    for (let i = 1; i <= 10; i++) expect(arb.offer(st, tick({ datetime: T0 + i }), 'a', T0 + 5000, i * 1000)).toBe('old');
+    const top = tick({ datetime: T0 + 9000 });
+    arb.offer(st, top, 'a', T0 + 5000, 0);
+    for (let i = 1; i <= 10; i++) {
+      expect(arb.offer(st, tick({ datetime: T0 + i }), 'a', T0 + 5000, i * 1000)).toBe('old');
+      expect(arb.offer(st, top, 'b', T0 + 5000, i * 1000 + 10)).toBe('duplicate');
+    }
   });
 });
 
