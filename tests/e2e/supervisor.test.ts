@@ -25,7 +25,7 @@ interface Harness {
   received: Map<string, number>;
 }
 
-async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boolean; instruments?: number } = {}): Promise<Harness> {
+async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boolean; instruments?: number; retryDelayMs?: (n: number) => number; healthyHoldMs?: number } = {}): Promise<Harness> {
   const events: Array<Record<string, unknown>> = [];
   const health: Array<[string, boolean]> = [];
   const received = new Map<string, number>();
@@ -54,7 +54,8 @@ async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boole
     onHealth: (id, h) => health.push([id, h]),
     onEvent: (e) => events.push({ ...e, at_ms: Date.now() }),
     onLog: () => {},
-    retryDelayMs: () => 200,
+    retryDelayMs: opts.retryDelayMs ?? (() => 200),
+    ...(opts.healthyHoldMs !== undefined ? { healthyHoldMs: opts.healthyHoldMs } : {}),
     pingMs: 200,
     hangAfterMs: opts.hangAfterMs ?? 1500,
   });
@@ -104,6 +105,24 @@ describe('gateway supervisor', () => {
     expect(h.health).toContainEqual(['g1', false]);
     // the other source was never touched
     expect(h.health.filter(([id, ok]) => id === 'g2' && !ok)).toEqual([]);
+  });
+
+  it('backoff grows while a source keeps dying soon after it subscribes, and starts over after a healthy hold', async () => {
+    const h = await harness(['g1'], { retryDelayMs: (n) => 100 * 2 ** (n - 1), healthyHoldMs: 1500 });
+    const exits = (): Array<Record<string, unknown>> => h.events.filter((e) => e['kind'] === 'source_exit');
+    const healthyCount = (): number => h.health.filter(([, ok]) => ok).length;
+    for (let i = 1; i <= 3; i++) {
+      await waitFor(`subscribed (${i})`, () => healthyCount() === i, 15_000);
+      await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+      await waitFor(`exit ${i}`, () => exits().length === i, 10_000);
+    }
+    expect(exits().map((e) => [e['attempt'], e['restart_in_ms']])).toEqual([[1, 100], [2, 200], [3, 400]]);
+    // Subscribed for longer than the hold: the next death starts over at attempt 1.
+    await waitFor('subscribed (4)', () => healthyCount() === 4, 15_000);
+    await new Promise((r) => setTimeout(r, 1700));
+    await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+    await waitFor('exit 4', () => exits().length === 4, 10_000);
+    expect(exits()[3]).toMatchObject({ attempt: 1, restart_in_ms: 100 });
   });
 
   it('a front disconnect takes the source out of the race and back in, without a restart', async () => {

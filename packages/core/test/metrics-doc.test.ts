@@ -19,6 +19,7 @@ function snapshot(source: string): MetricsSnapshot {
     seq: 1, instruments: 1, published: 1, publishDropped: 0, sources: { [source]: counters }, rejections: {},
     cleansing: { checked: 1, accepted: 1, rejected: 0, byRule: {}, bySource: {}, rejections: [{ rule: 'non_finite', source, group: 'default', count: 1 }], filterErrors: [{ filter: 'f', source, count: 2, disabled: true }] },
     heapUsed: 1,
+    snapshotBadRequests: 0,
   };
   return { stats, sources: [{ id: source, pid: 1, state: 'subscribed', reason: null, restarts: 0, pending: 0, sent: 0, stopped_by_admin: false, info: {} }], db: { up: true, revision: 3, reloads: 1, reloadErrors: 0 }, dataplaneUp: true };
 }

@@ -33,8 +33,14 @@ export interface SupervisorOptions {
   onInstruments?(id: string, list: InstrumentRef[]): void;
   /** The hub's data folder: each instance gets `<dataDir>/gateways/<id>/` (default: a folder under the system temp dir). */
   dataDir?: string;
-  /** Backoff before restart attempt n (1-based). Default: 250 ms × 2^(n-1), capped at 30 s. */
+  /** Backoff before restart attempt n (1-based). Default: 250 ms × 2^(n-1), capped at 30 s, ±20 % jitter. */
   retryDelayMs?(attempt: number): number;
+  /**
+   * How long a process must stay subscribed before its restart backoff starts over (default 30 s): a
+   * source killed again and again soon after it subscribes backs off further each time (with real fronts
+   * anything else is a login storm).
+   */
+  healthyHoldMs?: number;
   /** Control-channel ping period and the silence after which a process counts as hung (default 10 s). */
   pingMs?: number;
   hangAfterMs?: number;
@@ -75,6 +81,8 @@ interface Child {
   failure: { code: string; retryable: boolean } | null;
   /** A hard restart the plugin's watchdog asked for is scheduled (further requests are ignored). */
   unhealthyKill: boolean;
+  /** When the current process reached `subscribed` (0: it is not subscribed). */
+  subscribedAt: number;
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
   /** Status facts the plugin reported (API version, front, trading day …), kept across restarts. */
   info: Record<string, unknown>;
@@ -107,6 +115,11 @@ export function childEnv(env: NodeJS.ProcessEnv, id: string): NodeJS.ProcessEnv 
   for (const [k, v] of Object.entries(env)) if (ENV_ALLOWED.test(k) && v !== undefined) out[k] = v;
   out['MDHUB_GATEWAY'] = id;
   return out;
+}
+
+/** 250 ms × 2^(n-1), capped at 30 s, with ±20 % jitter (sources that died together do not restart together). */
+function defaultRetryDelay(attempt: number): number {
+  return Math.min(30_000, 250 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
 }
 
 /** Longest line of a child's stdout/stderr kept in a log record (vendor libraries print; a runaway one is cut). */
@@ -164,7 +177,7 @@ export class Supervisor {
     if (this.closed || this.children.has(spec.id)) return;
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
-      restartTimer: null, stopping: false, stopReason: null, failure: null, unhealthyKill: false, replies: new Map(), info: {},
+      restartTimer: null, stopping: false, stopReason: null, failure: null, unhealthyKill: false, subscribedAt: 0, replies: new Map(), info: {},
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -251,6 +264,7 @@ export class Supervisor {
     c.reason = null;
     c.failure = null;
     c.unhealthyKill = false;
+    c.subscribedAt = 0;
     this.opts.onPids?.(this.pids());
     this.pipeOutput(c, proc, 'stdout', 'info');
     this.pipeOutput(c, proc, 'stderr', 'warn');
@@ -312,7 +326,7 @@ export class Supervisor {
         if (was !== m.state) {
           this.opts.onEvent({ kind: 'source_state', source: c.spec.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) });
           this.setHealthy(c, m.state === 'subscribed');
-          if (m.state === 'subscribed') c.attempts = 0;
+          c.subscribedAt = m.state === 'subscribed' ? Date.now() : 0;
         }
         break;
       }
@@ -397,9 +411,13 @@ export class Supervisor {
       this.opts.onLog({ level: 'error', ts: Date.now(), msg: `gateway ${c.spec.id} is not restarted: ${c.failure.code} is not retryable; change its configuration or account, or mdhub gateway start ${c.spec.id}`, area: 'supervisor', code: c.failure.code, details: { gateway: c.spec.id } });
       return;
     }
+    // The backoff starts over only after a healthy hold: a process that keeps dying soon after it
+    // subscribed waits longer each time.
+    if (c.subscribedAt > 0 && Date.now() - c.subscribedAt >= (this.opts.healthyHoldMs ?? 30_000)) c.attempts = 0;
+    c.subscribedAt = 0;
     c.attempts++;
     c.restarts++;
-    const delay = (this.opts.retryDelayMs ?? ((n: number) => Math.min(30_000, 250 * 2 ** (n - 1))))(c.attempts);
+    const delay = Math.round((this.opts.retryDelayMs ?? defaultRetryDelay)(c.attempts));
     this.opts.onEvent({ kind: 'source_exit', source: c.spec.id, code, signal, restart_in_ms: delay, attempt: c.attempts });
     c.restartTimer = setTimeout(() => {
       c.restartTimer = null;

@@ -46,6 +46,7 @@ export class HubMetrics {
     define('counter', 'published_ticks_total', 'Ticks published on the PUB socket.', [], (s) => (stat(s) ? [[{}, stat(s)!.seq]] : []));
     define('gauge', 'instruments', 'Instruments seen.', [], (s) => (stat(s) ? [[{}, stat(s)!.instruments]] : []));
     define('counter', 'publish_dropped_total', 'Messages lost because a send on the PUB socket failed.', [], (s) => (stat(s) ? [[{}, stat(s)!.publishDropped]] : []));
+    define('counter', 'snapshot_bad_requests_total', 'Snapshot-service requests refused as malformed.', [], (s) => (stat(s) ? [[{}, stat(s)!.snapshotBadRequests ?? 0]] : []));
     for (const k of SOURCE_COUNTERS) {
       define('counter', `source_${snake(k)}_total`, `Per-source ${k}.`, ['source'], (s) => Object.entries(stat(s)?.sources ?? {}).map(([id, c]) => [{ source: id }, c[k]]));
     }
