@@ -76,4 +76,21 @@ describe('hub lifecycle', () => {
     await hub.stop('SIGKILL');
     await waitFor('every child gone', () => children.every((p) => !alive(p)), 5000);
   });
+
+  it('a hub stalled for 12 s (SIGSTOP, a paused VM) kills no healthy source and keeps its data plane', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const children = await waitFor('children', () => (hub.childPids().length === 3 ? hub.childPids() : null));
+    await sleep(1500);
+    process.kill(hub.proc.pid!, 'SIGSTOP');
+    await sleep(12_000); // longer than the 10 s after which a silent child counts as hung
+    process.kill(hub.proc.pid!, 'SIGCONT');
+    await sleep(4000);
+    expect(hub.proc.exitCode).toBeNull(); // the data plane's own watchdog did not take the stall for a death
+    expect(hub.childPids().sort()).toEqual([...children].sort());
+    for (const pid of children) expect(alive(pid)).toBe(true);
+    expect(hub.output()).not.toMatch(/source_hung|source_killed/);
+    expect(hub.output()).toMatch(/hub_stalled/);
+    const health = await (await fetch(`http://${hub.ready.http}/healthz`)).json() as { status: string };
+    expect(health.status).toBe('ok');
+  });
 });

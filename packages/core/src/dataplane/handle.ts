@@ -93,10 +93,20 @@ export class DataPlaneHandle {
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | null = null;
       if (timeoutMs > 0) {
-        timer = setTimeout(() => {
+        // A timer that fires far later than asked means this whole process did not run (SIGSTOP, a paused
+        // VM): the worker's answer may be waiting unread, so it gets another full period instead of a verdict.
+        let armedAt = performance.now();
+        const expire = (): void => {
+          const late = performance.now() - armedAt - timeoutMs;
+          if (late > Math.max(500, timeoutMs / 2)) {
+            armedAt = performance.now();
+            timer = setTimeout(expire, timeoutMs);
+            return;
+          }
           this.pending.delete(reqId);
           reject(new Error(`data plane did not answer ${m.t} within ${timeoutMs} ms`));
-        }, timeoutMs);
+        };
+        timer = setTimeout(expire, timeoutMs);
       }
       this.pending.set(reqId, {
         resolve: (v) => { if (timer) clearTimeout(timer); resolve(v as T); },

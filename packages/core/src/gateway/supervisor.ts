@@ -137,7 +137,7 @@ export class Supervisor {
   private pinger: NodeJS.Timeout | null = null;
   /** When the last hung process was killed: hang kills are spaced so an overloaded machine is not
    * answered with a restart storm (one at a time, hangAfterMs apart). */
-  private lastHangKill = 0;
+  private lastHangKill = Number.NEGATIVE_INFINITY;
   private closed = false;
   private reqId = 0;
 
@@ -256,7 +256,7 @@ export class Supervisor {
       : [process.execPath, [HOST]];
     const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', env });
     c.proc = proc;
-    c.lastPong = Date.now();
+    c.lastPong = performance.now();
     c.overflow = 0;
     c.pending = 0;
     c.sentInProc = 0;
@@ -331,7 +331,7 @@ export class Supervisor {
         break;
       }
       case 'pong':
-        c.lastPong = Date.now();
+        c.lastPong = performance.now();
         if (m.overflow > c.overflow) {
           this.opts.onEvent({ kind: 'link_overflow', source: c.spec.id, dropped: m.overflow, new: m.overflow - c.overflow });
           this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway dropped ticks: the hub is not reading its link', area: 'supervisor', code: 'MDH_ERR_LINK_OVERFLOW', details: { gateway: c.spec.id, dropped: m.overflow } });
@@ -379,7 +379,7 @@ export class Supervisor {
         c.reason = reason;
         this.opts.onEvent({ kind: 'source_unhealthy', source: c.spec.id, reason });
         this.setHealthy(c, false);
-        const now = Date.now();
+        const now = performance.now();
         const spacing = this.opts.hangAfterMs ?? 10_000;
         const wait = Math.max(0, this.lastHangKill + spacing - now);
         this.lastHangKill = now + wait;
@@ -437,18 +437,30 @@ export class Supervisor {
     this.opts.onHealth(c.spec.id, healthy);
   }
 
+  /** When the ping loop last ran (monotonic ms): a late run means the hub itself was not running. */
+  private lastPingRun = 0;
+
   private ping(): void {
     const hangAfter = this.opts.hangAfterMs ?? 10_000;
-    const now = Date.now();
+    const pingMs = this.opts.pingMs ?? 1000;
+    const now = performance.now();
+    // Time the hub itself did not run (SIGSTOP, a paused VM, a long GC pause) is not the children's
+    // silence: their pongs wait unread in the pipes. It is credited to every child before judging any.
+    const stalled = this.lastPingRun > 0 ? now - this.lastPingRun - pingMs : 0;
+    this.lastPingRun = now;
+    if (stalled > Math.max(1000, pingMs)) {
+      for (const c of this.children.values()) c.lastPong += stalled;
+      this.opts.onEvent({ kind: 'hub_stalled', stalled_ms: Math.round(stalled) });
+    }
     for (const c of this.children.values()) {
       if (!c.proc || c.stopping) continue;
-      if (now - c.lastPong > hangAfter) {
-        if (now - this.lastHangKill < hangAfter) continue; // one hang kill at a time
-        this.lastHangKill = now;
-        this.opts.onEvent({ kind: 'source_hung', source: c.spec.id, silent_ms: now - c.lastPong });
+      if (now - c.lastPong > hangAfter && now - this.lastHangKill >= hangAfter) {
+        this.lastHangKill = now; // one hang kill at a time, hangAfterMs apart
+        this.opts.onEvent({ kind: 'source_hung', source: c.spec.id, silent_ms: Math.round(now - c.lastPong) });
         this.kill(c.spec.id, 'hung');
         continue;
       }
+      // Overdue children waiting for their turn are pinged too: an answer still saves them.
       if (c.proc.connected) c.proc.send({ t: 'ping', n: ++c.pingN } satisfies ToGateway);
     }
   }
