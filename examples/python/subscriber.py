@@ -55,10 +55,11 @@ def main() -> int:
     poller.register(sub, zmq.POLLIN)
     try:
         while args.count == 0 or n < args.count:
+            # Checked on every turn: heartbeats keep arriving, so a quiet poll may never come.
+            if args.timeout and n == 0 and time.monotonic() - started > args.timeout:
+                print("no tick received", file=sys.stderr)
+                return 3
             if not poller.poll(500):
-                if args.timeout and n == 0 and time.monotonic() - started > args.timeout:
-                    print("no tick received", file=sys.stderr)
-                    return 3
                 continue
             topic, payload = sub.recv_multipart()
             msg = msgpack.unpackb(payload, raw=False)

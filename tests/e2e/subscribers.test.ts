@@ -84,6 +84,25 @@ describe('Python subscriber example', () => {
   });
 });
 
+describe('Python subscriber example: --timeout', () => {
+  it.skipIf(!pythonHasZmq() && process.env['MDHUB_REQUIRE_ALL'] !== '1')('exits 3 when no tick comes, even while heartbeats arrive', async () => {
+    const hub = await startHubProcess();
+    hubs.push(hub);
+    const script = path.join(ROOT, 'examples/python/subscriber.py');
+    const t0 = Date.now();
+    const py = spawn(PY, [script, '--endpoint', hub.ready.pub, '--timeout', '2', 'zz9999.SHFE'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    py.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((r) => {
+      const kill = setTimeout(() => py.kill('SIGKILL'), 20_000);
+      py.on('exit', (c) => { clearTimeout(kill); r(c); });
+    });
+    expect(code, err).toBe(3);
+    expect(err).toContain('no tick received');
+    expect(Date.now() - t0).toBeLessThan(15_000); // (it used to run until killed)
+  });
+});
+
 describe('@mdhub/client', () => {
   it('exact subscription delivers only that instrument, in iseq order', async () => {
     const hub = await startHubProcess();
