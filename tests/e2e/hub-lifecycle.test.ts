@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
+import { decodeEvent } from '@mdhub/protocol';
 import { controlRequest } from '@mdhub/core';
 import { alive, mdhub, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 
@@ -92,5 +94,32 @@ describe('hub lifecycle', () => {
     expect(hub.output()).toMatch(/hub_stalled/);
     const health = await (await fetch(`http://${hub.ready.http}/healthz`)).json() as { status: string };
     expect(health.status).toBe('ok');
+  });
+
+  it('the heartbeat carries when the run started and the hub\'s state: running, then stopping', async () => {
+    const t0 = Date.now();
+    const hub = fx.hub = await startHubProcess();
+    const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 5000 });
+    try {
+      sub.connect(hub.ready.pub);
+      sub.subscribe('heartbeat');
+      const beats: Array<Record<string, unknown>> = [];
+      const reading = (async () => {
+        try {
+          for await (const [, payload] of sub) beats.push(decodeEvent(payload!));
+        } catch { /* closed, or the hub went away */ }
+      })();
+      await waitFor('a running heartbeat', () => beats.some((b) => b['state'] === 'running'), 20_000);
+      const hb = beats.find((b) => b['state'] === 'running')!;
+      expect(hb['started_at'] as number).toBeGreaterThanOrEqual(t0);
+      expect(hb['started_at'] as number).toBeLessThanOrEqual(Date.now());
+      expect(hb).toMatchObject({ run_id: hub.ready.runId, features: [], v: 1 });
+      await mdhub(['stop', '--data-dir', hub.dataDir]);
+      await waitFor('a stopping heartbeat', () => beats.some((b) => b['state'] === 'stopping'), 10_000);
+      sub.close();
+      await reading;
+    } finally {
+      if (!sub.closed) sub.close();
+    }
   });
 });

@@ -222,6 +222,7 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     const dp = await DataPlaneHandle.start({
       hubId: settings.hubId, runId: c.resolve(TOKENS.RunId), clock: clock.toJSON(), pubEndpoint: settings.pub, snapshotEndpoint: settings.snapshot,
       linkTransport: settings.linkTransport, groups: runtime.groups, sendHighWaterMark: settings.sendHighWaterMark, cleansing: runtime.cleansing,
+      startedAt: Date.now(),
     }, {
       onStatus: (ev) => log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false),
       onLog: (rec: LogRecord) => log.write(rec, false),

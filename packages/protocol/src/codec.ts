@@ -343,7 +343,16 @@ export interface Heartbeat {
   /** True when the hub runs simulated sources on a shifted market clock. */
   simulated: boolean;
   v: number;
+  /** When this hub run started, epoch ms (hub wall clock): a client that connected late still learns it. */
+  started_at: number;
+  /** `starting` (sources not yet up), `running`, `degraded` (/healthz degraded or down), `stopping`. */
+  state: HubState;
+  /** Additive v1 features this hub serves (e.g. `batch` once the batch stream exists); empty today. */
+  features: string[];
 }
+
+/** The hub's state as its heartbeat carries it. */
+export type HubState = 'starting' | 'running' | 'degraded' | 'stopping';
 
 /** A status event (topic `status`): source states, failovers, resets, overloads, counters. */
 export interface StatusEvent {

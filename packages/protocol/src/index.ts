@@ -3,7 +3,7 @@ export { EXCHANGES, FLOAT_FIELDS, STATE_KEY_FIELDS, PRICE_FIELDS, vtSymbol, pars
 export {
   TICK_TOPIC_PREFIX, STATUS_TOPIC, LOG_TOPIC, HEARTBEAT_TOPIC, tickTopic, subscriptionPrefix, topicMatches,
 } from './topics.js';
-export type { Heartbeat, StatusEvent, LogRecord, LogLevel } from './codec.js';
+export type { Heartbeat, HubState, StatusEvent, LogRecord, LogLevel } from './codec.js';
 export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick, encodeEvent, encodeFloatMap, decodeEvent } from './codec.js';
 export { stateKey } from './state-key.js';
 export { BATCH_TAG, BatchDecoder, BatchEncoder, BatchView, StringInterner, encodeBatch, decodeBatch } from './batch.js';

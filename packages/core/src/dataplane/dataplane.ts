@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import * as zmq from 'zeromq';
-import type { Exchange, Heartbeat, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
+import type { Exchange, Heartbeat, HubState, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
   BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent, encodeFloatMap,
 } from '@mdhub/protocol';
@@ -32,6 +32,8 @@ export interface DataPlaneOptions {
   sendHighWaterMark?: number;
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
+  /** When the hub run started (epoch ms), for the heartbeat's `started_at` (default: when the data plane was made). */
+  startedAt?: number;
   check?: TickCheck;
   /** With `check`: keeps a source's cleansing state moving on race duplicates that skip the check. */
   observe?: TickObserve;
@@ -467,10 +469,21 @@ export class DataPlane {
     this.pub.send(STATUS_TOPIC, encodeEvent(ev));
   }
 
+  /** The hub's state as the heartbeat says it (the control plane sets it: {@link setHubState}). */
+  private hubState: HubState = 'starting';
+  private readonly startedAt = Date.now();
+
+  setHubState(state: HubState): void {
+    if (state === this.hubState) return;
+    this.hubState = state;
+    this.sendHeartbeat(); // said at once, not at the next beat
+  }
+
   private sendHeartbeat(): void {
     const hb: Heartbeat = {
       hub_id: this.opts.hubId, run_id: this.opts.runId, seq: this.seq, ts: Date.now(),
       market_ts: Math.round(this.opts.clock.now()), simulated: this.opts.clock.simulated, v: WIRE_VERSION,
+      started_at: this.opts.startedAt ?? this.startedAt, state: this.hubState, features: [],
     };
     this.pub.send(HEARTBEAT_TOPIC, encodeEvent(hb));
   }

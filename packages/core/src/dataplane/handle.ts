@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { LogRecord, StatusEvent } from '@mdhub/protocol';
+import type { HubState, LogRecord, StatusEvent } from '@mdhub/protocol';
 import { MdhubError } from '../errors.js';
 import type { GroupConfig } from './arbiter.js';
 import type { CleansingSettings } from './cleansing-hook.js';
@@ -142,6 +142,11 @@ export class DataPlaneHandle {
   /** Test hook: makes the worker exit or hang (the hub's reaction to a dead data plane is tested with it). */
   fault(op: 'exit' | 'hang'): void {
     if (!this.exited) this.worker.postMessage({ t: 'fault', op } satisfies ToWorker);
+  }
+
+  /** The hub's state, for the heartbeat. */
+  setHubState(state: HubState): void {
+    if (!this.exited) this.worker.postMessage({ t: 'hubState', state } satisfies ToWorker);
   }
 
   /** A gateway's instruments (with reference data): the worker creates their state before their first tick. */

@@ -4,7 +4,7 @@
  * Never terminate() this worker while it holds sockets: send {t:'close'} and let it exit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Exchange, LogRecord, StatusEvent } from '@mdhub/protocol';
+import type { Exchange, HubState, LogRecord, StatusEvent } from '@mdhub/protocol';
 import { EXCHANGES } from '@mdhub/protocol';
 import { clockFromParams, marketCalendar, productOfSymbol } from '../market/index.js';
 import { defaultCleansingMarket } from '../cleansing/market.js';
@@ -25,6 +25,8 @@ export interface WorkerInit {
   groups: GroupConfig[];
   sendHighWaterMark: number;
   cleansing: CleansingSettings;
+  /** When the hub run started, epoch ms (the heartbeat's started_at). */
+  startedAt?: number;
 }
 
 export type ToWorker =
@@ -39,6 +41,8 @@ export type ToWorker =
   | { t: 'stats'; reqId: number }
   /** A gateway's instruments with reference data: their state is created before the first tick. */
   | { t: 'instruments'; source: string; list: InstrumentRef[] }
+  /** The hub's state, for the heartbeat. */
+  | { t: 'hubState'; state: HubState }
   | { t: 'close'; reqId: number };
 
 export type FromWorker =
@@ -148,6 +152,7 @@ async function main(): Promise<void> {
     linkTransport: init.linkTransport,
     groups: init.groups,
     sendHighWaterMark: init.sendHighWaterMark,
+    ...(init.startedAt !== undefined ? { startedAt: init.startedAt } : {}),
     ...(check ? { check: check.check, observe: check.observe, cleansingStats: check.stats, forgetSource: check.forgetSource, prepare: check.prepare } : {}),
     instruments: (): Array<Record<string, unknown>> => referenceData(dp),
     onStatus: (ev) => post({ t: 'status', ev }),
@@ -207,6 +212,9 @@ async function main(): Promise<void> {
         break;
       case 'stats':
         post({ t: 'reply', reqId: m.reqId, result: dp.stats() });
+        break;
+      case 'hubState':
+        dp.setHubState(m.state);
         break;
       case 'instruments': {
         // Plugin output: anything malformed is skipped and counted, never fatal. Prepared in slices of

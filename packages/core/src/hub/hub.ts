@@ -71,6 +71,20 @@ export class Hub {
     this.stack = stack;
     this.startCounters();
     this.watchDataPlane();
+    this.watchState();
+  }
+
+  private stateTimer: NodeJS.Timeout | null = null;
+
+  /** The heartbeat says `running` or `degraded` (from /healthz's status), checked every second. */
+  private watchState(): void {
+    const apply = (): void => {
+      if (this.stopping !== null || this.dead !== null) return;
+      this.dataplane.setHubState(this.health().status === 'ok' ? 'running' : 'degraded');
+    };
+    apply();
+    this.stateTimer = setInterval(apply, 1000);
+    this.stateTimer.unref();
   }
 
   /** Current data-plane counters (seq, per-source wins/duplicates/drops, rejections, queue depth). */
@@ -190,6 +204,8 @@ export class Hub {
     if (this.stopping) return this.stopping;
     if (this.countersTimer) clearInterval(this.countersTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.stateTimer) clearInterval(this.stateTimer);
+    if (this.dead === null) this.dataplane.setHubState('stopping');
     if (this.dead === null) this.deps.status({ kind: 'hub_stopping' });
     this.stopping = (this.stack?.unwind(this.log) ?? Promise.resolve());
     return this.stopping;
