@@ -85,10 +85,10 @@ export interface HubProcess {
 }
 
 /** Starts `mdhub start` as a user would (the built CLI), on free loopback ports, in a temp data folder. */
-export async function startHubProcess(extra: string[] = [], opts: { dataDir?: string; pub?: string; env?: NodeJS.ProcessEnv; hubId?: string } = {}): Promise<HubProcess> {
+export async function startHubProcess(extra: string[] = [], opts: { dataDir?: string; pub?: string; env?: NodeJS.ProcessEnv; hubId?: string; simAnchor?: string | null } = {}): Promise<HubProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
   fs.rmSync(path.join(dataDir, 'ready.json'), { force: true });
-  const args = [CLI, 'start', '--data-dir', dataDir, '--pub', opts.pub ?? 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', opts.hubId ?? `e2e${process.pid}`, '--sim-anchor', SIM_ANCHOR, ...extra];
+  const args = [CLI, 'start', '--data-dir', dataDir, '--pub', opts.pub ?? 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', opts.hubId ?? `e2e${process.pid}`, ...(opts.simAnchor === null ? [] : ['--sim-anchor', opts.simAnchor ?? SIM_ANCHOR]), ...extra];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? { ...process.env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

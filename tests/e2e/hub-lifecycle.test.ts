@@ -122,4 +122,15 @@ describe('hub lifecycle', () => {
       if (!sub.closed) sub.close();
     }
   });
+
+  it('a restarted simulated hub continues its market where the last run left it (never back to 09:35)', async () => {
+    const first = fx.hub = await startHubProcess([], { simAnchor: null });
+    const a1 = first.ready.clock.anchorMs;
+    await sleep(3000);
+    expect(await first.stop()).toBe(0);
+    const second = fx.hub = await startHubProcess([], { simAnchor: null, dataDir: first.dataDir });
+    const a2 = second.ready.clock.anchorMs;
+    expect(a2).toBeGreaterThanOrEqual(a1 + 2500); // it resumed after the ~3 s the first run's market ran
+    expect(a2 - a1).toBeLessThan(3_600_000);
+  });
 });

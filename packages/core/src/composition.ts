@@ -25,7 +25,7 @@ import { HubMetrics } from './hub/metrics.js';
 import { Reconciler, RuntimeReporter, specOf } from './hub/reconciler.js';
 import { RunFiles } from './hub/run-files.js';
 import type { ReadyInfo } from './hub/run-files.js';
-import { TradingCalendar, clockFromParams, defaultSimAnchor, loadMarketData, systemClock } from './market/index.js';
+import { TradingCalendar, clockFromParams, defaultSimAnchor, loadMarketData, resumeSimAnchor, systemClock } from './market/index.js';
 import type { Clock } from './market/types.js';
 import { PluginRegistry } from './plugin/registry.js';
 import { PluginScopes } from './plugin/scope.js';
@@ -74,10 +74,11 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     const simulated = rc.gateways.length > 0 && rc.gateways.every((g) => g.simulated);
     if (!simulated) return systemClock();
     const calendar = r.resolve<TradingCalendar>(TOKENS.Calendar);
-    return clockFromParams({
-      simulated: true, anchorMs: settings.simAnchor ? Date.parse(settings.simAnchor) : defaultSimAnchor(calendar, Date.now()),
-      monoRefNs: Number(process.hrtime.bigint()), rate: settings.clockRate,
-    });
+    // Without --sim-anchor a simulated hub resumes the market where this data folder's last run left it
+    // (forward to the next open when that was outside a session), never back to 09:35.
+    const saved = settings.simAnchor ? null : r.resolve<RunFiles>(TOKENS.RunFiles).readSimClock();
+    const anchorMs = settings.simAnchor ? Date.parse(settings.simAnchor) : saved !== null ? resumeSimAnchor(calendar, saved) : defaultSimAnchor(calendar, Date.now());
+    return clockFromParams({ simulated: true, anchorMs, monoRefNs: Number(process.hrtime.bigint()), rate: settings.clockRate });
   }));
   c.register(TOKENS.PluginScopes, single((r) => new PluginScopes({
     hubId: settings.hubId, runId: r.resolve(TOKENS.RunId), clock: r.resolve(TOKENS.Clock), calendar: r.resolve(TOKENS.Calendar),

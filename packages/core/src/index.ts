@@ -26,7 +26,7 @@ export { DataPlane } from './dataplane/dataplane.js';
 export type { Clock, ClockParams, ProductSpec, Segment, Auction, SessionTemplateId } from './market/types.js';
 export {
   TradingCalendar, marketCalendar, loadMarketData, listProducts, findProduct, productOfSymbol,
-  systemClock, simulatedClock, clockFromParams, defaultSimAnchor, marketSleep, vendorTime,
+  systemClock, simulatedClock, clockFromParams, defaultSimAnchor, resumeSimAnchor, marketSleep, vendorTime,
   shanghaiDate, shanghaiTime, atShanghai,
 } from './market/index.js';
 export { ConfigService, SETTINGS, CleansingSettingsSchema, ConfigDocumentSchema } from './service/config-service.js';

@@ -72,9 +72,19 @@ export class Hub {
     this.startCounters();
     this.watchDataPlane();
     this.watchState();
+    this.recordSimClock();
   }
 
   private stateTimer: NodeJS.Timeout | null = null;
+  private simClockTimer: NodeJS.Timeout | null = null;
+
+  /** A simulated hub records its market time (every 5 s and at stop), so its next run resumes there. */
+  private recordSimClock(): void {
+    if (!this.clock.simulated) return;
+    this.deps.files.writeSimClock(this.clock.now());
+    this.simClockTimer ??= setInterval(() => this.deps.files.writeSimClock(this.clock.now()), 5000);
+    this.simClockTimer.unref();
+  }
 
   /** The heartbeat says `running` or `degraded` (from /healthz's status), checked every second. */
   private watchState(): void {
@@ -205,6 +215,10 @@ export class Hub {
     if (this.countersTimer) clearInterval(this.countersTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.stateTimer) clearInterval(this.stateTimer);
+    if (this.simClockTimer) {
+      clearInterval(this.simClockTimer);
+      this.deps.files.writeSimClock(this.clock.now());
+    }
     if (this.dead === null) this.dataplane.setHubState('stopping');
     if (this.dead === null) this.deps.status({ kind: 'hub_stopping' });
     this.stopping = (this.stack?.unwind(this.log) ?? Promise.resolve());

@@ -39,6 +39,8 @@ export class RunFiles {
   readonly childrenFile: string;
   readonly readyFile: string;
   readonly controlSocket: string;
+  /** The simulated market time a simulated hub last ran (a restarted demo resumes there). */
+  readonly simClockFile: string;
   private locked = false;
 
   constructor(readonly dataDir: string, private readonly log: Logger) {
@@ -46,6 +48,25 @@ export class RunFiles {
     this.childrenFile = path.join(dataDir, 'children.json');
     this.readyFile = path.join(dataDir, 'ready.json');
     this.controlSocket = path.join(dataDir, 'control.sock');
+    this.simClockFile = path.join(dataDir, 'sim-clock.json');
+  }
+
+  /** The simulated market time recorded by the last simulated run of this data folder, or null. */
+  readSimClock(): number | null {
+    try {
+      const v = (JSON.parse(fs.readFileSync(this.simClockFile, 'utf8')) as { market_ms?: unknown }).market_ms;
+      return typeof v === 'number' && Number.isFinite(v) ? v : null;
+    } catch {
+      return null; // none yet, or unreadable: the default anchor
+    }
+  }
+
+  writeSimClock(marketMs: number): void {
+    try {
+      fs.writeFileSync(this.simClockFile, JSON.stringify({ market_ms: Math.round(marketMs), saved_at: Date.now() }));
+    } catch (err) {
+      this.log.warn('hub', 'cannot record the simulated market time', { error: String(err) });
+    }
   }
 
   /** Takes the data folder: MDH_ERR_HUB_ALREADY_RUNNING when a live hub holds it; then removes leftovers. */

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { TradingCalendar } from './calendar.js';
 import { atShanghai, shanghaiDate } from './time.js';
-import type { Clock, ClockParams } from './types.js';
+import type { Clock, ClockParams, SessionTemplateId } from './types.js';
 
 function monoNow(): bigint {
   return process.hrtime.bigint();
@@ -85,4 +85,20 @@ export function defaultSimAnchor(calendar: TradingCalendar, realNowMs: number, t
 export async function marketSleep(clock: Clock, marketMs: number, signal?: AbortSignal): Promise<void> {
   const realMs = Math.max(0, marketMs / clock.rate);
   await delay(realMs, undefined, signal === undefined ? undefined : { signal });
+}
+
+/**
+ * Where a simulated hub resumes its market after a restart: the last market time it ran when that is
+ * inside a session of `template`, else the next session open after it (forward, never back), so a
+ * restarted demo continues its market instead of replaying the same minutes.
+ */
+export function resumeSimAnchor(calendar: TradingCalendar, lastMarketMs: number, template: SessionTemplateId = 'commodity_day'): number {
+  if (calendar.isInSession(template, lastMarketMs)) return lastMarketMs;
+  let day = calendar.tradingDayOnOrAfter(shanghaiDate(lastMarketMs));
+  for (let i = 0; i < 30; i++) {
+    const next = calendar.segments(template, day).map((s) => s.start).filter((t) => t > lastMarketMs).sort((a, b) => a - b)[0];
+    if (next !== undefined) return next;
+    day = calendar.nextTradingDay(day);
+  }
+  return lastMarketMs;
 }

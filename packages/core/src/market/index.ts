@@ -14,7 +14,7 @@ export {
 export {
   TradingCalendar, marketCalendar, TRADING_DAY_ROLL, NIGHT_TAIL_END, DATA_EXPIRY_WARN_DAYS,
 } from './calendar.js';
-export { systemClock, simulatedClock, clockFromParams, defaultSimAnchor, marketSleep } from './clock.js';
+export { systemClock, simulatedClock, clockFromParams, defaultSimAnchor, resumeSimAnchor, marketSleep } from './clock.js';
 export type { SimulatedClockOptions } from './clock.js';
 export { vendorTime } from './vendor-time.js';
 export type { VendorTimeInput, VendorTimeResult } from './vendor-time.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  TradingCalendar, clockFromParams, defaultSimAnchor, marketSleep, simulatedClock, systemClock,
+  TradingCalendar, clockFromParams, defaultSimAnchor, marketSleep, resumeSimAnchor, simulatedClock, systemClock,
 } from '../../src/market/index.js';
 import type { ClockParams, SessionTemplateId } from '../../src/market/index.js';
 
@@ -126,5 +126,21 @@ describe('marketSleep', () => {
     const p = marketSleep(systemClock(), 60_000, ac.signal);
     ac.abort();
     await expect(p).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('resumeSimAnchor (a restarted simulated hub continues its market)', () => {
+  it('resumes at the last market time inside a session, else at the next open: forward, never back', () => {
+    expect(resumeSimAnchor(cal, sh('2026-11-25T09:40:12'))).toBe(sh('2026-11-25T09:40:12'));
+    expect(resumeSimAnchor(cal, sh('2026-11-25T10:20:00'))).toBe(sh('2026-11-25T10:30:00')); // the 10:15 break
+    expect(resumeSimAnchor(cal, sh('2026-11-25T11:45:00'))).toBe(sh('2026-11-25T13:30:00')); // lunch
+    expect(resumeSimAnchor(cal, sh('2026-11-25T15:30:00'))).toBe(sh('2026-11-26T09:00:00')); // after the close
+    expect(resumeSimAnchor(cal, sh('2026-11-27T16:00:00'))).toBe(sh('2026-11-30T09:00:00')); // Friday → Monday
+    expect(resumeSimAnchor(cal, sh('2026-09-30T15:10:00'))).toBe(sh('2026-10-08T09:00:00')); // National Day
+    for (let t = sh('2026-01-01T00:00:00'); t < sh('2026-12-20T00:00:00'); t += 5 * 3_600_000 + 17 * 60_000) {
+      const a = resumeSimAnchor(cal, t);
+      expect(a).toBeGreaterThanOrEqual(t);
+      expect(cal.isInSession('commodity_day', a)).toBe(true);
+    }
   });
 });
