@@ -19,6 +19,12 @@ import { ControlServer } from './hub/control.js';
 import { healthReport } from './hub/health.js';
 import type { HealthReport } from './hub/health.js';
 import { HttpServer } from './hub/http.js';
+import { AlertHook } from './hub/alerts.js';
+import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
+import type { HealthGroup } from './hub/source-health.js';
+import type { WatchReport } from './dataplane/watch.js';
+import type { Exchange } from '@mdhub/protocol';
+import { findProduct } from './market/products.js';
 import { Hub } from './hub/hub.js';
 import { Logger } from './hub/logger.js';
 import { HubMetrics } from './hub/metrics.js';
@@ -49,7 +55,25 @@ export interface StartOptions {
 /** Publishes a status event (filled in with ts, hub id and run id) on the status topic and in the log. */
 export type StatusBus = (ev: { kind: string; [k: string]: unknown }) => void;
 
-const WARN_EVENTS = new Set(['source_exit', 'source_hung', 'source_killed', 'source_failed', 'watermark_reset', 'failover', 'db_unreachable', 'filter_disabled', 'config_needs_restart']);
+const WARN_EVENTS = new Set([
+  'source_exit', 'source_hung', 'source_killed', 'source_failed', 'watermark_reset', 'failover', 'db_unreachable', 'filter_disabled', 'config_needs_restart',
+  'source_restart', 'breaker_open', 'group_silent', 'group_down', 'states_replaced',
+]);
+/** Data-plane events logged at info (the rest of its events at debug, or warn above). */
+const INFO_EVENTS = new Set(['canary_resolved']);
+
+/**
+ * Whether a group is inside a trading session now: any of its canary products' sessions is open (the
+ * calendar, on the market clock). A group without canaries is never judged in session (docs/health.md).
+ */
+export function groupInSession(canaries: readonly string[], calendar: TradingCalendar, nowMs: number): boolean {
+  for (const c of canaries) {
+    const dot = c.lastIndexOf('.');
+    const p = findProduct(c.slice(dot + 1) as Exchange, c.slice(0, dot), 'future');
+    if (p && calendar.isInSession(p.session, nowMs)) return true;
+  }
+  return false;
+}
 
 /** Registers every service of a hub (nothing runs yet). */
 export function createHubContainer(settings: HubConfig, opts: StartOptions = {}): DependencyContainer {
@@ -98,11 +122,18 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     const files = r.resolve<RunFiles>(TOKENS.RunFiles);
     const scopes = r.resolve<PluginScopes>(TOKENS.PluginScopes);
     const bus = r.resolve<StatusBus>(TOKENS.StatusBus);
+    const health = (): HealthMonitor => r.resolve<HealthMonitor>(TOKENS.Health);
     return new Supervisor({
       hubId: settings.hubId, runId: r.resolve(TOKENS.RunId), clock: r.resolve<Clock>(TOKENS.Clock).toJSON(), env: r.resolve(TOKENS.Env),
       linkEndpoint: (id) => dp().addGateway(id),
-      onHealth: (id, healthy) => dp().setHealth(id, healthy),
-      onEvent: (ev) => bus(ev),
+      // The health monitor decides whether a source feeds; a process or connection change is judged at once.
+      onHealth: () => r.resolve<HealthMonitor>(TOKENS.Health).evaluate(),
+      onEvent: (ev) => {
+        bus(ev);
+        if (ev.kind === 'breaker_open') health().breakerOpened(String(ev['source']));
+        if (ev.kind === 'source_spawned') dp().sourceStarted(String(ev['source']));
+        health().evaluate();
+      },
       onLog: (rec) => log.write(rec),
       onPids: (pids) => files.writeChildren(pids),
       onInstruments: (id, list) => dp().prepareInstruments(id, list),
@@ -110,9 +141,31 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       context: (spec, dataDir) => scopes.gatewayContext(spec.id, spec.config, dataDir),
     });
   }));
+  c.register(TOKENS.Alerts, single((r) => new AlertHook(r.resolve(TOKENS.Logger))));
+  c.register(TOKENS.Health, single((r) => {
+    const sup = r.resolve<Supervisor>(TOKENS.Supervisor);
+    const initial = r.resolve<RuntimeConfig>(TOKENS.InitialRuntime);
+    const clock = r.resolve<Clock>(TOKENS.Clock);
+    const calendar = r.resolve<TradingCalendar>(TOKENS.Calendar);
+    const alerts = r.resolve<AlertHook>(TOKENS.Alerts);
+    const groups = (): RuntimeConfig['groups'] => r.resolve<Reconciler>(TOKENS.Reconciler).current?.groups ?? initial.groups;
+    return new HealthMonitor({
+      settings: { ...DEFAULT_HEALTH, ...initial.health },
+      facts: () => sup.facts(),
+      groups: (): HealthGroup[] => groups().map((g) => ({ name: g.name, sources: g.sources })),
+      inSession: (name) => groupInSession(groups().find((g) => g.name === name)?.canaries ?? [], calendar, clock.now()),
+      setFeeding: (id, feeding) => r.resolve<DataPlaneHandle>(TOKENS.DataPlane).setHealth(id, feeding),
+      kill: (id, reason) => sup.kill(id, reason),
+      noteHealthy: (id) => sup.noteHealthy(id),
+      event: (ev) => r.resolve<StatusBus>(TOKENS.StatusBus)(ev),
+      alert: (a) => alerts.emit(a),
+      now: () => performance.now(),
+    });
+  }));
   c.register(TOKENS.Reporter, single((r) => new RuntimeReporter(r.resolve(TOKENS.Logger))));
   c.register(TOKENS.Reconciler, single((r) => new Reconciler({
     reporter: r.resolve(TOKENS.Reporter), service: r.resolve(TOKENS.ConfigService), supervisor: r.resolve(TOKENS.Supervisor), dataplane: r.resolve(TOKENS.DataPlane), log: r.resolve(TOKENS.Logger),
+    onHealthSettings: (h) => r.resolve<HealthMonitor>(TOKENS.Health).configure({ ...DEFAULT_HEALTH, ...h }),
     hubId: settings.hubId, status: r.resolve(TOKENS.StatusBus), simulated: r.resolve<Clock>(TOKENS.Clock).simulated, pollMs: settings.configPollMs,
   })));
   c.register(TOKENS.Metrics, single((r) => new HubMetrics(async () => {
@@ -121,6 +174,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     return {
       stats: dp.alive ? await dp.stats(2000).catch(() => null) : null, sources: r.resolve<Supervisor>(TOKENS.Supervisor).info(),
       db: { up: rec.db.up, revision: rec.db.revision, reloads: rec.db.reloads, reloadErrors: rec.db.reloadErrors }, dataplaneUp: dp.alive,
+      health: r.resolve<HealthMonitor>(TOKENS.Health).views(), healthCounters: r.resolve<HealthMonitor>(TOKENS.Health).counters(),
     };
   })));
   c.register(TOKENS.Http, single((r) => new HttpServer(settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics))));
@@ -128,7 +182,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   c.register(Hub, single((r) => new Hub({
     settings, runId: r.resolve(TOKENS.RunId), log: r.resolve(TOKENS.Logger), files: r.resolve(TOKENS.RunFiles), service: r.resolve(TOKENS.ConfigService),
     dataplane: r.resolve(TOKENS.DataPlane), supervisor: r.resolve(TOKENS.Supervisor), reconciler: r.resolve(TOKENS.Reconciler), clock: r.resolve(TOKENS.Clock),
-    status: r.resolve(TOKENS.StatusBus), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
+    status: r.resolve(TOKENS.StatusBus), healthMonitor: r.resolve(TOKENS.Health), alerts: r.resolve(TOKENS.Alerts), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   })));
   opts.register?.(c);
   return c;
@@ -220,14 +274,17 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     if (expiry) log.warn('calendar', `trading-calendar data ends on ${expiry.endsOn} (${expiry.daysLeft} days left): past it, weekdays count as trading days; update markets.json`, { ...expiry }, 'MDH_ERR_CALENDAR_DATA_ENDING');
 
     let hubRef: Hub | null = null;
+    let healthRef: HealthMonitor | null = null;
     const dp = await DataPlaneHandle.start({
       hubId: settings.hubId, runId: c.resolve(TOKENS.RunId), clock: clock.toJSON(), pubEndpoint: settings.pub, snapshotEndpoint: settings.snapshot,
       linkTransport: settings.linkTransport, groups: runtime.groups, sendHighWaterMark: settings.sendHighWaterMark, cleansing: runtime.cleansing,
-      startedAt: Date.now(),
+      startedAt: Date.now(), canaries: runtime.groups.map((g) => ({ group: g.name, canaries: g.canaries })),
+      watch: { lagMs: { ...DEFAULT_HEALTH, ...runtime.health }.canaryLagMs },
     }, {
-      onStatus: (ev) => log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false),
+      onStatus: (ev) => log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : INFO_EVENTS.has(ev.kind) ? 'info' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false),
       onLog: (rec: LogRecord) => log.write(rec, false),
       onDead: (reason) => hubRef?.fatal(reason),
+      onWatch: (report: WatchReport) => healthRef?.onWatch(report),
     });
     c.register<DataPlaneHandle>(TOKENS.DataPlane, { useValue: dp });
     stack.push('data plane', () => dp.close());
@@ -235,6 +292,13 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
 
     const supervisor = c.resolve<Supervisor>(TOKENS.Supervisor);
     stack.push('gateways', () => supervisor.stop()); // before they start: a failure halfway stops those started
+    const health = c.resolve<HealthMonitor>(TOKENS.Health);
+    healthRef = health;
+    health.start();
+    stack.push('health', () => health.stop());
+    for (const g of runtime.groups) {
+      if (g.canaries.length < 2) log.warn('health', `group ${g.name} has ${g.canaries.length === 0 ? 'no canary' : 'one canary'}: at least two canary products from different products are advised (mdhub group set ${g.name} --canaries rb.SHFE,SR.CZCE); without canaries a silent source is seen only by "no data" and the group is never judged in session`, { group: g.name });
+    }
     await supervisor.start(runtime.gateways.map(specOf));
 
     const reconciler = c.resolve<Reconciler>(TOKENS.Reconciler);

@@ -27,6 +27,10 @@ export const TOKENS = {
   /** Publishes status events (the data plane's status topic and the log). */
   StatusBus: Symbol.for('mdhub.StatusBus'),
   Supervisor: Symbol.for('mdhub.Supervisor'),
+  /** Source health: canaries, failover, confirmed hard restarts (hub/source-health.ts). */
+  Health: Symbol.for('mdhub.Health'),
+  /** The alert hook (hub/alerts.ts). */
+  Alerts: Symbol.for('mdhub.Alerts'),
   Reconciler: Symbol.for('mdhub.Reconciler'),
   Metrics: Symbol.for('mdhub.Metrics'),
   Http: Symbol.for('mdhub.Http'),

@@ -20,8 +20,15 @@ function snapshot(source: string): MetricsSnapshot {
     cleansing: { checked: 1, accepted: 1, rejected: 0, byRule: {}, bySource: {}, rejections: [{ rule: 'non_finite', source, group: 'default', count: 1 }], filterErrors: [{ filter: 'f', source, count: 2, disabled: true }] },
     heapUsed: 1,
     snapshotBadRequests: 0,
+    quality: { [source]: { copies: 2, wins: 1, win_share: 0.5, lag_p50_ms: 1, lag_p99_ms: 5, clock_offset_p50_ms: 10, clock_offset_p99_ms: 20 } },
+    canaries: [{ group: 'default', product: 'rb.SHFE', instrument: 'rb2701.SHFE', silent_ms: 100, sources: { [source]: { age_ms: 100, behind_ms: 0 } } }],
+    takeovers: 1,
+    statesReplaced: 3,
   };
-  return { stats, sources: [{ id: source, pid: 1, state: 'subscribed', reason: null, restarts: 0, pending: 0, sent: 0, stopped_by_admin: false, info: {} }], db: { up: true, revision: 3, reloads: 1, reloadErrors: 0 }, dataplaneUp: true };
+  return {
+    stats, sources: [{ id: source, pid: 1, state: 'subscribed', reason: null, restarts: 0, pending: 0, sent: 0, stopped_by_admin: false, breaker: 'closed', info: {} }], db: { up: true, revision: 3, reloads: 1, reloadErrors: 0 }, dataplaneUp: true,
+    health: [{ id: source, health: 'ok', feeding: true }], healthCounters: { restarts: { [source]: 1 }, breakerOpened: { [source]: 0 } },
+  };
 }
 
 describe('metrics and docs/reference/metrics.md', () => {

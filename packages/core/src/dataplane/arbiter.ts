@@ -2,6 +2,7 @@ import type { MarketTick } from '@mdhub/protocol';
 import { TickEncodeMemo, stateKey, tickTopic } from '@mdhub/protocol';
 import { matchesAny, parseInstrumentPatterns } from '../market/patterns.js';
 import type { InstrumentPattern } from '../market/patterns.js';
+import type { CanaryTrack } from './watch.js';
 
 export type Policy = 'race' | 'priority';
 
@@ -13,6 +14,13 @@ export interface GroupConfig {
   instruments: string[];
   /** Source ids in priority order (best first). Empty: every source, in the order they were added. */
   sources: string[];
+}
+
+/** A standby's latest state to publish at a priority takeover (`from` fed the group before). */
+export interface Takeover {
+  state: InstrumentState;
+  tick: MarketTick;
+  from: string | null;
 }
 
 /** Why a copy was not published. */
@@ -61,6 +69,8 @@ export interface InstrumentState {
   readonly encodeMemo: TickEncodeMemo;
   /** Where the cleansing check keeps its handle on this instrument (opaque to the arbiter). */
   readonly checkSlot: { rec?: unknown };
+  /** The canary track this contract is today (see SourceWatch), or null. */
+  canary: CanaryTrack | null;
 }
 
 export interface GroupRuntime {
@@ -126,7 +136,7 @@ export class Arbiter {
    * now owns it, each priority group picks its feeder, and a changed feeder is announced ('failover') with
    * the standby states to publish, as {@link setHealth} does. Throws on a bad pattern, changing nothing.
    */
-  setGroups(configs: readonly GroupConfig[]): Array<{ state: InstrumentState; tick: MarketTick }> {
+  setGroups(configs: readonly GroupConfig[]): Takeover[] {
     const next = Arbiter.runtime(configs);
     const previousFeeder = new Map(this.groups.map((g) => [g.cfg.name, g.feeder]));
     this.groups = next;
@@ -136,14 +146,14 @@ export class Arbiter {
       st.group = g;
       if (policyChanged) st.standbyLast = g.cfg.policy === 'priority' ? new Map() : null;
     }
-    const takeovers: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+    const takeovers: Takeover[] = [];
     for (const g of this.groups) {
       if (g.cfg.policy !== 'priority') continue;
       g.feeder = this.pickFeeder(g);
       const prev = previousFeeder.get(g.cfg.name) ?? null;
       if (prev === g.feeder) continue;
       this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: g.feeder, reason: 'configuration' });
-      if (g.feeder !== null) takeovers.push(...this.standbyStates(g, g.feeder));
+      if (g.feeder !== null) takeovers.push(...this.standbyStates(g, g.feeder, prev));
     }
     return takeovers;
   }
@@ -161,10 +171,10 @@ export class Arbiter {
   }
 
   /** Sets a source's health. Returns standby states to publish when a priority group changes feeder. */
-  setHealth(id: string, healthy: boolean): Array<{ state: InstrumentState; tick: MarketTick }> {
+  setHealth(id: string, healthy: boolean): Takeover[] {
     this.addSource(id);
     this.health.set(id, healthy);
-    const takeovers: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+    const takeovers: Takeover[] = [];
     for (const g of this.groups) {
       if (g.cfg.policy !== 'priority') continue;
       const next = this.pickFeeder(g);
@@ -172,20 +182,30 @@ export class Arbiter {
       const prev = g.feeder;
       g.feeder = next;
       this.onEvent({ kind: 'failover', group: g.cfg.name, from: prev, to: next });
-      if (next !== null) takeovers.push(...this.standbyStates(g, next));
+      if (next !== null) takeovers.push(...this.standbyStates(g, next, prev));
     }
     return takeovers;
   }
 
   /** The latest states `feeder` holds, newer than what was published, of the instruments of `g`. */
-  private standbyStates(g: GroupRuntime, feeder: string): Array<{ state: InstrumentState; tick: MarketTick }> {
-    const out: Array<{ state: InstrumentState; tick: MarketTick }> = [];
+  private standbyStates(g: GroupRuntime, feeder: string, from: string | null): Takeover[] {
+    const out: Takeover[] = [];
     for (const st of this.states()) {
       if (st.group !== g) continue;
       const t = st.standbyLast?.get(feeder);
-      if (t && this.isNewer(st, t)) out.push({ state: st, tick: t });
+      if (t && this.isNewer(st, t)) out.push({ state: st, tick: t, from });
     }
     return out;
+  }
+
+  /** Names of the groups `id` may feed (every group whose source list is empty or names it). */
+  groupsOf(id: string): string[] {
+    return this.groups.filter((g) => g.cfg.sources.length === 0 || g.cfg.sources.includes(id)).map((g) => g.cfg.name);
+  }
+
+  /** A copy stamped later than this past market now never advances a watermark, ms. */
+  get skew(): number {
+    return this.skewMs;
   }
 
   isHealthy(id: string): boolean {
@@ -204,7 +224,7 @@ export class Arbiter {
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
-        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {},
+        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null,
       };
       bySymbol.set(t.symbol, st);
       this.count++;

@@ -6,8 +6,10 @@ import {
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
-import type { GroupConfig, InstrumentState, SourceCounters } from './arbiter.js';
+import type { GroupConfig, InstrumentState, SourceCounters, Takeover } from './arbiter.js';
 import { Arbiter } from './arbiter.js';
+import type { CanaryGroup, CanaryView, SourceQuality, WatchReport } from './watch.js';
+import { SourceWatch } from './watch.js';
 import { LINK_HWM } from '../gateway/link.js';
 import { Publisher } from './publisher.js';
 
@@ -47,6 +49,14 @@ export interface DataPlaneOptions {
   instruments?: () => unknown[];
   onStatus?: (ev: StatusEvent) => void;
   onLog?: (rec: LogRecord) => void;
+  /** Canary products per group (see SourceWatch). */
+  canaries?: CanaryGroup[];
+  /**
+   * The watch report for the health monitor, every `watchMs` (100 ms) when a source crossed `lagMs`
+   * behind a canary either way, and at least every `reportMs` (1 s).
+   */
+  onWatch?: (r: WatchReport) => void;
+  watch?: { lagMs: number; watchMs?: number; reportMs?: number };
 }
 
 export interface LinkCounters {
@@ -72,6 +82,12 @@ export interface DataPlaneStats {
   heapUsed: number;
   /** Snapshot-service requests refused as malformed. */
   snapshotBadRequests: number;
+  /** Each source's quality over the last minute (lag behind the winner, win share, clock offset). */
+  quality: Record<string, SourceQuality>;
+  canaries: CanaryView[];
+  /** Priority groups' takeovers and the states they replaced (`states_replaced` events). */
+  takeovers: number;
+  statesReplaced: number;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -193,6 +209,11 @@ export class DataPlane {
   /** Counters of cleansing stages replaced while running, so /metrics counters never go back. */
   private retiredCleansing: CleansingStats | null = null;
 
+  readonly watch = new SourceWatch();
+  private watchTimer: NodeJS.Timeout | null = null;
+  private takeovers = 0;
+  private statesReplaced = 0;
+
   constructor(private readonly opts: DataPlaneOptions) {
     this.cleansing = opts.check ? { check: opts.check, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.cleansingStats ? { stats: opts.cleansingStats } : {}), ...(opts.forgetSource ? { forgetSource: opts.forgetSource } : {}), ...(opts.prepare ? { prepare: opts.prepare } : {}) } : null;
     this.arbiter = new Arbiter({
@@ -222,7 +243,45 @@ export class DataPlane {
     const period = Math.min(500, this.opts.heartbeatMs ?? 250);
     this.heartbeat = setInterval(() => this.sendHeartbeat(), period);
     this.sendHeartbeat();
+    this.watch.configure(this.opts.canaries ?? [], []);
+    this.startWatch();
     return this.endpoints;
+  }
+
+  /** Every watchMs: resolve canaries, and report to the health monitor on a change of side (or every reportMs). */
+  private startWatch(): void {
+    const w = this.opts.watch;
+    if (!this.opts.onWatch || !w) return;
+    const onWatch = this.opts.onWatch;
+    let lastReport = 0;
+    let behind = new Set<string>();
+    let resolvedAt = -Infinity;
+    this.watchTimer = setInterval(() => {
+      const mono = performance.now();
+      if (mono - resolvedAt >= 1000) {
+        resolvedAt = mono;
+        for (const t of this.watch.resolve(this.arbiter.states())) this.status({ kind: 'canary_resolved', group: t.group, product: t.product, instrument: t.st?.vt ?? null, trading_day: t.day });
+      }
+      const r = this.watch.report(this.arbiter.counters.keys(), (id) => this.arbiter.groupsOf(id), mono);
+      const now = new Set(Object.entries(r.sources).filter(([, s]) => s.behind_ms > w.lagMs).map(([id]) => id));
+      const changed = now.size !== behind.size || [...now].some((id) => !behind.has(id));
+      behind = now;
+      if (changed || mono - lastReport >= (w.reportMs ?? 1000)) {
+        lastReport = mono;
+        r.quality = this.watch.qualities(mono);
+        onWatch(r);
+      }
+    }, w.watchMs ?? 100);
+  }
+
+  /** A source's process (re)started: its data health is judged afresh (see SourceWatch.forgetSource). */
+  sourceStarted(id: string): void {
+    this.watch.forgetSource(id);
+  }
+
+  /** New canary products (a configuration change): resolved afresh. */
+  setCanaries(groups: CanaryGroup[]): void {
+    this.watch.configure(groups, this.arbiter.states());
   }
 
   /** Binds the data link of one gateway and returns the endpoint the gateway process connects to. */
@@ -295,12 +354,30 @@ export class DataPlane {
     return { created, skipped };
   }
 
-  private publishTakeovers(takeovers: Array<{ state: InstrumentState; tick: MarketTick }>): void {
-    for (const { state, tick } of takeovers) {
-      // A takeover publishes the standby's latest state as if it had just won.
+  /**
+   * A priority group's new feeder: its latest state of each instrument, newer than what was published,
+   * goes out as if it had just won. Those states stand in for states subscribers never received (`iseq`
+   * stays contiguous), so the instruments are announced in `states_replaced` events (at most 1,000
+   * vt_symbols each): clients treat them as a gap.
+   */
+  private publishTakeovers(takeovers: Takeover[]): void {
+    const replaced = new Map<string, { group: string; from: string | null; to: string; instruments: string[] }>();
+    for (const { state, tick, from } of takeovers) {
       if (this.arbiter.offer(state, tick, tick.gateway_name, this.opts.clock.now(), performance.now()) === 'win') {
         (tick as Tick).gw_recv_ts ??= nowUs();
         this.publishTick(state, tick, nowUs());
+        const group = state.group.cfg.name;
+        const k = `${group}\u0000${from ?? ''}\u0000${tick.gateway_name}`;
+        let r = replaced.get(k);
+        if (!r) replaced.set(k, (r = { group, from, to: tick.gateway_name, instruments: [] }));
+        r.instruments.push(state.vt);
+      }
+    }
+    for (const r of replaced.values()) {
+      this.takeovers++;
+      this.statesReplaced += r.instruments.length;
+      for (let i = 0; i < r.instruments.length; i += 1000) {
+        this.status({ kind: 'states_replaced', group: r.group, from: r.from, to: r.to, instruments: r.instruments.slice(i, i + 1000), count: r.instruments.length });
       }
     }
   }
@@ -366,6 +443,9 @@ export class DataPlane {
     let cache = this.byLinkId.get(id);
     if (!cache) this.byLinkId.set(id, (cache = []));
     let bad: Array<{ index: number; reason: string }> | null = null;
+    const watch = this.watch;
+    const latest = marketNow + arbiter.skew;
+    watch.data(id, mono);
     for (let k = 0; k < batch.n; k++) {
       const problem = batch.problem(k);
       if (problem !== null) {
@@ -382,7 +462,10 @@ export class DataPlane {
       // With cleansing on, the source's cleansing state moves on as if it had accepted its copy.
       if (st.last !== null && batch.datetime(k) === st.wmDt && (check === undefined || observe !== undefined) &&
           arbiter.duplicateOfLast(st, id, st.wmDt, batch.volume(k), batch.stateKey(k), marketNow)) {
-        if (observe) observe(st.last, id, batch.localtime(k), st.checkSlot);
+        const localtime = batch.localtime(k);
+        if (observe) observe(st.last, id, localtime, st.checkSlot);
+        watch.judged(id, false, mono - st.lastWinMono, localtime > 0 ? localtime - st.wmDt : null, mono);
+        if (st.canary !== null) watch.copy(st.canary, id, st.wmDt, st.wmVol, mono);
         continue;
       }
       const t = batch.tick(k);
@@ -394,9 +477,15 @@ export class DataPlane {
           continue;
         }
       }
-      if (arbiter.offer(st, t, id, marketNow, mono) === 'win') {
+      if (st.canary !== null && t.datetime <= latest) watch.copy(st.canary, id, t.datetime, t.volume, mono);
+      const lagFrom = st.lastWinMono;
+      const verdict = arbiter.offer(st, t, id, marketNow, mono);
+      if (verdict === 'win') {
         (t as Tick).gw_recv_ts = gwUs;
         this.publishTick(st, t, recvUs);
+        watch.judged(id, true, 0, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
+      } else if (verdict === 'duplicate') {
+        watch.judged(id, false, mono - lagFrom, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
       }
     }
     if (bad !== null) {
@@ -564,6 +653,10 @@ export class DataPlane {
       cleansing: this.cleansingStats(),
       heapUsed: v8.getHeapStatistics().used_heap_size,
       snapshotBadRequests: this.snapshotBadRequests,
+      quality: this.watch.qualities(performance.now()),
+      canaries: this.watch.canaries(performance.now()),
+      takeovers: this.takeovers,
+      statesReplaced: this.statesReplaced,
     };
   }
 
@@ -576,6 +669,7 @@ export class DataPlane {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     this.closed = true;
     for (const l of this.links.values()) l.sock.close();
     this.router.close();

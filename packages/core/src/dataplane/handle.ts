@@ -6,12 +6,15 @@ import type { CleansingSettings } from './cleansing-hook.js';
 import type { DataPlaneStats } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 import type { InstrumentRef } from '../plugin/manifest.js';
+import type { CanaryGroup, WatchReport } from './watch.js';
 
 export interface DataPlaneEvents {
   onStatus(ev: StatusEvent): void;
   onLog(rec: LogRecord): void;
   /** The worker died (exited or threw) while the hub did not ask it to close. */
   onDead(reason: string): void;
+  /** The sources' data health as the data plane sees it. */
+  onWatch?(report: WatchReport): void;
 }
 
 /** The worker's start-up failure as a named error: which setting could not be bound, and why. */
@@ -66,6 +69,9 @@ export class DataPlaneHandle {
             break;
           case 'log':
             h.events.onLog(m.rec);
+            break;
+          case 'watch':
+            h.events.onWatch?.(m.report);
             break;
         }
       });
@@ -152,6 +158,16 @@ export class DataPlaneHandle {
   /** A gateway's instruments (with reference data): the worker creates their state before their first tick. */
   prepareInstruments(source: string, list: InstrumentRef[]): void {
     if (!this.exited) this.worker.postMessage({ t: 'instruments', source, list } satisfies ToWorker);
+  }
+
+  /** A source's process (re)started: its data health is judged afresh. */
+  sourceStarted(id: string): void {
+    if (!this.exited) this.worker.postMessage({ t: 'sourceStarted', id } satisfies ToWorker);
+  }
+
+  /** Canary products per group (resolved afresh). */
+  setCanaries(canaries: CanaryGroup[]): void {
+    if (!this.exited) this.worker.postMessage({ t: 'canaries', canaries } satisfies ToWorker);
   }
 
   setHealth(id: string, healthy: boolean): void {

@@ -14,6 +14,7 @@ import type { InstrumentRef } from '../plugin/manifest.js';
 import type { GroupConfig } from './arbiter.js';
 import { BindError, DataPlane } from './dataplane.js';
 import { buildCheck, type BuiltCheck, type CleansingSettings } from './cleansing-hook.js';
+import type { CanaryGroup, WatchReport } from './watch.js';
 
 export interface WorkerInit {
   hubId: string;
@@ -27,6 +28,9 @@ export interface WorkerInit {
   cleansing: CleansingSettings;
   /** When the hub run started, epoch ms (the heartbeat's started_at). */
   startedAt?: number;
+  /** Canary products per group, and the lag behind a canary at which the watch reports at once. */
+  canaries?: CanaryGroup[];
+  watch?: { lagMs: number; watchMs?: number; reportMs?: number };
 }
 
 export type ToWorker =
@@ -43,6 +47,10 @@ export type ToWorker =
   | { t: 'instruments'; source: string; list: InstrumentRef[] }
   /** The hub's state, for the heartbeat. */
   | { t: 'hubState'; state: HubState }
+  /** Canary products per group (a configuration change). */
+  | { t: 'canaries'; canaries: CanaryGroup[] }
+  /** A source's process (re)started. */
+  | { t: 'sourceStarted'; id: string }
   | { t: 'close'; reqId: number };
 
 export type FromWorker =
@@ -50,7 +58,9 @@ export type FromWorker =
   | { t: 'failed'; error: string; setting?: 'pub' | 'snapshot' | 'cleansing'; value?: string; code?: string }
   | { t: 'reply'; reqId: number; result?: unknown; error?: string }
   | { t: 'status'; ev: StatusEvent }
-  | { t: 'log'; rec: LogRecord };
+  | { t: 'log'; rec: LogRecord }
+  /** The sources' data health as the data plane sees it (see SourceWatch). */
+  | { t: 'watch'; report: WatchReport };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -157,6 +167,8 @@ async function main(): Promise<void> {
     instruments: (): Array<Record<string, unknown>> => referenceData(dp),
     onStatus: (ev) => post({ t: 'status', ev }),
     onLog: (rec) => post({ t: 'log', rec }),
+    ...(init.canaries ? { canaries: init.canaries } : {}),
+    ...(init.watch ? { watch: init.watch, onWatch: (report: WatchReport) => post({ t: 'watch', report }) } : {}),
   });
   plane = dp;
   let endpoints;
@@ -215,6 +227,12 @@ async function main(): Promise<void> {
         break;
       case 'hubState':
         dp.setHubState(m.state);
+        break;
+      case 'canaries':
+        dp.setCanaries(m.canaries);
+        break;
+      case 'sourceStarted':
+        dp.sourceStarted(m.id);
         break;
       case 'instruments': {
         // Plugin output: anything malformed is skipped and counted, never fatal. Prepared in slices of

@@ -41,6 +41,14 @@ export interface SupervisorOptions {
    * anything else is a login storm).
    */
   healthyHoldMs?: number;
+  /**
+   * Circuit breaker: after this many restarts in a row whose process never reached healthy (see
+   * {@link Supervisor.noteHealthy}), the instance is not restarted (default 5); after `breakerCooldownMs`
+   * (default 5 min) one more process is started (half-open): healthy closes the breaker, another failure
+   * opens it again. An admin's start or restart closes it at once.
+   */
+  breakerAfter?: number;
+  breakerCooldownMs?: number;
   /** Control-channel ping period and the silence after which a process counts as hung (default 10 s). */
   pingMs?: number;
   hangAfterMs?: number;
@@ -86,6 +94,36 @@ interface Child {
   replies: Map<number, (r: { result?: unknown; error?: string }) => void>;
   /** Status facts the plugin reported (API version, front, trading day …), kept across restarts. */
   info: Record<string, unknown>;
+  /** The current process reached healthy (the health monitor said so). */
+  reachedHealthy: boolean;
+  /** Processes in a row that ended without reaching healthy (the breaker counts them). */
+  failedRuns: number;
+  breaker: BreakerState;
+  breakerTimer: NodeJS.Timeout | null;
+  /** When the current process started (monotonic ms). */
+  spawnedAt: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** What the health monitor reads of an instance. */
+export interface SourceFacts {
+  id: string;
+  /** A process is running (it may not answer). */
+  running: boolean;
+  state: GatewayState;
+  reason: string | null;
+  stoppedByAdmin: boolean;
+  /** A failure retrying cannot fix ended the last process (a refused login): no restart until a change or an admin's start. */
+  failed: string | null;
+  breaker: BreakerState;
+  /** Since the process last answered a ping (or started), ms. */
+  silentMs: number;
+  /** Since the process started, ms (0 when none runs). */
+  upMs: number;
+  /** The plugin's own watchdog reported the process unhealthy (a hard restart follows). */
+  unhealthy: string | null;
+  restarts: number;
 }
 
 export interface GatewayInfo {
@@ -97,6 +135,7 @@ export interface GatewayInfo {
   pending: number;
   sent: number;
   stopped_by_admin: boolean;
+  breaker: BreakerState;
   /** Status facts the plugin reported (see GatewayContext.report). */
   info: Record<string, unknown>;
 }
@@ -168,8 +207,31 @@ export class Supervisor {
   info(): GatewayInfo[] {
     return [...this.children.values()].map((c) => ({
       id: c.spec.id, pid: c.proc?.pid ?? null, state: c.state, reason: c.reason, restarts: c.restarts, pending: c.pending, sent: c.sent,
-      stopped_by_admin: c.stopReason === 'stopped_by_admin', info: { ...c.info },
+      stopped_by_admin: c.stopReason === 'stopped_by_admin', breaker: c.breaker, info: { ...c.info },
     }));
+  }
+
+  /** What the health monitor judges each instance by. */
+  facts(): SourceFacts[] {
+    const now = performance.now();
+    return [...this.children.values()].map((c) => ({
+      id: c.spec.id, running: c.proc !== null, state: c.state, reason: c.reason, stoppedByAdmin: c.stopReason === 'stopped_by_admin',
+      failed: c.proc === null && c.failure && !c.failure.retryable ? c.failure.code : null, breaker: c.breaker,
+      silentMs: c.proc ? Math.max(0, now - c.lastPong) : 0, upMs: c.proc ? now - c.spawnedAt : 0,
+      unhealthy: c.unhealthyKill ? c.reason : null, restarts: c.restarts,
+    }));
+  }
+
+  /** The health monitor saw the instance's current process healthy: its restart succeeded (the breaker closes). */
+  noteHealthy(id: string): void {
+    const c = this.children.get(id);
+    if (!c || !c.proc || c.reachedHealthy) return;
+    c.reachedHealthy = true;
+    c.failedRuns = 0;
+    if (c.breaker !== 'closed') {
+      c.breaker = 'closed';
+      this.opts.onEvent({ kind: 'breaker_closed', source: id });
+    }
   }
 
   /** Adds an instance and starts its process (idempotent for a known id: use {@link replace} to change it). */
@@ -178,6 +240,7 @@ export class Supervisor {
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
       restartTimer: null, stopping: false, stopReason: null, failure: null, unhealthyKill: false, subscribedAt: 0, replies: new Map(), info: {},
+      reachedHealthy: false, failedRuns: 0, breaker: 'closed', breakerTimer: null, spawnedAt: 0,
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -225,7 +288,18 @@ export class Supervisor {
     c.stopping = false;
     c.stopReason = null;
     c.attempts = 0;
+    this.closeBreaker(c, 'admin');
     await this.spawn(c);
+  }
+
+  /** An admin's start or restart closes the breaker at once. */
+  private closeBreaker(c: Child, by: string): void {
+    if (c.breakerTimer) clearTimeout(c.breakerTimer);
+    c.breakerTimer = null;
+    c.failedRuns = 0;
+    if (c.breaker === 'closed') return;
+    c.breaker = 'closed';
+    this.opts.onEvent({ kind: 'breaker_closed', source: c.spec.id, by });
   }
 
   /** Hard restart by an admin: SIGKILL and start again at once (no backoff). */
@@ -236,6 +310,7 @@ export class Supervisor {
     c.stopReason = null;
     c.attempts = 0;
     c.restarts++;
+    this.closeBreaker(c, 'admin');
     await this.spawn(c);
   }
 
@@ -265,6 +340,8 @@ export class Supervisor {
     c.failure = null;
     c.unhealthyKill = false;
     c.subscribedAt = 0;
+    c.reachedHealthy = false;
+    c.spawnedAt = performance.now();
     this.opts.onPids?.(this.pids());
     this.pipeOutput(c, proc, 'stdout', 'info');
     this.pipeOutput(c, proc, 'stderr', 'warn');
@@ -415,6 +492,26 @@ export class Supervisor {
     // subscribed waits longer each time.
     if (c.subscribedAt > 0 && Date.now() - c.subscribedAt >= (this.opts.healthyHoldMs ?? 30_000)) c.attempts = 0;
     c.subscribedAt = 0;
+    // The breaker counts only processes that never reached healthy: a source that ran well and then
+    // failed is restarted however often that happens.
+    c.failedRuns = c.reachedHealthy ? 0 : c.failedRuns + 1;
+    if (c.breaker === 'half_open' && !c.reachedHealthy) c.breaker = 'closed'; // opens again just below
+    if (c.breaker === 'closed' && c.failedRuns >= (this.opts.breakerAfter ?? 5)) {
+      c.breaker = 'open';
+      c.restarts++;
+      const cooldown = this.opts.breakerCooldownMs ?? 300_000;
+      this.opts.onEvent({ kind: 'breaker_open', source: c.spec.id, failed_restarts: c.failedRuns, retry_in_ms: cooldown, code, signal });
+      this.opts.onLog({ level: 'error', ts: Date.now(), msg: `gateway ${c.spec.id}: ${c.failedRuns} restarts in a row never reached healthy; circuit breaker open, next try in ${Math.round(cooldown / 1000)} s (or mdhub gateway start ${c.spec.id})`, area: 'supervisor', code: 'MDH_ERR_GATEWAY_CIRCUIT_OPEN', details: { gateway: c.spec.id } });
+      c.breakerTimer = setTimeout(() => {
+        c.breakerTimer = null;
+        if (this.closed || c.stopping || c.proc || c.breaker !== 'open') return;
+        c.breaker = 'half_open';
+        this.opts.onEvent({ kind: 'breaker_half_open', source: c.spec.id });
+        this.spawn(c).catch((err: unknown) => this.opts.onLog({ level: 'error', ts: Date.now(), msg: 'gateway restart failed', area: 'supervisor', details: { gateway: c.spec.id, error: String(err) } }));
+      }, cooldown);
+      c.breakerTimer.unref?.();
+      return;
+    }
     c.attempts++;
     c.restarts++;
     const delay = Math.round((this.opts.retryDelayMs ?? defaultRetryDelay)(c.attempts));
@@ -501,6 +598,8 @@ export class Supervisor {
     c.stopReason = reason;
     if (c.restartTimer) clearTimeout(c.restartTimer);
     c.restartTimer = null;
+    if (c.breakerTimer) clearTimeout(c.breakerTimer);
+    c.breakerTimer = null;
     const proc = c.proc;
     this.setHealthy(c, false);
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) {

@@ -13,6 +13,8 @@ import type { Actor, ConfigService } from '../service/config-service.js';
 import type { ControlHandler } from './control.js';
 import { healthReport } from './health.js';
 import type { HealthReport } from './health.js';
+import type { AlertHook } from './alerts.js';
+import type { HealthMonitor } from './source-health.js';
 import type { Logger } from './logger.js';
 import type { Reconciler } from './reconciler.js';
 import type { ReadyInfo, RunFiles } from './run-files.js';
@@ -28,6 +30,8 @@ export interface HubDeps {
   reconciler: Reconciler;
   clock: Clock;
   status: (ev: { kind: string; [k: string]: unknown }) => void;
+  healthMonitor?: HealthMonitor;
+  alerts?: AlertHook;
   onFatal?: (reason: string) => void;
   /** Period of the data plane's liveness ping, and how long an answer may take, ms. */
   pingMs?: number;
@@ -109,7 +113,13 @@ export class Hub {
       pubBound: this.dataplane.endpoints.pub !== '', db: this.reconciler.db, sources: this.supervisor.info(),
       skipped: (this.reconciler.current?.skipped ?? []).map((s) => ({ id: s.id, code: s.code })),
       bad: (this.reconciler.current?.bad ?? []).map((b) => ({ table: b.table, key: b.key })),
+      ...(this.deps.healthMonitor ? { health: { sources: this.deps.healthMonitor.views(), ...this.deps.healthMonitor.groupTrouble() } } : {}),
     });
+  }
+
+  /** The alert hook: health events above a severity (the operations issue connects email to it). */
+  get alerts(): AlertHook | undefined {
+    return this.deps.alerts;
   }
 
   /** The data plane died or fell silent: 503 at once, then stop and let the service manager restart the hub. */
@@ -159,6 +169,8 @@ export class Hub {
         this.deps.status({
           kind: 'counters', seq: s.seq, instruments: s.instruments, sources: s.sources, publish_dropped: s.publishDropped,
           rejections: s.cleansing?.rejections ?? [], filter_errors: s.cleansing?.filterErrors ?? [],
+          quality: s.quality, takeovers: s.takeovers, states_replaced: s.statesReplaced,
+          health: Object.fromEntries((this.deps.healthMonitor?.views() ?? []).map((h) => [h.id, h.health])),
         });
       }, () => {});
     }, everyMs);

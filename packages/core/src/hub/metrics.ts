@@ -14,7 +14,13 @@ export interface MetricsSnapshot {
   sources: GatewayInfo[];
   db: { up: boolean; revision: number; reloads: number; reloadErrors: number };
   dataplaneUp: boolean;
+  /** Each source's health (the health monitor). */
+  health?: Array<{ id: string; health: string; feeding: boolean }>;
+  /** Hard restarts the health monitor decided and circuit-breaker openings, per source. */
+  healthCounters?: { restarts: Record<string, number>; breakerOpened: Record<string, number> };
 }
+
+const HEALTH_VALUES = ['ok', 'degraded', 'stale', 'restarting', 'dead', 'circuit_open', 'stopped'] as const;
 
 type Labels = Record<string, string>;
 type Rows = Array<[Labels, number]>;
@@ -59,6 +65,21 @@ export class HubMetrics {
     define('counter', 'cleansing_checked_total', 'Ticks checked by cleansing.', [], (s) => [[{}, stat(s)?.cleansing?.checked ?? 0]]);
     define('counter', 'filter_errors_total', 'Calls of a filter plugin that threw, per filter and source (the tick is judged without it).', ['filter', 'source'], (s) => (stat(s)?.cleansing?.filterErrors ?? []).map((r) => [{ filter: r.filter, source: r.source }, r.count]));
     define('gauge', 'filter_disabled', '1 when a filter plugin is disabled for a source after repeated failures.', ['filter', 'source'], (s) => (stat(s)?.cleansing?.filterErrors ?? []).map((r) => [{ filter: r.filter, source: r.source }, r.disabled ? 1 : 0]));
+    define('gauge', 'source_health', '1 for the health the source has now (ok, degraded, stale, restarting, dead, circuit_open, stopped; docs/health.md).', ['source', 'health'],
+      (s) => (s.health ?? []).flatMap((h) => HEALTH_VALUES.map((v): [Labels, number] => [{ source: h.id, health: v }, h.health === v ? 1 : 0])));
+    define('counter', 'source_health_restarts_total', 'Hard restarts the health monitor decided (a confirmed stale or dead source).', ['source'], (s) => Object.entries(s.healthCounters?.restarts ?? {}).map(([id, n]) => [{ source: id }, n]));
+    define('counter', 'source_breaker_opened_total', 'Times the circuit breaker opened (restarts that never reached healthy).', ['source'], (s) => Object.entries(s.healthCounters?.breakerOpened ?? {}).map(([id, n]) => [{ source: id }, n]));
+    const quality = (key: 'lag_p50_ms' | 'lag_p99_ms' | 'win_share' | 'clock_offset_p50_ms' | 'clock_offset_p99_ms') => (s: MetricsSnapshot): Rows =>
+      Object.entries(stat(s)?.quality ?? {}).flatMap(([id, q]): Rows => (q[key] === null || !Number.isFinite(q[key]) ? [] : [[{ source: id }, q[key]]]));
+    define('gauge', 'source_lag_p50_ms', 'Lag behind the race winner over the last minute, p50 (bucket upper bound), ms.', ['source'], quality('lag_p50_ms'));
+    define('gauge', 'source_lag_p99_ms', 'Lag behind the race winner over the last minute, p99 (bucket upper bound), ms.', ['source'], quality('lag_p99_ms'));
+    define('gauge', 'source_win_share', "The source's share of every source's wins over the last minute (0 to 1).", ['source'], quality('win_share'));
+    define('gauge', 'source_clock_offset_p50_ms', 'localtime − datetime over the last minute, p50 (bucket upper bound), ms: the source clock against the exchange stamp.', ['source'], quality('clock_offset_p50_ms'));
+    define('gauge', 'source_clock_offset_p99_ms', 'localtime − datetime over the last minute, p99 (bucket upper bound), ms.', ['source'], quality('clock_offset_p99_ms'));
+    define('gauge', 'canary_age_ms', "Since a source's last copy of a canary contract, ms.", ['group', 'product', 'instrument', 'source'],
+      (s) => (stat(s)?.canaries ?? []).flatMap((c) => Object.entries(c.sources).map(([src, x]): [Labels, number] => [{ group: c.group, product: c.product, instrument: c.instrument ?? '', source: src }, x.age_ms])));
+    define('counter', 'takeovers_total', 'Priority-group takeovers that published a standby state.', [], (s) => (stat(s) ? [[{}, stat(s)!.takeovers ?? 0]] : []));
+    define('counter', 'states_replaced_total', 'Instrument states published at takeovers in place of states subscribers never received (states_replaced events).', [], (s) => (stat(s) ? [[{}, stat(s)!.statesReplaced ?? 0]] : []));
     define('gauge', 'dataplane_up', '1 while the data-plane worker answers.', [], (s) => [[{}, s.dataplaneUp ? 1 : 0]]);
     define('gauge', 'db_up', '1 while the configuration database answers (ticks flow either way).', [], (s) => [[{}, s.db.up ? 1 : 0]]);
     define('gauge', 'config_revision', 'Configuration revision this hub has applied.', [], (s) => [[{}, s.db.revision]]);

@@ -60,6 +60,8 @@ export interface ReconcilerDeps {
   status(ev: { kind: string; [k: string]: unknown }): void;
   /** Whether the hub runs a simulated market clock (a real gateway cannot join it live). */
   simulated: boolean;
+  /** The source-health thresholds changed. */
+  onHealthSettings?(h: RuntimeConfig['health']): void;
   /** Poll period, ms (default 1000). */
   pollMs?: number;
   /** Longest wait between retries while the database is unreachable, ms (default 30 s). */
@@ -89,6 +91,7 @@ export class Reconciler {
   /** The groups and cleansing in force in the data plane (each replaced only when that succeeds). */
   private groups: RuntimeConfig['groups'] | null = null;
   private cleansing: RuntimeConfig['cleansing'] | null = null;
+  private health: RuntimeConfig['health'] | null = null;
   /** A revision whose reload failed, and when to try it again (backoff, so a bad change cannot loop). */
   private failedRevision = -1;
   private retryAt = 0;
@@ -107,6 +110,7 @@ export class Reconciler {
     this.applied = this.filtered(rc);
     this.groups = rc.groups;
     this.cleansing = rc.cleansing;
+    this.health = rc.health;
     this.db.revision = rc.revision;
     this.schedule(this.deps.pollMs ?? 1000);
   }
@@ -226,7 +230,14 @@ export class Reconciler {
     const groupsChanged = !same(this.groups, next.groups);
     if (groupsChanged) {
       await dataplane.setGroups(next.groups);
+      if (!same(this.groups?.map((g) => [g.name, g.canaries]), next.groups.map((g) => [g.name, g.canaries]))) {
+        dataplane.setCanaries(next.groups.map((g) => ({ group: g.name, canaries: g.canaries })));
+      }
       this.groups = next.groups;
+    }
+    if (!same(this.health, next.health)) {
+      this.health = next.health;
+      this.deps.onHealthSettings?.(next.health);
     }
     const cleansingChanged = !same(this.cleansing, next.cleansing);
     if (cleansingChanged) {

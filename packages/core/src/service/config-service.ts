@@ -42,8 +42,26 @@ export const CleansingSettingsSchema = z.strictObject({
 });
 export type CleansingSettingsValue = z.infer<typeof CleansingSettingsSchema>;
 
+const ms = (max: number): z.ZodOptional<z.ZodNumber> => z.number().int().min(0).max(max).optional();
+/** Source-health thresholds, ms (docs/health.md); each left out keeps its default. */
+export const HealthSettingsSchema = z.strictObject({
+  canaryLagMs: z.number().int().min(50).max(60_000).optional(),
+  holdDownMs: ms(600_000),
+  confirmMs: z.number().int().min(500).max(600_000).optional(),
+  disconnectedRestartMs: z.number().int().min(1000).max(3_600_000).optional(),
+  startTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
+  deadAfterMs: z.number().int().min(1000).max(600_000).optional(),
+  noDataMs: z.number().int().min(1000).max(3_600_000).optional(),
+  groupSilentMs: z.number().int().min(1000).max(3_600_000).optional(),
+  degradedLagMs: z.number().int().min(1).max(600_000).optional(),
+  clockOffsetMs: z.number().int().min(1).max(3_600_000).optional(),
+  restartSlotMs: z.number().int().min(1000).max(3_600_000).optional(),
+});
+export type HealthSettingsValue = z.infer<typeof HealthSettingsSchema>;
+
 export const SETTINGS: Readonly<Record<string, { schema: z.ZodType; description: string; hubOverride: boolean }>> = {
   cleansing: { schema: CleansingSettingsSchema, description: 'cleansing before the race: enabled, thresholds, rules disabled everywhere, rejection-log sampling (docs/cleansing.md)', hubOverride: true },
+  health: { schema: HealthSettingsSchema, description: 'source-health thresholds in ms: canaryLagMs, holdDownMs, confirmMs, deadAfterMs, noDataMs, groupSilentMs … (docs/health.md)', hubOverride: true },
 };
 /** Settings the hub keeps for itself (not settable with `mdhub settings set`). */
 const INTERNAL_SETTINGS = new Set(['secrets.key_id']);
@@ -144,8 +162,10 @@ export interface RuntimeConfig {
   gateways: RuntimeGateway[];
   /** Enabled gateways this hub does not start, each with its named error. */
   skipped: Array<{ id: string; code: string; message: string; details: Record<string, unknown> }>;
-  groups: Array<{ name: string; policy: 'race' | 'priority'; instruments: string[]; sources: string[] }>;
+  groups: Array<{ name: string; policy: 'race' | 'priority'; instruments: string[]; sources: string[]; canaries: string[] }>;
   cleansing: { enabled: boolean; options: Record<string, unknown>; plugins: string[] };
+  /** Source-health thresholds set in the database (the rest keep their defaults). */
+  health: HealthSettingsValue;
   /** Rows the store could not parse (skipped). */
   bad: BadRow[];
   /** Registered plugins that this version does not run (reserved kinds). */
@@ -825,7 +845,12 @@ export class ConfigService {
       name: grp.name, policy: grp.policy, instruments: grp.instruments,
       // a source that is not running here keeps its place (it may run later); the arbiter skips unhealthy ones
       sources: grp.sources.map((s) => s.gateway),
+      canaries: grp.canaries,
     }));
+    const globalH = settings.rows.find((s) => s.key === 'health')?.value;
+    const hubH = overrides.rows.find((o) => o.hub_id === hubId && o.key === 'health')?.value;
+    const h = HealthSettingsSchema.safeParse(hubH ?? globalH ?? {});
+    if (!h.success) bad.push({ table: hubH !== undefined ? 'hub_overrides' : 'settings', key: 'health', reason: describeIssues(h.error.issues) });
 
     const globalC = settings.rows.find((s) => s.key === 'cleansing')?.value;
     const hubC = overrides.rows.find((o) => o.hub_id === hubId && o.key === 'cleansing')?.value;
@@ -860,7 +885,7 @@ export class ConfigService {
     const checked = cleansingConfigSchema.safeParse(options);
     if (!checked.success) bad.push({ table: 'settings', key: 'cleansing', reason: describeIssues(checked.error.issues) });
     return {
-      revision, gateways: out, skipped, groups: rtGroups, bad, notes,
+      revision, gateways: out, skipped, groups: rtGroups, bad, notes, health: h.success ? h.data : {},
       cleansing: { enabled: cs.enabled, options: checked.success ? options : { filters }, plugins: filterPackages },
     };
   }

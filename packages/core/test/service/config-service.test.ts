@@ -179,7 +179,7 @@ describe('gateways, groups and plugins', () => {
     await s.removeGateway(ACTOR, 'a');
     expect((await s.groups()).rows[0]!.sources.map((x) => x.gateway)).toEqual(['c', 'b']);
     const rc = await s.loadRuntime('h');
-    expect(rc.groups).toEqual([{ name: 'g', policy: 'priority', instruments: ['rb*.SHFE', '*.INE'], sources: ['c', 'b'] }]);
+    expect(rc.groups).toEqual([{ name: 'g', policy: 'priority', instruments: ['rb*.SHFE', '*.INE'], sources: ['c', 'b'], canaries: [] }]);
     await repo.close();
   });
 
