@@ -52,7 +52,7 @@ export interface DataPlaneOptions {
   /** Canary products per group (see SourceWatch). */
   canaries?: CanaryGroup[];
   /**
-   * The watch report for the health monitor, every `watchMs` (100 ms) when a source crossed `lagMs`
+   * The watch report for the health monitor, every `watchMs` (50 ms) when a source crossed `lagMs`
    * behind a canary either way, and at least every `reportMs` (1 s).
    */
   onWatch?: (r: WatchReport) => void;
@@ -271,7 +271,7 @@ export class DataPlane {
         r.quality = this.watch.qualities(mono);
         onWatch(r);
       }
-    }, w.watchMs ?? 100);
+    }, w.watchMs ?? 50);
   }
 
   /** A source's process (re)started: its data health is judged afresh (see SourceWatch.forgetSource). */

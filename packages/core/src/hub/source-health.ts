@@ -43,7 +43,7 @@ export interface HealthSettings {
 }
 
 export const DEFAULT_HEALTH: HealthSettings = {
-  canaryLagMs: 400, holdDownMs: 3000, confirmMs: 5000, disconnectedRestartMs: 15_000, startTimeoutMs: 60_000, deadAfterMs: 3000,
+  canaryLagMs: 300, holdDownMs: 3000, confirmMs: 5000, disconnectedRestartMs: 15_000, startTimeoutMs: 60_000, deadAfterMs: 3000,
   noDataMs: 10_000, groupSilentMs: 30_000, degradedLagMs: 500, clockOffsetMs: 5000, restartSlotMs: 60_000,
 };
 
