@@ -95,7 +95,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'gateway start', summary: 'start an instance stopped by an admin, on the running hub of the data folder', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
   { name: 'gateway stop', summary: 'stop an instance on the running hub until it is started again or the hub restarts', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
   { name: 'gateway restart', summary: 'hard-restart an instance (SIGKILL and start again) on the running hub', uses: 'hub', positionals: 'ID', flags: { ...HUB, ...JSON_OUT } },
-  { name: 'gateway control', summary: "send a plugin command to an instance (the simulator's faults: {\"op\":\"disconnect\",\"ms\":3000})", uses: 'hub', positionals: 'ID JSON', flags: { ...HUB } },
+  { name: 'gateway control', summary: "send a plugin command to a running instance: the simulator's faults (disconnect ms=3000, stall ms=5000, hang, crash), or one JSON object", uses: 'hub', positionals: 'ID OP [KEY=VALUE...]', flags: { ...HUB } },
 
   { name: 'account list', summary: 'list broker accounts (secrets are never shown)', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   {

@@ -200,9 +200,23 @@ export class HealthMonitor {
     return { down: [...this.downGroups], silent: [...this.silentGroups] };
   }
 
+  /** When evaluate last ran (monotonic ms). */
+  private lastEval = 0;
+
   evaluate(): void {
     if (this.stopped) return;
     const now = this.o.now();
+    // Time the hub itself did not run (SIGSTOP, a paused VM) is nobody's fault: every confirmation and
+    // hold-down waits that much longer, so a stall never turns into restarts.
+    const gap = this.lastEval > 0 ? now - this.lastEval : 0;
+    this.lastEval = now;
+    if (gap > 1500) {
+      for (const r of this.recs.values()) {
+        if (r.badSince !== 0) r.badSince += gap;
+        if (r.goodSince !== 0) r.goodSince += gap;
+      }
+      for (const slot of this.slots.values()) slot.since += gap;
+    }
     const facts = this.o.facts();
     const groups = this.o.groups();
     const ids = new Set(facts.map((f) => f.id));

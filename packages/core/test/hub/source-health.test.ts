@@ -52,7 +52,15 @@ function harness(ids: string[], opts: { settings?: Partial<HealthSettings>; inSe
   };
   return {
     m, f, feeding, killed, events, alerts, checks, watch,
-    advance: (ms: number): void => { now += ms; m.evaluate(); },
+    /** Time passes with the monitor's timer running (an evaluation every 100 ms). */
+    advance: (ms: number): void => {
+      for (let left = ms; left > 0; left -= 100) {
+        now += Math.min(100, left);
+        m.evaluate();
+      }
+    },
+    /** The hub does not run for `ms` (SIGSTOP): no evaluation meanwhile. */
+    stall: (ms: number): void => { now += ms; m.evaluate(); },
     set: (id: string, over: Partial<SourceFacts>): void => { f.set(id, { ...f.get(id)!, ...over }); m.evaluate(); },
     session: (on: boolean): void => { session = on; },
     health: (id: string) => m.view(id)?.health,
@@ -271,5 +279,28 @@ describe('groupInSession (the calendar decides what silence means)', () => {
     expect(groupInSession(['IF.CFFEX'], cal, atShanghai('20261203', '21:30:00'))).toBe(false);
     expect(groupInSession(['IF.CFFEX', 'rb.SHFE'], cal, atShanghai('20261203', '21:30:00'))).toBe(true);
     expect(groupInSession([], cal, atShanghai('20261203', '09:40:00'))).toBe(false);
+  });
+});
+
+describe('source health across a hub stall', () => {
+  it('time the hub did not run is nobody\'s fault: no restart right after it resumes', () => {
+    const h = harness(['a', 'b']);
+    h.watch({});
+    h.watch({ a: { behind_ms: 400, data_age_ms: 400 } });
+    h.stall(12_000); // the hub was SIGSTOPped for 12 s
+    h.watch({ a: { behind_ms: 12_400, data_age_ms: 12_400 } });
+    expect(h.killed).toEqual([]);
+    h.advance(DEFAULT_HEALTH.confirmMs);
+    h.watch({ a: { behind_ms: 18_000, data_age_ms: 18_000 } });
+    expect(h.killed).toEqual(['a']);
+  });
+
+  it('a process stuck before subscribed is restarted after the start timeout', () => {
+    const h = harness(['a', 'b']);
+    h.set('a', { state: 'connecting', upMs: 1000 });
+    expect(h.health('a')).toBe('restarting');
+    expect(h.killed).toEqual([]);
+    h.set('a', { upMs: DEFAULT_HEALTH.startTimeoutMs });
+    expect(h.killed).toEqual(['a']);
   });
 });
