@@ -24,6 +24,8 @@ function snapshot(source: string): MetricsSnapshot {
     canaries: [{ group: 'default', product: 'rb.SHFE', instrument: 'rb2701.SHFE', silent_ms: 100, sources: { [source]: { age_ms: 100, behind_ms: 0 } } }],
     takeovers: 1,
     statesReplaced: 3,
+    instrumentStates: { ok: 1, stale: 0, suspect: 0 },
+    instrumentStateChanges: 0,
   };
   return {
     stats, sources: [{ id: source, pid: 1, state: 'subscribed', reason: null, restarts: 0, pending: 0, sent: 0, stopped_by_admin: false, breaker: 'closed', info: {} }], db: { up: true, revision: 3, reloads: 1, reloadErrors: 0 }, dataplaneUp: true,

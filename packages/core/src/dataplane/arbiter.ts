@@ -3,6 +3,7 @@ import { TickEncodeMemo, stateKey, tickTopic } from '@mdhub/protocol';
 import { matchesAny, parseInstrumentPatterns } from '../market/patterns.js';
 import type { InstrumentPattern } from '../market/patterns.js';
 import type { CanaryTrack } from './watch.js';
+import type { SessionTemplateId } from '../market/types.js';
 
 export type Policy = 'race' | 'priority';
 
@@ -71,6 +72,15 @@ export interface InstrumentState {
   readonly checkSlot: { rec?: unknown };
   /** The canary track this contract is today (see SourceWatch), or null. */
   canary: CanaryTrack | null;
+  /**
+   * Whether a subscriber can trust the instrument's last state: `stale` (no healthy source feeds it inside
+   * its session), `suspect` (every copy since the last accepted one was rejected by cleansing), `ok`.
+   */
+  dataState: 'ok' | 'stale' | 'suspect';
+  /** The session template of its product (undefined: not looked up yet; null: unknown product). */
+  session?: SessionTemplateId | null;
+  /** Copies rejected by cleansing since the last accepted one (any source). */
+  rejectRun: number;
 }
 
 export interface GroupRuntime {
@@ -203,6 +213,14 @@ export class Arbiter {
     return this.groups.filter((g) => g.cfg.sources.length === 0 || g.cfg.sources.includes(id)).map((g) => g.cfg.name);
   }
 
+  /** Whether any source that may feed group `name` is healthy. */
+  hasHealthySource(name: string): boolean {
+    const g = this.groups.find((x) => x.cfg.name === name);
+    if (!g) return false;
+    const ids = g.cfg.sources.length > 0 ? g.cfg.sources : this.order;
+    return ids.some((id) => this.health.get(id) === true);
+  }
+
   /** A copy stamped later than this past market now never advances a watermark, ms. */
   get skew(): number {
     return this.skewMs;
@@ -224,7 +242,7 @@ export class Arbiter {
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
-        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null,
+        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0,
       };
       bySymbol.set(t.symbol, st);
       this.count++;

@@ -10,6 +10,9 @@ import type { GroupConfig, InstrumentState, SourceCounters, Takeover } from './a
 import { Arbiter } from './arbiter.js';
 import type { CanaryGroup, CanaryView, SourceQuality, WatchReport } from './watch.js';
 import { SourceWatch } from './watch.js';
+import { marketCalendar } from '../market/calendar.js';
+import { productOfSymbol } from '../market/products.js';
+import type { TradingCalendar } from '../market/calendar.js';
 import { LINK_HWM } from '../gateway/link.js';
 import { Publisher } from './publisher.js';
 
@@ -88,6 +91,9 @@ export interface DataPlaneStats {
   /** Priority groups' takeovers and the states they replaced (`states_replaced` events). */
   takeovers: number;
   statesReplaced: number;
+  /** Instruments per data state, and how many times a state changed (`instrument_state` events). */
+  instrumentStates: { ok: number; stale: number; suspect: number };
+  instrumentStateChanges: number;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -172,6 +178,9 @@ export function mergeCleansingStats(a: CleansingStats | null, b: CleansingStats,
   };
 }
 
+/** Copies in a row rejected by cleansing (none accepted) after which an instrument is `suspect`. */
+export const SUSPECT_AFTER = 3;
+
 /** Longest the link receive loops keep the event loop to themselves while links have a backlog, ms. */
 const YIELD_MS = 5;
 
@@ -210,6 +219,7 @@ export class DataPlane {
   private retiredCleansing: CleansingStats | null = null;
 
   readonly watch = new SourceWatch();
+  private readonly calendar: TradingCalendar = marketCalendar();
   private watchTimer: NodeJS.Timeout | null = null;
   private takeovers = 0;
   private statesReplaced = 0;
@@ -260,6 +270,7 @@ export class DataPlane {
       const mono = performance.now();
       if (mono - resolvedAt >= 1000) {
         resolvedAt = mono;
+        this.checkStale();
         for (const t of this.watch.resolve(this.arbiter.states())) this.status({ kind: 'canary_resolved', group: t.group, product: t.product, instrument: t.st?.vt ?? null, trading_day: t.day });
       }
       const r = this.watch.report(this.arbiter.counters.keys(), (id) => this.arbiter.groupsOf(id), mono);
@@ -308,6 +319,7 @@ export class DataPlane {
     // A source that comes back (new process, reconnect) starts its cleansing history afresh.
     if (healthy && !this.arbiter.isHealthy(id)) this.cleansing?.forgetSource?.(id);
     this.publishTakeovers(this.arbiter.setHealth(id, healthy));
+    this.checkStale();
   }
 
   /** Replaces the instrument groups while ticks flow (live reconfiguration; see Arbiter.setGroups). */
@@ -464,6 +476,7 @@ export class DataPlane {
           arbiter.duplicateOfLast(st, id, st.wmDt, batch.volume(k), batch.stateKey(k), marketNow)) {
         const localtime = batch.localtime(k);
         if (observe) observe(st.last, id, localtime, st.checkSlot);
+        if (st.rejectRun !== 0) this.accepted(st);
         watch.judged(id, false, mono - st.lastWinMono, localtime > 0 ? localtime - st.wmDt : null, mono);
         if (st.canary !== null) watch.copy(st.canary, id, st.wmDt, st.wmVol, mono);
         continue;
@@ -474,8 +487,10 @@ export class DataPlane {
         if (!r.ok) {
           arbiter.countRejected(id);
           this.countRejection(id, r.rule);
+          if (++st.rejectRun === SUSPECT_AFTER && st.dataState === 'ok') this.setDataState(st, 'suspect', `${SUSPECT_AFTER} copies in a row rejected by cleansing (${r.rule}), none accepted`);
           continue;
         }
+        if (st.rejectRun !== 0) this.accepted(st);
       }
       if (st.canary !== null && t.datetime <= latest) watch.copy(st.canary, id, t.datetime, t.volume, mono);
       const lagFrom = st.lastWinMono;
@@ -492,6 +507,42 @@ export class DataPlane {
       const before = counters.badTicks;
       counters.badTicks += bad.length;
       if (Math.clz32(before) !== Math.clz32(counters.badTicks) || before === 0) this.log('warn', 'malformed ticks on gateway link', { gateway: id, code: 'MDH_ERR_LINK_BAD_BATCH', bad: bad.slice(0, 5) });
+    }
+  }
+
+  /** A copy was accepted after rejections: the instrument is no longer suspect. */
+  private accepted(st: InstrumentState): void {
+    st.rejectRun = 0;
+    if (st.dataState === 'suspect') this.setDataState(st, 'ok', 'a copy was accepted');
+  }
+
+  private dataStateChanges = 0;
+
+  /** Changes an instrument's data state and says so (`instrument_state`). */
+  private setDataState(st: InstrumentState, state: InstrumentState['dataState'], reason: string): void {
+    if (st.dataState === state) return;
+    st.dataState = state;
+    this.dataStateChanges++;
+    this.status({ kind: 'instrument_state', vt_symbol: st.vt, state, reason });
+  }
+
+  /**
+   * Stale instruments: those of a group no healthy source feeds, inside their session (a break or the
+   * night is not stale). Checked every second and when a source's health changes.
+   */
+  private checkStale(): void {
+    const now = this.opts.clock.now();
+    const fed = new Map<string, boolean>();
+    for (const g of this.arbiter.groupInfo()) fed.set(g.name, this.arbiter.hasHealthySource(g.name));
+    for (const st of this.arbiter.states()) {
+      const inSession = (): boolean => {
+        st.session ??= productOfSymbol(st.symbol, st.exchange as Exchange)?.session ?? null;
+        return st.session !== null && this.calendar.isInSession(st.session, now);
+      };
+      // An instrument nothing was published of yet holds no book anyone could trust or distrust.
+      const stale = st.last !== null && fed.get(st.group.cfg.name) === false && inSession();
+      if (stale && st.dataState !== 'stale') this.setDataState(st, 'stale', `no healthy source feeds group ${st.group.cfg.name}`);
+      else if (!stale && st.dataState === 'stale') this.setDataState(st, st.rejectRun >= SUSPECT_AFTER ? 'suspect' : 'ok', 'a healthy source feeds it again, or its session ended');
     }
   }
 
@@ -627,17 +678,20 @@ export class DataPlane {
       want = new Set(req.instruments as string[]);
     }
     const ticks: Buffer[] = [];
+    const states: Record<string, string> = {};
     const found = want ? new Set<string>() : null;
     for (const st of this.arbiter.states()) {
       // st.last is the published Tick (hub metadata included): same typed encoding as on the PUB socket.
       if (st.last && (!want || want.has(st.vt))) {
         ticks.push(this.encoder.encode(st.last as Tick));
+        states[st.vt] = st.dataState;
         found?.add(st.vt);
       }
     }
     // Names that have no published state (unknown, or nothing published yet) are listed, not silently left out.
     const unknown = want ? [...want].filter((vt) => !found!.has(vt)) : [];
-    return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...(want ? { unknown } : {}), ...id }, 'ticks', ticks);
+    // Each returned instrument's data state (ok, stale, suspect): whether its last state can be trusted.
+    return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...(want ? { unknown } : {}), states, ...id }, 'ticks', ticks);
   }
 
   stats(): DataPlaneStats {
@@ -657,7 +711,15 @@ export class DataPlane {
       canaries: this.watch.canaries(performance.now()),
       takeovers: this.takeovers,
       statesReplaced: this.statesReplaced,
+      instrumentStates: this.instrumentStateCounts(),
+      instrumentStateChanges: this.dataStateChanges,
     };
+  }
+
+  private instrumentStateCounts(): { ok: number; stale: number; suspect: number } {
+    const n = { ok: 0, stale: 0, suspect: 0 };
+    for (const st of this.arbiter.states()) n[st.dataState]++;
+    return n;
   }
 
   private cleansingStats(): CleansingStats | null {

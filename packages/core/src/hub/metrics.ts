@@ -80,6 +80,9 @@ export class HubMetrics {
       (s) => (stat(s)?.canaries ?? []).flatMap((c) => Object.entries(c.sources).map(([src, x]): [Labels, number] => [{ group: c.group, product: c.product, instrument: c.instrument ?? '', source: src }, x.age_ms])));
     define('counter', 'takeovers_total', 'Priority-group takeovers that published a standby state.', [], (s) => (stat(s) ? [[{}, stat(s)!.takeovers ?? 0]] : []));
     define('counter', 'states_replaced_total', 'Instrument states published at takeovers in place of states subscribers never received (states_replaced events).', [], (s) => (stat(s) ? [[{}, stat(s)!.statesReplaced ?? 0]] : []));
+    define('gauge', 'instruments_by_state', 'Instruments per data state: ok, stale (no healthy source feeds it inside its session), suspect (every recent copy rejected by cleansing).', ['state'],
+      (s) => Object.entries(stat(s)?.instrumentStates ?? {}).map(([k, v]) => [{ state: k }, v]));
+    define('counter', 'instrument_state_changes_total', 'Changes of an instrument\'s data state (instrument_state events).', [], (s) => (stat(s) ? [[{}, stat(s)!.instrumentStateChanges ?? 0]] : []));
     define('gauge', 'dataplane_up', '1 while the data-plane worker answers.', [], (s) => [[{}, s.dataplaneUp ? 1 : 0]]);
     define('gauge', 'db_up', '1 while the configuration database answers (ticks flow either way).', [], (s) => [[{}, s.db.up ? 1 : 0]]);
     define('gauge', 'config_revision', 'Configuration revision this hub has applied.', [], (s) => [[{}, s.db.revision]]);
