@@ -61,6 +61,8 @@ export type SimCommand =
   | { op: 'stall'; ms: number }
   | { op: 'hang' }
   | { op: 'crash' }
+  | { op: 'slow'; ms: number; delayMs: number }
+  | { op: 'flood'; ms: number; rate?: number }
   | { op: 'set'; dropRate?: number; badTickRate?: number }
   | { op: 'stats' };
 
@@ -77,6 +79,11 @@ class SimGateway implements Gateway {
   /** Until this market ms the source delivers nothing: disconnected (copies lost) or stalled. */
   private silentUntil = 0;
   private silentMode: 'disconnect' | 'stall' | null = null;
+  /** A slow source: until slowUntil (market ms) each copy is handed over delayMs (market ms) late. */
+  private slowUntil = 0;
+  private slowDelayMs = 0;
+  private readonly delayed: Array<{ at: number; ticks: MarketTick[] }> = [];
+  private floodTimer: NodeJS.Timeout | null = null;
   private cfg: SimConfig;
 
   constructor(private readonly ctx: GatewayContext<SimConfig>) {
@@ -145,9 +152,15 @@ class SimGateway implements Gateway {
       } else if (this.silentMode === 'stall') {
         this.silentMode = null;
       }
-      if (r.due.length > 0) this.ctx.emit(r.due as MarketTick[]);
+      if (r.due.length > 0) {
+        if (now < this.slowUntil || this.delayed.length > 0) this.delayed.push({ at: now + (now < this.slowUntil ? this.slowDelayMs : 0), ticks: r.due as MarketTick[] });
+        else this.ctx.emit(r.due as MarketTick[]);
+      }
     }
-    const next = r.nextDueMs;
+    // A slow source hands its copies over late, in their order.
+    while (this.delayed.length > 0 && this.delayed[0]!.at <= now) this.ctx.emit(this.delayed.shift()!.ticks);
+    let next = r.nextDueMs;
+    if (this.delayed.length > 0) next = next === null ? this.delayed[0]!.at : Math.min(next, this.delayed[0]!.at);
     const wait = next === null ? 1000 : Math.max(0, (next - this.ctx.clock.now()) / this.ctx.clock.rate);
     this.timer = setTimeout(this.loop, Math.min(Math.max(wait, this.cfg.turnMs), 1000));
   };
@@ -181,6 +194,20 @@ class SimGateway implements Gateway {
         // Dies as a vendor library crash would (no core file): the supervisor sees a signal death.
         setImmediate(() => process.kill(process.pid, 'SIGKILL'));
         return { ok: true };
+      case 'slow':
+        // Copies arrive delayMs late for ms (a congested line, a slow front): it still delivers everything.
+        this.slowUntil = now + c.ms * this.ctx.clock.rate;
+        this.slowDelayMs = Math.max(0, Number(c.delayMs) || 0) * this.ctx.clock.rate;
+        return { ok: true };
+      case 'flood': {
+        // A share of this source's copies is corrupted (rate, default 0.5) for ms: cleansing must stop them.
+        const base = this.cfg.badTickRate;
+        this.replica?.setBadTickRate(typeof c.rate === 'number' ? c.rate : 0.5);
+        if (this.floodTimer) clearTimeout(this.floodTimer);
+        this.floodTimer = setTimeout(() => this.replica?.setBadTickRate(base), c.ms);
+        this.floodTimer.unref();
+        return { ok: true };
+      }
       case 'set':
         return { ok: false, reason: 'restart the source with a new configuration to change rates' };
       case 'stats':

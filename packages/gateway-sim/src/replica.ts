@@ -119,7 +119,7 @@ export class SourceReplica {
   private readonly seed: number;
   private readonly latency: LatencyModel;
   private readonly dropRate: number;
-  private readonly badRate: number;
+  private badRate: number;
   private readonly badKinds: readonly BadTickKind[];
   private readonly gatewayName: string;
   private readonly fifo: boolean;
@@ -153,6 +153,14 @@ export class SourceReplica {
   }
 
   /** Counters since construction. */
+  /**
+   * Changes the share of corrupted copies from now on (a bad-tick flood and its end). Copies already
+   * simulated ahead (the lookahead) keep theirs.
+   */
+  setBadTickRate(rate: number): void {
+    this.badRate = Math.min(1, Math.max(0, rate));
+  }
+
   stats(): ReplicaStats {
     return { ...this.counters };
   }

@@ -214,6 +214,7 @@ export class Supervisor {
   /** What the health monitor judges each instance by. */
   facts(): SourceFacts[] {
     const now = performance.now();
+    if (this.pinger !== null) this.creditStall(now);
     return [...this.children.values()].map((c) => ({
       id: c.spec.id, running: c.proc !== null, state: c.state, reason: c.reason, stoppedByAdmin: c.stopReason === 'stopped_by_admin',
       failed: c.proc === null && c.failure && !c.failure.retryable ? c.failure.code : null, breaker: c.breaker,
@@ -537,18 +538,26 @@ export class Supervisor {
   /** When the ping loop last ran (monotonic ms): a late run means the hub itself was not running. */
   private lastPingRun = 0;
 
-  private ping(): void {
-    const hangAfter = this.opts.hangAfterMs ?? 10_000;
+  /**
+   * Time the hub itself did not run (SIGSTOP, a paused VM, a long GC pause) is not the children's
+   * silence: their pongs wait unread in the pipes. It is credited to every child before any is judged,
+   * by the ping loop or by whoever reads the facts first after the stall.
+   */
+  private creditStall(now: number): void {
     const pingMs = this.opts.pingMs ?? 1000;
-    const now = performance.now();
-    // Time the hub itself did not run (SIGSTOP, a paused VM, a long GC pause) is not the children's
-    // silence: their pongs wait unread in the pipes. It is credited to every child before judging any.
     const stalled = this.lastPingRun > 0 ? now - this.lastPingRun - pingMs : 0;
-    this.lastPingRun = now;
     if (stalled > Math.max(1000, pingMs)) {
       for (const c of this.children.values()) c.lastPong += stalled;
+      this.lastPingRun += stalled;
       this.opts.onEvent({ kind: 'hub_stalled', stalled_ms: Math.round(stalled) });
     }
+  }
+
+  private ping(): void {
+    const hangAfter = this.opts.hangAfterMs ?? 10_000;
+    const now = performance.now();
+    this.creditStall(now);
+    this.lastPingRun = now;
     for (const c of this.children.values()) {
       if (!c.proc || c.stopping) continue;
       if (now - c.lastPong > hangAfter && now - this.lastHangKill >= hangAfter) {

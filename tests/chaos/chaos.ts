@@ -1,0 +1,432 @@
+/**
+ * The chaos harness: `npm run chaos -- --faults N --seed S [--check] [--interval-ms MS]`.
+ *
+ * Runs a hub (the CLI, as an operator does) with four simulated sources over the ground-truth tape in two
+ * groups, a `race` group (SHFE, DCE, INE, GFEX and the ETF options) and a `priority` group (CZCE, CFFEX),
+ * subscribes to every tick and status event, and injects N random faults: SIGKILL, a SIGSTOP freeze, a
+ * hang (busy loop), a connected-but-silent stall, a front disconnect, a slow source, a bad-tick flood, two
+ * overlapping faults, and every source down then back. Faults go to sources that are healthy, so that at
+ * least two stay healthy (except "all down"). Then it compares what subscribers received with the tape
+ * and prints progress on stderr and, as its last line, one JSON object (docs/health.md explains each
+ * figure). With --check it exits 1 unless failover and restart success are 100 %, no state was lost
+ * while a healthy source existed, and nothing was duplicated or out of order.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import * as zmq from 'zeromq';
+import { decodeEvent, decodeTick, stateKey } from '@mdhub/protocol';
+import type { Exchange } from '@mdhub/protocol';
+import { TradingCalendar, controlRequest, listProducts, loadMarketData, openService } from '@mdhub/core';
+import type { ReadyInfo } from '@mdhub/core';
+import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'packages/core/dist/cli.js');
+const MARKET_SEED = 20260101;
+const SIM_ANCHOR = '2026-11-25T09:35:00+08:00';
+const SOURCES = ['sim-a', 'sim-b', 'sim-c', 'sim-d'] as const;
+const RACE_EXCHANGES = new Set<string>(['SHFE', 'DCE', 'INE', 'GFEX', 'SSE', 'SZSE']);
+const PRIO_EXCHANGES = new Set<string>(['CZCE', 'CFFEX']);
+/** The detection bound of the failover formula (docs/health.md), ms. */
+const DETECTION_BOUND_MS = 1000;
+
+const { values } = parseArgs({
+  options: {
+    faults: { type: 'string', default: '20' },
+    seed: { type: 'string', default: '1' },
+    check: { type: 'boolean', default: false },
+    'interval-ms': { type: 'string', default: '3500' },
+  },
+});
+const FAULTS = Number(values.faults);
+const SEED = Number(values.seed);
+const INTERVAL = Number(values['interval-ms']);
+if (!Number.isInteger(FAULTS) || FAULTS < 1 || !Number.isFinite(SEED) || !(INTERVAL >= 500)) {
+  process.stderr.write('usage: npm run chaos -- --faults N --seed S [--check] [--interval-ms MS (≥ 500)]\n');
+  process.exit(2);
+}
+
+const log = (msg: string): void => void process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** mulberry32: a small seeded generator (the fault schedule is reproducible from --seed). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(SEED);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const between = (lo: number, hi: number): number => Math.round(lo + rand() * (hi - lo));
+
+type Status = Record<string, unknown> & { kind: string; ts: number };
+type Kind = 'sigkill' | 'sigstop' | 'hang' | 'stall' | 'disconnect' | 'slow' | 'flood' | 'overlap' | 'all_down';
+const KINDS: readonly Kind[] = ['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'slow', 'flood', 'overlap', 'all_down'];
+/** Kinds that take a source out of the race (detection is measured for these). */
+const DETECTED: ReadonlySet<string> = new Set(['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'all_down']);
+
+interface Fault {
+  n: number;
+  kind: Kind;
+  /** The basic fault each target got (an overlap is two). */
+  parts: Array<{ kind: Exclude<Kind, 'overlap' | 'all_down'> | 'disconnect'; target: string }>;
+  at: number;
+  atMarket: number;
+  /** Sources feeding just before (a healthy alternative existed when one stays). */
+  feedingBefore: string[];
+  prioFeeder: string | null;
+  endsAt?: number;
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-chaos-'));
+  const h = await openService({ dataDir, env: {}, schema: 'check', createKey: true });
+  const actor = { name: 'chaos' };
+  try {
+    await h.service.addGroup(actor, { name: 'prio', policy: 'priority', instruments: ['*.CZCE', '*.CFFEX'], canaries: ['SR.CZCE', 'IF.CFFEX'] });
+    await h.service.addGroup(actor, { name: 'race', policy: 'race', instruments: ['all'], canaries: ['rb.SHFE', 'm.DCE'] });
+    for (const [i, id] of SOURCES.entries()) {
+      await h.service.addGateway(actor, {
+        id, plugin: '@mdhub/gateway-sim', group: 'prio', priority: i + 1,
+        config: { market: { seed: MARKET_SEED, instruments: 300 }, latency: { medianMs: 2 + 2 * i, sigma: 0.5 } },
+      });
+    }
+  } finally {
+    await h.close();
+  }
+
+  const hub = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--pub', 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*', '--http', '127.0.0.1:0', '--hub-id', `chaos${process.pid}`, '--sim-anchor', SIM_ANCHOR], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let hubOut = '';
+  hub.stdout!.on('data', (d: Buffer) => { hubOut = (hubOut + d.toString()).slice(-200_000); });
+  hub.stderr!.on('data', (d: Buffer) => { hubOut = (hubOut + d.toString()).slice(-200_000); });
+  const stoppedPids = new Set<number>();
+  const cleanup = (): void => {
+    for (const p of stoppedPids) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
+    try { hub.kill('SIGKILL'); } catch { /* gone */ }
+  };
+  process.on('exit', cleanup);
+
+  const ready = await waitFor('the hub', () => {
+    if (hub.exitCode !== null) throw new Error(`the hub exited:\n${hubOut}`);
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(dataDir, 'ready.json'), 'utf8')) as ReadyInfo;
+      return r.pid === hub.pid ? r : null;
+    } catch {
+      return null;
+    }
+  }, 30_000);
+  const clock = ready.clock as { anchorMs: number; monoRefNs: number; rate: number };
+  const marketNow = (): number => clock.anchorMs + ((Number(process.hrtime.bigint()) - clock.monoRefNs) / 1e6) * clock.rate;
+
+  // Everything subscribers get: every tick (checked as it arrives) and every status event.
+  const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0 });
+  sub.connect(ready.pub);
+  sub.subscribe('tick.');
+  sub.subscribe('status');
+  const statuses: Status[] = [];
+  const keys = new Set<number>();
+  let received = 0;
+  let duplicates = 0;
+  let outOfOrder = 0;
+  const last = new Map<string, { iseq: number; datetime: number }>();
+  /** Per group, publish times (hub wall ms) and sources of ticks, for the failover measure. */
+  const pubs: Record<'race' | 'prio', Array<[number, string]>> = { race: [], prio: [] };
+  let firstLocal = Infinity;
+  let lastLocal = -Infinity;
+  const reading = (async () => {
+    for await (const [topic, payload] of sub) {
+      if (topic!.toString() === 'status') {
+        statuses.push(decodeEvent<Status>(payload!));
+        continue;
+      }
+      const t = decodeTick(payload!);
+      received++;
+      const k = stateKey(t);
+      if (keys.has(k)) duplicates++;
+      keys.add(k);
+      const vt = `${t.symbol}.${t.exchange}`;
+      const p = last.get(vt);
+      if (p && (t.iseq !== p.iseq + 1 || t.datetime < p.datetime)) outOfOrder++;
+      last.set(vt, { iseq: t.iseq, datetime: t.datetime });
+      pubs[PRIO_EXCHANGES.has(t.exchange) ? 'prio' : 'race'].push([Math.round(t.hub_pub_ts / 1000), t.source]);
+      firstLocal = Math.min(firstLocal, t.localtime);
+      lastLocal = Math.max(lastLocal, t.localtime);
+    }
+  })().catch(() => {});
+
+  // Health as the status topic tells it.
+  const health = new Map<string, { health: string; feeding: boolean }>();
+  let seenStatus = 0;
+  const refresh = (): void => {
+    for (; seenStatus < statuses.length; seenStatus++) {
+      const s = statuses[seenStatus]!;
+      if (s.kind === 'source_health') health.set(String(s['source']), { health: String(s['health']), feeding: s['feeding'] === true });
+    }
+  };
+  const ok = (): string[] => { refresh(); return SOURCES.filter((s) => health.get(s)?.health === 'ok'); };
+  const prioFeeder = (): string | null => {
+    const f = statuses.filter((s) => s.kind === 'failover' && s['group'] === 'prio').at(-1);
+    return f ? (f['to'] as string | null) : null;
+  };
+
+  await waitFor('four sources ok', () => ok().length === 4, 30_000);
+  await waitFor('canaries resolved', () => statuses.filter((s) => s.kind === 'canary_resolved').length >= 4, 15_000);
+  await sleep(3000);
+  const startedAt = Date.now();
+  const startMarket = marketNow();
+  log(`hub ${ready.pid} ready, four sources ok; injecting ${FAULTS} faults (seed ${SEED})`);
+
+  const pidOf = async (id: string): Promise<number | null> => {
+    const st = await controlRequest(ready.control, 'status') as { health: { sources: Array<{ id: string; pid: number | null }> } };
+    return st.health.sources.find((s) => s.id === id)?.pid ?? null;
+  };
+  const control = (id: string, cmd: { op: string; [k: string]: unknown }): Promise<unknown> => controlRequest(ready.control, 'gateway.control', { id, cmd }, 5000);
+
+  const faults: Fault[] = [];
+  const basic = async (kind: Fault['parts'][number]['kind'], target: string): Promise<void> => {
+    switch (kind) {
+      case 'sigkill': {
+        const pid = await pidOf(target);
+        if (pid) process.kill(pid, 'SIGKILL');
+        break;
+      }
+      case 'sigstop': {
+        const pid = await pidOf(target);
+        if (!pid) break;
+        process.kill(pid, 'SIGSTOP');
+        stoppedPids.add(pid);
+        const ms = between(2000, 10_000);
+        setTimeout(() => { try { process.kill(pid, 'SIGCONT'); } catch { /* killed meanwhile */ } stoppedPids.delete(pid); }, ms).unref();
+        break;
+      }
+      case 'hang':
+        await control(target, { op: 'hang' });
+        break;
+      case 'stall':
+        await control(target, { op: 'stall', ms: between(3000, 15_000) });
+        break;
+      case 'disconnect':
+        await control(target, { op: 'disconnect', ms: between(1000, 8000) });
+        break;
+      case 'slow':
+        await control(target, { op: 'slow', ms: between(2000, 6000), delayMs: between(200, 900) });
+        break;
+      case 'flood':
+        await control(target, { op: 'flood', ms: between(2000, 5000), rate: 0.3 + rand() * 0.6 });
+        break;
+    }
+  };
+
+  for (let n = 1; n <= FAULTS; n++) {
+    // Wait until enough sources are healthy for this fault (at most 60 s: a source that never recovers is counted below).
+    let kind = pick(KINDS);
+    const need = kind === 'all_down' ? 4 : kind === 'overlap' ? 4 : 3;
+    try {
+      await waitFor(`${need} sources ok`, () => ok().length >= need, 60_000, 100);
+    } catch {
+      kind = pick(['slow', 'flood'] as const);
+    }
+    const healthy = ok();
+    if (healthy.length < 3 && kind !== 'slow' && kind !== 'flood') kind = 'flood';
+    const f: Fault = { n, kind, parts: [], at: 0, atMarket: 0, feedingBefore: SOURCES.filter((s) => health.get(s)?.feeding), prioFeeder: prioFeeder() };
+    const choices = [...healthy];
+    const take = (): string => choices.splice(Math.floor(rand() * choices.length), 1)[0]!;
+    if (kind === 'overlap') {
+      const kinds = ['sigkill', 'sigstop', 'hang', 'stall', 'disconnect'] as const;
+      f.parts.push({ kind: pick(kinds), target: take() }, { kind: pick(kinds), target: take() });
+    } else if (kind === 'all_down') {
+      for (const s of SOURCES) f.parts.push({ kind: 'disconnect', target: s });
+    } else {
+      // The priority group's feeder is the likeliest victim half the time (its takeover is what we measure).
+      const feeder = f.prioFeeder && healthy.includes(f.prioFeeder) && rand() < 0.5 ? f.prioFeeder : take();
+      f.parts.push({ kind, target: feeder });
+    }
+    f.at = Date.now();
+    f.atMarket = marketNow();
+    if (kind === 'all_down') {
+      await Promise.all(SOURCES.map((s) => control(s, { op: 'disconnect', ms: 4000 })));
+      f.endsAt = f.at + 4000;
+    } else {
+      for (const p of f.parts) await basic(p.kind, p.target);
+    }
+    faults.push(f);
+    log(`fault ${n}/${FAULTS}: ${kind} → ${f.parts.map((p) => `${p.kind}:${p.target}`).join(', ')}`);
+    await sleep(INTERVAL);
+  }
+
+  log('all faults injected; waiting for every source to be ok');
+  try {
+    await waitFor('every source ok', () => ok().length === 4, 90_000, 200);
+  } catch {
+    log(`not every source recovered: ${JSON.stringify(Object.fromEntries(health))}`);
+  }
+  await sleep(3000);
+  const endedAt = Date.now();
+  const endMarket = marketNow();
+  sub.close();
+  await reading;
+  for (const p of stoppedPids) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
+  hub.kill('SIGTERM');
+  await new Promise<void>((r) => { if (hub.exitCode !== null) r(); else hub.once('exit', () => r()); setTimeout(r, 10_000).unref(); });
+  refresh();
+
+  // ---- the figures ----
+  const ofKind = (kind: string, source?: string): Status[] => statuses.filter((s) => s.kind === kind && (source === undefined || s['source'] === source));
+
+  // Detection: the first "not feeding" health of the target after the injection.
+  const detection: Record<string, number[]> = {};
+  let undetected = 0;
+  for (const f of faults) {
+    for (const p of f.parts) {
+      if (!DETECTED.has(p.kind)) continue;
+      const ev = ofKind('source_health', p.target).find((s) => s.ts >= f.at && s['feeding'] === false);
+      const key = f.kind === 'all_down' ? 'all_down' : p.kind;
+      if (!ev || ev.ts - f.at > 10_000) { undetected++; continue; }
+      (detection[key] ??= []).push(ev.ts - f.at);
+    }
+  }
+  const pct = (xs: number[], q: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!; };
+  const detectionMs = Object.fromEntries(Object.entries(detection).map(([k, xs]) => [k, { n: xs.length, p50: pct(xs, 0.5), p99: pct(xs, 0.99), max: Math.max(...xs) }]));
+
+  // Failover: after each fault where a healthy alternative existed, the group was fed by another source within the bound.
+  let failoverDenominator = 0;
+  let failoverOk = 0;
+  const takeoverGaps: number[] = [];
+  for (const f of faults) {
+    if (f.kind === 'all_down') continue;
+    const hit = new Set(f.parts.map((p) => p.target));
+    const alternatives = f.feedingBefore.filter((s) => !hit.has(s));
+    if (alternatives.length === 0) continue;
+    for (const g of ['race', 'prio'] as const) {
+      failoverDenominator++;
+      const next = pubs[g].find(([ts, src]) => ts >= f.at && !hit.has(src));
+      if (next && next[0] - f.at <= DETECTION_BOUND_MS) failoverOk++;
+      else log(`failover not within ${DETECTION_BOUND_MS} ms: fault ${f.n} (${f.kind}) group ${g}: ${next ? `${next[0] - f.at} ms` : 'never'}`);
+      if (g === 'prio' && f.prioFeeder && hit.has(f.prioFeeder)) {
+        const fo = ofKind('failover').find((s) => s['group'] === 'prio' && s['from'] === f.prioFeeder && s.ts >= f.at);
+        if (fo) takeoverGaps.push(fo.ts - f.at);
+      }
+    }
+  }
+
+  // Restarts: each process exit that was restarted, and whether the source reached ok within 60 s.
+  const exits = ofKind('source_exit').filter((s) => s['restart_in_ms'] !== null && s['restart_in_ms'] !== undefined);
+  let restartOk = 0;
+  for (const e of exits) {
+    if (ofKind('source_health', String(e['source'])).some((s) => s.ts > e.ts && s.ts - e.ts <= 60_000 && s['health'] === 'ok')) restartOk++;
+    else log(`restart of ${String(e['source'])} at ${new Date(e.ts).toISOString()} did not reach ok within 60 s`);
+  }
+  const breakerOpened = ofKind('breaker_open').length;
+
+  // Time with no feeding source (both groups have all four sources), from the health events.
+  const feeding = new Map<string, boolean>();
+  let withoutMs = 0;
+  let since: number | null = null;
+  for (const s of statuses) {
+    if (s.kind !== 'source_health' || s.ts < startedAt) {
+      if (s.kind === 'source_health') feeding.set(String(s['source']), s['feeding'] === true);
+      continue;
+    }
+    feeding.set(String(s['source']), s['feeding'] === true);
+    const none = ![...feeding.values()].some(Boolean);
+    if (none && since === null) since = s.ts;
+    if (!none && since !== null) { withoutMs += s.ts - since; since = null; }
+  }
+  if (since !== null) withoutMs += endedAt - since;
+
+  // Ground truth: the tape in the window the subscription surely covered.
+  const calendar = new TradingCalendar(loadMarketData());
+  const universe = buildUniverse({ seed: MARKET_SEED, tradingDay: calendar.tradingDayAt('commodity_day', ready.clock.anchorMs)!, products: listProducts(), instruments: 300 });
+  const tape = new Tape(universe, { seed: MARKET_SEED, calendar, startMs: ready.clock.anchorMs });
+  const from = Math.max(firstLocal, startMarket) + 1000;
+  const to = Math.min(lastLocal, endMarket) - 2000;
+  const expected = tape.advance(to).filter((s) => s.emitMs >= from);
+  // Windows where no healthy source existed (every source down): losses there are not failover's.
+  const allDown = faults.filter((f) => f.kind === 'all_down').map((f) => [f.atMarket - 200, f.atMarket + 4000 + 3000] as const);
+  const replaced = ofKind('states_replaced');
+  let statesLost = 0;
+  let prioLost = 0;
+  let prioUnannounced = 0;
+  const lostExamples: string[] = [];
+  for (const s of expected) {
+    if (keys.has(stateKey(s.tick))) continue;
+    if (allDown.some(([a, b]) => s.emitMs >= a && s.emitMs <= b)) continue;
+    const vt = `${s.tick.symbol}.${s.tick.exchange}`;
+    if (RACE_EXCHANGES.has(s.tick.exchange as Exchange)) {
+      statesLost++;
+      if (lostExamples.length < 5) lostExamples.push(`${vt}@${new Date(s.emitMs).toISOString().slice(11, 23)}`);
+    } else {
+      prioLost++;
+      // A takeover's replaced states are announced: a loss in the priority group must be named in a states_replaced event.
+      if (!replaced.some((r) => (r['instruments'] as string[]).includes(vt))) prioUnannounced++;
+    }
+  }
+  const tapeKeys = new Set(expected.map((s) => stateKey(s.tick)));
+  void tapeKeys;
+  if (lostExamples.length > 0) log(`lost in race groups, e.g. ${lostExamples.join(', ')}`);
+
+  const durationMs = endedAt - startedAt;
+  const result = {
+    faults_injected: faults.length,
+    seed: SEED,
+    by_kind: Object.fromEntries(KINDS.map((k) => [k, faults.filter((f) => f.kind === k).length])),
+    failover_success_rate: failoverDenominator === 0 ? 1 : failoverOk / failoverDenominator,
+    failover_checks: failoverDenominator,
+    restart_success_rate: exits.length === 0 ? 1 : restartOk / exits.length,
+    restarts: exits.length,
+    breaker_opened: breakerOpened,
+    states_lost: statesLost,
+    prio_states_lost: prioLost,
+    prio_states_lost_unannounced: prioUnannounced,
+    takeover_gap_ms: takeoverGaps.length ? { n: takeoverGaps.length, p50: pct(takeoverGaps, 0.5), p99: pct(takeoverGaps, 0.99), max: Math.max(...takeoverGaps) } : null,
+    duplicates,
+    out_of_order: outOfOrder,
+    ticks_received: received,
+    tape_states_checked: expected.length,
+    detection_ms: detectionMs,
+    undetected,
+    time_without_healthy_source_ms: Math.round(withoutMs),
+    availability: durationMs > 0 ? 1 - withoutMs / durationMs : 1,
+    run_s: Math.round(durationMs / 1000),
+  };
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (values.check) {
+    const bad: string[] = [];
+    if (result.failover_success_rate < 1) bad.push('failover_success_rate < 1');
+    if (result.restart_success_rate < 1) bad.push('restart_success_rate < 1');
+    if (result.states_lost > 0) bad.push('states_lost > 0');
+    if (result.prio_states_lost_unannounced > 0) bad.push('priority-group losses not announced in states_replaced');
+    if (result.duplicates > 0) bad.push('duplicates > 0');
+    if (result.out_of_order > 0) bad.push('out_of_order > 0');
+    if (result.undetected > 0) bad.push('faults not detected');
+    if (bad.length > 0) {
+      log(`check failed: ${bad.join('; ')}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs: number, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exitCode = 1;
+});
