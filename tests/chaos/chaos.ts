@@ -342,6 +342,27 @@ async function main(): Promise<void> {
     if (!none && since !== null) { withoutMs += s.ts - since; since = null; }
   }
   if (since !== null) withoutMs += endedAt - since;
+  // The part of it outside the "every source down" faults: time without a feeding source although one could have fed.
+  const downWindows = faults.filter((f) => f.kind === 'all_down').map((f) => [f.at, f.endsAt! + 1000] as const);
+  let avoidableMs = 0;
+  {
+    const feed = new Map<string, boolean>();
+    let from: number | null = null;
+    const clip = (a: number, b: number): number => {
+      let ms = b - a;
+      for (const [x, y] of downWindows) ms -= Math.max(0, Math.min(b, y) - Math.max(a, x));
+      return Math.max(0, ms);
+    };
+    for (const s of statuses) {
+      if (s.kind !== 'source_health') continue;
+      feed.set(String(s['source']), s['feeding'] === true);
+      if (s.ts < startedAt) continue;
+      const none = ![...feed.values()].some(Boolean);
+      if (none && from === null) from = s.ts;
+      if (!none && from !== null) { avoidableMs += clip(from, s.ts); from = null; }
+    }
+    if (from !== null) avoidableMs += clip(from, endedAt);
+  }
 
   // Ground truth: the tape in the window the subscription surely covered.
   const calendar = new TradingCalendar(loadMarketData());
@@ -396,6 +417,9 @@ async function main(): Promise<void> {
     undetected,
     time_without_healthy_source_ms: Math.round(withoutMs),
     availability: durationMs > 0 ? 1 - withoutMs / durationMs : 1,
+    /** Excluding the injected "every source down" outages: time without a feeding source although one could have fed. */
+    time_without_healthy_source_avoidable_ms: Math.round(avoidableMs),
+    availability_excluding_all_down: durationMs > 0 ? 1 - avoidableMs / durationMs : 1,
     run_s: Math.round(durationMs / 1000),
   };
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -409,6 +433,7 @@ async function main(): Promise<void> {
     if (result.duplicates > 0) bad.push('duplicates > 0');
     if (result.out_of_order > 0) bad.push('out_of_order > 0');
     if (result.undetected > 0) bad.push('faults not detected');
+    if (result.time_without_healthy_source_avoidable_ms > 0) bad.push('time without a feeding source outside "all down" faults');
     if (bad.length > 0) {
       log(`check failed: ${bad.join('; ')}`);
       process.exitCode = 1;
