@@ -20,7 +20,8 @@ import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
 import { controlRequest } from '@mdhub/core';
 import type { ReadyInfo } from '@mdhub/core';
 import { Tape, buildUniverse } from '@mdhub/gateway-sim';
-import { TEST_ACTOR, alive, configure, mdhub, sleep, startHubProcess, useHubAndClient, waitFor, watchHub } from './helpers.js';
+import ts from 'typescript';
+import { ROOT, TEST_ACTOR, alive, configure, mdhub, sleep, startHubProcess, useHubAndClient, waitFor, watchHub } from './helpers.js';
 import type { HubProcess } from './helpers.js';
 import { MARKET_SEED, compareWithTape } from './tape-check.js';
 
@@ -170,6 +171,29 @@ describe('source health', () => {
     await mdhub(['gateway', 'start', 'sim-a', '--data-dir', hub.dataDir]);
     await waitFor('fed again', async () => (await healthz()).code === 200, 10_000);
     expect(statusOf(w.statuses, 'group_recovered', { group: 'default' })).toHaveLength(1);
+  });
+
+  it('the example health-check plugin, registered as an operator does, changes a source\'s health with its reason', async () => {
+    // The example as shipped (TypeScript), transpiled next to the repository so @mdhub/core/plugin resolves.
+    const dir = path.join(ROOT, 'tests/e2e/.plugins', `hc-${process.pid}`);
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      const src = fs.readFileSync(path.join(ROOT, 'examples/health-check-plugin/max-lag.ts'), 'utf8');
+      const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const file = path.join(dir, 'max-lag.mjs');
+      fs.writeFileSync(file, js);
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-'));
+      // sim-c, the demo's slowest source (median 5 ms, wide spread), arrives well over 60 ms behind the winner at p99
+      expect(await mdhub(['plugin', 'add', file, '--config', JSON.stringify({ degradedP99Ms: 1_000_000, staleP99Ms: 60, minCopies: 50 }), '--data-dir', dataDir])).toContain('health-check');
+      const hub = fx.hub = await startHubProcess([], { dataDir });
+      const w = watchHub(hub.ready.pub);
+      fx.client = w.client;
+      const ev = await waitFor('sim-c stale by the check', () => statusOf(w.statuses, 'source_health', { source: 'sim-c', health: 'stale' }).find((s) => /^max-lag: lag p99 [\d.]+ ms > 60 ms$/.test(String(s['reason']))), 30_000);
+      expect(ev['feeding']).toBe(false);
+      expect(statusOf(w.statuses, 'source_health', { source: 'sim-a', health: 'stale' })).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a hub SIGKILLed while one child busy-loops and another is SIGSTOPped leaves no process behind', async () => {

@@ -21,6 +21,8 @@ import type { HealthReport } from './hub/health.js';
 import { HttpServer } from './hub/http.js';
 import { AlertHook } from './hub/alerts.js';
 import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
+import { HealthChecks } from './hub/health-checks.js';
+import type { HealthCheckInput } from './plugin/manifest.js';
 import type { HealthGroup } from './hub/source-health.js';
 import type { WatchReport } from './dataplane/watch.js';
 import type { Exchange } from '@mdhub/protocol';
@@ -160,12 +162,44 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       event: (ev) => r.resolve<StatusBus>(TOKENS.StatusBus)(ev),
       alert: (a) => alerts.emit(a),
       now: () => performance.now(),
+      checks: (id) => r.resolve<HealthChecks>(TOKENS.HealthChecks).of(id),
+    });
+  }));
+  c.register(TOKENS.HealthChecks, single((r) => {
+    const sup = r.resolve<Supervisor>(TOKENS.Supervisor);
+    const monitor = (): HealthMonitor => r.resolve<HealthMonitor>(TOKENS.Health);
+    const initial = r.resolve<RuntimeConfig>(TOKENS.InitialRuntime);
+    const clock = r.resolve<Clock>(TOKENS.Clock);
+    const calendar = r.resolve<TradingCalendar>(TOKENS.Calendar);
+    const log = r.resolve<Logger>(TOKENS.Logger);
+    const groups = (): RuntimeConfig['groups'] => r.resolve<Reconciler>(TOKENS.Reconciler).current?.groups ?? initial.groups;
+    return new HealthChecks({
+      load: (pkg) => r.resolve<PluginRegistry>(TOKENS.Plugins).load(pkg, 'health-check'),
+      create: (plugin, config) => plugin.create({
+        config, clock, calendar,
+        log: (level, msg, details) => log.write({ level, ts: Date.now(), msg, area: `health-check:${plugin.name}`, ...(details ? { details } : {}) }),
+      }),
+      inputs: (): HealthCheckInput[] => {
+        const w = monitor().lastWatch();
+        const views = new Map(monitor().views().map((v) => [v.id, v]));
+        const infos = new Map(sup.info().map((i) => [i.id, i]));
+        const gs = groups();
+        return sup.facts().map((f) => ({
+          source: f.id, state: f.state, health: views.get(f.id)?.health ?? 'restarting', upMs: Math.round(f.upMs),
+          behindMs: w.sources[f.id]?.behind_ms ?? 0, canary: w.sources[f.id]?.canary ?? null, dataAgeMs: w.sources[f.id]?.data_age_ms ?? null,
+          quality: w.quality?.[f.id] ?? null, info: infos.get(f.id)?.info ?? {},
+          inSession: gs.some((g) => (g.sources.length === 0 || g.sources.includes(f.id)) && groupInSession(g.canaries, calendar, clock.now())),
+        }));
+      },
+      event: (ev) => r.resolve<StatusBus>(TOKENS.StatusBus)(ev),
+      log: (level, msg, details, code) => log[level]('health', msg, details, code),
     });
   }));
   c.register(TOKENS.Reporter, single((r) => new RuntimeReporter(r.resolve(TOKENS.Logger))));
   c.register(TOKENS.Reconciler, single((r) => new Reconciler({
     reporter: r.resolve(TOKENS.Reporter), service: r.resolve(TOKENS.ConfigService), supervisor: r.resolve(TOKENS.Supervisor), dataplane: r.resolve(TOKENS.DataPlane), log: r.resolve(TOKENS.Logger),
     onHealthSettings: (h) => r.resolve<HealthMonitor>(TOKENS.Health).configure({ ...DEFAULT_HEALTH, ...h }),
+    onHealthChecks: (list) => r.resolve<HealthChecks>(TOKENS.HealthChecks).configure(list),
     hubId: settings.hubId, status: r.resolve(TOKENS.StatusBus), simulated: r.resolve<Clock>(TOKENS.Clock).simulated, pollMs: settings.configPollMs,
   })));
   c.register(TOKENS.Metrics, single((r) => new HubMetrics(async () => {
@@ -296,6 +330,10 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     healthRef = health;
     health.start();
     stack.push('health', () => health.stop());
+    const checks = c.resolve<HealthChecks>(TOKENS.HealthChecks);
+    await checks.configure(runtime.healthChecks);
+    checks.start();
+    stack.push('health checks', () => checks.stop());
     for (const g of runtime.groups) {
       if (g.canaries.length < 2) log.warn('health', `group ${g.name} has ${g.canaries.length === 0 ? 'no canary' : 'one canary'}: at least two canary products from different products are advised (mdhub group set ${g.name} --canaries rb.SHFE,SR.CZCE); without canaries a silent source is seen only by "no data" and the group is never judged in session`, { group: g.name });
     }

@@ -12,7 +12,7 @@ export type {
   PluginKind, AccountField, PluginLog, AnyPlugin, PluginOfKind, CheckOptions,
   GatewayPlugin, GatewayContext, Gateway, GatewayState, InstrumentRef,
   FilterPlugin, FilterPluginContext,
-  HealthCheckPlugin, HealthCheckContext, SinkPlugin, SinkContext,
+  HealthCheckPlugin, HealthCheckContext, HealthCheck, HealthCheckInput, HealthCheckVerdict, SinkPlugin, SinkContext,
 } from './plugin/manifest.js';
 export { PLUGIN_ERRORS, PluginError } from './plugin/errors.js';
 export type { PluginErrorCode } from './plugin/errors.js';

@@ -29,6 +29,8 @@ export const TOKENS = {
   Supervisor: Symbol.for('mdhub.Supervisor'),
   /** Source health: canaries, failover, confirmed hard restarts (hub/source-health.ts). */
   Health: Symbol.for('mdhub.Health'),
+  /** Health-check plugins (hub/health-checks.ts). */
+  HealthChecks: Symbol.for('mdhub.HealthChecks'),
   /** The alert hook (hub/alerts.ts). */
   Alerts: Symbol.for('mdhub.Alerts'),
   Reconciler: Symbol.for('mdhub.Reconciler'),

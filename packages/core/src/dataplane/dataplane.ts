@@ -499,7 +499,8 @@ export class DataPlane {
         (t as Tick).gw_recv_ts = gwUs;
         this.publishTick(st, t, recvUs);
         watch.judged(id, true, 0, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
-      } else if (verdict === 'duplicate') {
+      } else if (verdict === 'duplicate' || ((verdict === 'unhealthy' || verdict === 'standby') && t.datetime === st.wmDt && t.volume === st.wmVol)) {
+        // Out of the race or on standby, a source's copy of the published state still says how late it is.
         watch.judged(id, false, mono - lagFrom, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
       }
     }

@@ -62,6 +62,8 @@ export interface ReconcilerDeps {
   simulated: boolean;
   /** The source-health thresholds changed. */
   onHealthSettings?(h: RuntimeConfig['health']): void;
+  /** The enabled health-check plugins (or their configurations) changed. */
+  onHealthChecks?(list: RuntimeConfig['healthChecks']): Promise<void>;
   /** Poll period, ms (default 1000). */
   pollMs?: number;
   /** Longest wait between retries while the database is unreachable, ms (default 30 s). */
@@ -92,6 +94,7 @@ export class Reconciler {
   private groups: RuntimeConfig['groups'] | null = null;
   private cleansing: RuntimeConfig['cleansing'] | null = null;
   private health: RuntimeConfig['health'] | null = null;
+  private healthChecks: RuntimeConfig['healthChecks'] | null = null;
   /** A revision whose reload failed, and when to try it again (backoff, so a bad change cannot loop). */
   private failedRevision = -1;
   private retryAt = 0;
@@ -111,6 +114,7 @@ export class Reconciler {
     this.groups = rc.groups;
     this.cleansing = rc.cleansing;
     this.health = rc.health;
+    this.healthChecks = rc.healthChecks;
     this.db.revision = rc.revision;
     this.schedule(this.deps.pollMs ?? 1000);
   }
@@ -238,6 +242,10 @@ export class Reconciler {
     if (!same(this.health, next.health)) {
       this.health = next.health;
       this.deps.onHealthSettings?.(next.health);
+    }
+    if (!same(this.healthChecks, next.healthChecks)) {
+      this.healthChecks = next.healthChecks;
+      await this.deps.onHealthChecks?.(next.healthChecks);
     }
     const cleansingChanged = !same(this.cleansing, next.cleansing);
     if (cleansingChanged) {

@@ -186,6 +186,11 @@ export class HealthMonitor {
     this.evaluate();
   }
 
+  /** The data plane's latest report. */
+  lastWatch(): WatchReport {
+    return this.watch;
+  }
+
   views(): SourceHealthView[] {
     const now = this.o.now();
     return [...this.recs.values()].map((r) => ({ id: r.id, health: r.health, reason: r.reason, since_ms: Math.round(now - r.since), feeding: r.feeding }));

@@ -16,6 +16,7 @@ export const PLUGIN_ERRORS = {
   MDH_ERR_PLUGIN_DISABLED: { message: 'a gateway names a plugin that is disabled in the database', retryable: false },
   MDH_ERR_PLUGIN_CREATE_FAILED: { message: "a plugin's create() threw", retryable: true },
   MDH_ERR_PLUGIN_FILTER_FAILED: { message: 'a filter plugin threw while checking a tick (counted; the tick is judged without it; repeated failures disable the filter for that source)', retryable: false },
+  MDH_ERR_PLUGIN_CHECK_FAILED: { message: 'a health-check plugin threw or returned a malformed verdict (counted; the source is judged without it; repeated failures disable the check)', retryable: false },
   MDH_ERR_GATEWAY_START_FAILED: { message: 'a gateway process failed to start', retryable: true },
   MDH_ERR_GATEWAY_CONNECT_FAILED: { message: 'a gateway could not reach any of its fronts', retryable: true },
   MDH_ERR_GATEWAY_LOGIN_FAILED: { message: 'a gateway login was refused (credentials, app id or auth code)', retryable: false },

@@ -13,7 +13,7 @@ import type { Clock } from '../market/types.js';
 import { CORE_VERSION } from '../version.js';
 import { PluginError } from './errors.js';
 
-/** Every plugin kind. `health-check` is reserved (its contract comes with the health issue); `sink` comes later. */
+/** Every plugin kind. `sink` is reserved (it comes later). */
 export const PLUGIN_KINDS = ['gateway', 'filter', 'health-check', 'sink'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
@@ -114,12 +114,48 @@ export interface FilterPluginContext<C = unknown> {
   log: PluginLog;
 }
 
-/** Reserved: the health-check contract is defined with the health issue. */
+/** What the core gives a health-check instance when it creates it (on the hub's control plane). */
 export interface HealthCheckContext<C = unknown> {
+  /** The check's configuration (its plugin row), validated against the plugin's schema. */
   readonly config: C;
   readonly clock: Clock;
   readonly calendar: TradingCalendar;
   log: PluginLog;
+}
+
+/** What a health check sees of one source, once a second (docs/health.md). */
+export interface HealthCheckInput {
+  source: string;
+  /** The gateway's connection state. */
+  state: GatewayState;
+  /** The source's health now (`ok`, `degraded`, `stale`, `restarting`, `dead`, `circuit_open`, `stopped`). */
+  health: string;
+  /** Since its process started, ms (0 when none runs). */
+  upMs: number;
+  /** Worst lag behind the newest canary state another source delivered, ms, and on which canary. */
+  behindMs: number;
+  canary: string | null;
+  /** Since it last delivered any copy, ms (null: never in this run). */
+  dataAgeMs: number | null;
+  /** Its quality over the last minute (null before its first copy). */
+  quality: {
+    copies: number; wins: number; win_share: number; lag_p50_ms: number | null; lag_p99_ms: number | null;
+    clock_offset_p50_ms: number | null; clock_offset_p99_ms: number | null;
+  } | null;
+  /** Status facts its gateway reported (API version, front, trading day …). */
+  info: Readonly<Record<string, unknown>>;
+  /** Whether one of its groups is inside a trading session now (market clock). */
+  inSession: boolean;
+}
+
+/** A check's verdict on a source: `stale` takes it out of the race, `degraded` flags it; nothing (or `ok`) says nothing. */
+export type HealthCheckVerdict = { health: 'ok' | 'degraded' | 'stale'; reason: string } | null | undefined;
+
+/** A health-check instance: `check` is called for each source once a second; it must be quick and must not block. */
+export interface HealthCheck {
+  name: string;
+  check(input: HealthCheckInput): HealthCheckVerdict;
+  close?(): void;
 }
 
 /** Reserved: sinks (a bridge to NATS JetStream, say) come later. */
@@ -160,10 +196,10 @@ export interface FilterPlugin<C = unknown> extends ManifestCommon<C> {
   create(ctx: FilterPluginContext<C>): Filter;
 }
 
-/** Manifest of a health-check plugin (reserved; see the health issue). */
+/** Manifest of a health-check plugin: adds checks to the source health monitor (docs/health.md). */
 export interface HealthCheckPlugin<C = unknown> extends ManifestCommon<C> {
   readonly kind: 'health-check';
-  create(ctx: HealthCheckContext<C>): unknown;
+  create(ctx: HealthCheckContext<C>): HealthCheck;
 }
 
 /** Manifest of a sink plugin (reserved). */
@@ -192,7 +228,7 @@ type Input<P, C> = Omit<P, 'configSchema' | 'create'> & { readonly configSchema:
  */
 export function definePlugin<C>(m: Input<GatewayPlugin<C>, C> & { create(ctx: GatewayContext<NoInfer<C>>): Gateway }): GatewayPlugin<C>;
 export function definePlugin<C>(m: Input<FilterPlugin<C>, C> & { create(ctx: FilterPluginContext<NoInfer<C>>): Filter }): FilterPlugin<C>;
-export function definePlugin<C>(m: Input<HealthCheckPlugin<C>, C> & { create(ctx: HealthCheckContext<NoInfer<C>>): unknown }): HealthCheckPlugin<C>;
+export function definePlugin<C>(m: Input<HealthCheckPlugin<C>, C> & { create(ctx: HealthCheckContext<NoInfer<C>>): HealthCheck }): HealthCheckPlugin<C>;
 export function definePlugin<C>(m: Input<SinkPlugin<C>, C> & { create(ctx: SinkContext<NoInfer<C>>): unknown }): SinkPlugin<C>;
 export function definePlugin(m: AnyPlugin): AnyPlugin {
   return Object.freeze({ ...m });

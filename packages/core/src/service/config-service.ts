@@ -166,6 +166,8 @@ export interface RuntimeConfig {
   cleansing: { enabled: boolean; options: Record<string, unknown>; plugins: string[] };
   /** Source-health thresholds set in the database (the rest keep their defaults). */
   health: HealthSettingsValue;
+  /** Enabled health-check plugins (loaded and their configuration checked). */
+  healthChecks: Array<{ plugin: string; config: unknown }>;
   /** Rows the store could not parse (skipped). */
   bad: BadRow[];
   /** Registered plugins that this version does not run (reserved kinds). */
@@ -859,6 +861,7 @@ export class ConfigService {
     if (!c.success) bad.push({ table: hubC !== undefined ? 'hub_overrides' : 'settings', key: 'cleansing', reason: describeIssues(c.error.issues) });
     const filters: Array<{ plugin: string; config: unknown }> = [];
     const filterPackages: string[] = [];
+    const healthChecks: RuntimeConfig['healthChecks'] = [];
     const notes: string[] = [];
     for (const p of plugins.rows) {
       if (!p.enabled) continue;
@@ -871,7 +874,16 @@ export class ConfigService {
         } catch (err) {
           skip(`plugin:${p.package}`, err);
         }
-      } else if (p.kind === 'health-check' || p.kind === 'sink') {
+      } else if (p.kind === 'health-check') {
+        try {
+          const m = await this.registry.load(p.package, 'health-check');
+          await this.registry.checkDependencies(m, registered);
+          parsePluginConfig(m, p.package, p.config);
+          healthChecks.push({ plugin: p.package, config: p.config });
+        } catch (err) {
+          skip(`plugin:${p.package}`, err);
+        }
+      } else if (p.kind === 'sink') {
         notes.push(`plugin ${p.package} (${p.kind}) is registered; this version does not run ${p.kind} plugins yet`);
       }
     }
@@ -885,7 +897,7 @@ export class ConfigService {
     const checked = cleansingConfigSchema.safeParse(options);
     if (!checked.success) bad.push({ table: 'settings', key: 'cleansing', reason: describeIssues(checked.error.issues) });
     return {
-      revision, gateways: out, skipped, groups: rtGroups, bad, notes, health: h.success ? h.data : {},
+      revision, gateways: out, skipped, groups: rtGroups, bad, notes, health: h.success ? h.data : {}, healthChecks,
       cleansing: { enabled: cs.enabled, options: checked.success ? options : { filters }, plugins: filterPackages },
     };
   }
