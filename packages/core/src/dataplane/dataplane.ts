@@ -94,6 +94,8 @@ export interface DataPlaneStats {
   /** Instruments per data state, and how many times a state changed (`instrument_state` events). */
   instrumentStates: { ok: number; stale: number; suspect: number };
   instrumentStateChanges: number;
+  /** Subscriber connections to the PUB socket (its monitor) and the per-subscriber high-water mark. */
+  subscribers: { connected: number; connects: number; disconnects: number; highWaterMark: number };
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -714,6 +716,7 @@ export class DataPlane {
       statesReplaced: this.statesReplaced,
       instrumentStates: this.instrumentStateCounts(),
       instrumentStateChanges: this.dataStateChanges,
+      subscribers: { ...this.pub.peers, highWaterMark: this.pub.highWaterMark },
     };
   }
 

@@ -26,10 +26,17 @@ export class Publisher {
   dropped = 0;
   /** Called once per failed send (the data plane turns it into an overload notice). */
   onDrop: (err: unknown) => void = () => {};
+  /**
+   * Subscriber connections, from the socket's monitor (libzmq tells the hub of connects and disconnects,
+   * never of a peer's queue or its drops: a subscriber sees its own losses as gaps in `seq`).
+   */
+  readonly peers = { connected: 0, connects: 0, disconnects: 0 };
+  readonly highWaterMark: number;
 
   constructor(opts: PublisherOptions) {
     this.sock = new zmq.Publisher({ sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0, linger: 0, noDrop: false });
     this.endpoint = opts.endpoint;
+    this.highWaterMark = opts.sendHighWaterMark;
     try {
       (this.sock as unknown as { setInt32Option(id: number, v: number): void }).setInt32Option(ZMQ_OUT_BATCH_SIZE, SOCKET_BATCH_BYTES);
     } catch { /* a libzmq built without draft options keeps its 8 KB default (the unit test notices) */ }
@@ -38,7 +45,22 @@ export class Publisher {
   async bind(): Promise<string> {
     await this.sock.bind(this.endpoint);
     this.endpoint = this.sock.lastEndpoint ?? this.endpoint;
+    void this.watchPeers();
     return this.endpoint;
+  }
+
+  private async watchPeers(): Promise<void> {
+    try {
+      for await (const ev of this.sock.events) {
+        if (ev.type === 'accept') {
+          this.peers.connects++;
+          this.peers.connected++;
+        } else if (ev.type === 'disconnect') {
+          this.peers.disconnects++;
+          this.peers.connected = Math.max(0, this.peers.connected - 1);
+        }
+      }
+    } catch { /* the socket closed */ }
   }
 
   /** Hands one message to libzmq; returns false (and counts it) when that fails. */
