@@ -25,7 +25,7 @@ interface Harness {
   received: Map<string, number>;
 }
 
-async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boolean; instruments?: number; retryDelayMs?: (n: number) => number; healthyHoldMs?: number } = {}): Promise<Harness> {
+async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boolean; instruments?: number; retryDelayMs?: (n: number) => number; healthyHoldMs?: number; breakerAfter?: number; breakerCooldownMs?: number } = {}): Promise<Harness> {
   const events: Array<Record<string, unknown>> = [];
   const health: Array<[string, boolean]> = [];
   const received = new Map<string, number>();
@@ -56,6 +56,8 @@ async function harness(ids: string[], opts: { hangAfterMs?: number; read?: boole
     onLog: () => {},
     retryDelayMs: opts.retryDelayMs ?? (() => 200),
     ...(opts.healthyHoldMs !== undefined ? { healthyHoldMs: opts.healthyHoldMs } : {}),
+    ...(opts.breakerAfter !== undefined ? { breakerAfter: opts.breakerAfter } : {}),
+    ...(opts.breakerCooldownMs !== undefined ? { breakerCooldownMs: opts.breakerCooldownMs } : {}),
     pingMs: 200,
     hangAfterMs: opts.hangAfterMs ?? 1500,
   });
@@ -123,6 +125,39 @@ describe('gateway supervisor', () => {
     await h.sup.control('g1', { op: 'crash' }).catch(() => {});
     await waitFor('exit 4', () => exits().length === 4, 10_000);
     expect(exits()[3]).toMatchObject({ attempt: 1, restart_in_ms: 100 });
+  });
+
+  it('the circuit breaker opens after restarts that never reached healthy, tries once after the cool-down, and closes on healthy', async () => {
+    // Nothing tells this supervisor a process was healthy (no health monitor here): every restart counts as failed.
+    const h = await harness(['g1'], { breakerAfter: 3, breakerCooldownMs: 1500 });
+    const kinds = (): string[] => h.events.map((e) => String(e['kind']));
+    const subscribedCount = (): number => h.health.filter(([, ok]) => ok).length;
+    for (let i = 1; i <= 3; i++) {
+      await waitFor(`subscribed (${i})`, () => subscribedCount() === i, 15_000);
+      await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+      await waitFor(`exit ${i}`, () => h.events.filter((e) => e['kind'] === 'source_exit' || e['kind'] === 'breaker_open').length === i, 10_000);
+    }
+    expect(h.events.find((e) => e['kind'] === 'breaker_open')).toMatchObject({ source: 'g1', failed_restarts: 3, retry_in_ms: 1500 });
+    expect(h.sup.pids()).toEqual([]); // no restart while open
+    expect(h.sup.info()[0]!.breaker).toBe('open');
+    await waitFor('half-open try', () => kinds().includes('breaker_half_open'), 5000);
+    await waitFor('subscribed (4)', () => subscribedCount() === 4, 15_000);
+    h.sup.noteHealthy('g1'); // the health monitor would say so once it judges the source ok
+    expect(kinds()).toContain('breaker_closed');
+    expect(h.sup.info()[0]!.breaker).toBe('closed');
+    // healthy once: the next death is an ordinary restart, not a breaker count towards opening
+    await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+    await waitFor('restarted', () => subscribedCount() === 5, 15_000);
+    expect(kinds().filter((k) => k === 'breaker_open')).toHaveLength(1);
+  });
+
+  it('an admin start closes an open breaker at once', async () => {
+    const h = await harness(['g1'], { breakerAfter: 1, breakerCooldownMs: 600_000 });
+    await h.sup.control('g1', { op: 'crash' }).catch(() => {});
+    await waitFor('breaker open', () => h.events.some((e) => e['kind'] === 'breaker_open'), 10_000);
+    await h.sup.startByAdmin('g1');
+    expect(h.events.find((e) => e['kind'] === 'breaker_closed')).toMatchObject({ source: 'g1', by: 'admin' });
+    await waitFor('subscribed again', () => h.health.filter(([, ok]) => ok).length === 2, 15_000);
   });
 
   it('a front disconnect takes the source out of the race and back in, without a restart', async () => {

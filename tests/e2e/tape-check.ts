@@ -35,7 +35,14 @@ export function compareWithTape(h: HubProcess, got: Tick[]): { expected: number;
   // Nothing invented: every received state inside the window is on the tape.
   const tapeKeys = new Set(expected.map((s) => stateKey(s.tick)));
   const inWindow = got.filter((t) => t.datetime >= from + 1000 && t.datetime <= to - 1000);
-  expect(inWindow.filter((t) => !tapeKeys.has(stateKey(t))).length).toBe(0);
+  const invented = inWindow.filter((t) => !tapeKeys.has(stateKey(t)));
+  // Named, so a failure says what slipped through: the tape's state at that time and the copy published.
+  const byTime = new Map(expected.map((s) => [`${s.tick.symbol}|${s.tick.datetime}|${s.tick.volume}`, s.tick]));
+  expect(invented.map((t) => {
+    const truth = byTime.get(`${t.symbol}|${t.datetime}|${t.volume}`);
+    const diff = truth ? Object.keys(truth).filter((k) => (truth as unknown as Record<string, unknown>)[k] !== (t as unknown as Record<string, unknown>)[k] && !['localtime', 'gateway_name'].includes(k)).map((k) => `${k}: ${String((truth as unknown as Record<string, unknown>)[k])} → ${String((t as unknown as Record<string, unknown>)[k])}`) : ['no tape state at that datetime and volume'];
+    return `${t.symbol}.${t.exchange}@${t.datetime} from ${t.source}: ${diff.slice(0, 6).join(', ')}`;
+  })).toEqual([]);
   // Order: seq strictly increasing; per instrument iseq contiguous and datetime/volume monotonic.
   for (let i = 1; i < got.length; i++) expect(got[i]!.seq).toBeGreaterThan(got[i - 1]!.seq);
   const last = new Map<string, Tick>();

@@ -62,7 +62,7 @@ export type SimCommand =
   | { op: 'hang' }
   | { op: 'crash' }
   | { op: 'slow'; ms: number; delayMs: number }
-  | { op: 'flood'; ms: number; rate?: number }
+  | { op: 'flood'; ms: number; rate?: number; kinds?: string }
   | { op: 'set'; dropRate?: number; badTickRate?: number }
   | { op: 'stats' };
 
@@ -200,11 +200,16 @@ class SimGateway implements Gateway {
         this.slowDelayMs = Math.max(0, Number(c.delayMs) || 0) * this.ctx.clock.rate;
         return { ok: true };
       case 'flood': {
-        // A share of this source's copies is corrupted (rate, default 0.5) for ms: cleansing must stop them.
+        // A share of this source's copies is corrupted (rate, default 0.5) for ms, of the given kinds
+        // (comma-separated; default: the configured ones): cleansing must stop them.
         const base = this.cfg.badTickRate;
-        this.replica?.setBadTickRate(typeof c.rate === 'number' ? c.rate : 0.5);
+        const baseKinds = this.cfg.badKinds ?? BAD_TICK_KINDS;
+        const kinds = typeof c.kinds === 'string' ? c.kinds.split(',').map((k) => k.trim()) : undefined;
+        const unknown = kinds?.filter((k) => !(BAD_TICK_KINDS as readonly string[]).includes(k)) ?? [];
+        if (unknown.length > 0) throw new Error(`unknown bad-tick kinds ${unknown.join(', ')} (${BAD_TICK_KINDS.join(', ')})`);
+        this.replica?.setBadTickRate(typeof c.rate === 'number' ? c.rate : 0.5, kinds as BadTickKind[] | undefined);
         if (this.floodTimer) clearTimeout(this.floodTimer);
-        this.floodTimer = setTimeout(() => this.replica?.setBadTickRate(base), c.ms);
+        this.floodTimer = setTimeout(() => this.replica?.setBadTickRate(base, baseKinds), c.ms);
         this.floodTimer.unref();
         return { ok: true };
       }

@@ -120,7 +120,7 @@ export class SourceReplica {
   private readonly latency: LatencyModel;
   private readonly dropRate: number;
   private badRate: number;
-  private readonly badKinds: readonly BadTickKind[];
+  private badKinds: readonly BadTickKind[];
   private readonly gatewayName: string;
   private readonly fifo: boolean;
   private readonly lookaheadMs: number;
@@ -157,8 +157,9 @@ export class SourceReplica {
    * Changes the share of corrupted copies from now on (a bad-tick flood and its end). Copies already
    * simulated ahead (the lookahead) keep theirs.
    */
-  setBadTickRate(rate: number): void {
+  setBadTickRate(rate: number, kinds?: readonly BadTickKind[]): void {
     this.badRate = Math.min(1, Math.max(0, rate));
+    if (kinds && kinds.length > 0) this.badKinds = kinds;
   }
 
   stats(): ReplicaStats {
