@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Tick } from '@mdhub/protocol';
 import { subscriptionPrefix } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
+import { parseControlCommand } from './cli/control-command.js';
 import { COMMANDS, overview, usageOf } from './cli/spec.js';
 import type { CommandSpec } from './cli/spec.js';
 import { openService, startHub } from './composition.js';
@@ -265,37 +266,6 @@ async function cmdStatus(values: Values): Promise<void> {
   out(table(rows, ['id', 'state', 'reason', 'pid', 'restarts', 'pending', 'sent', ...(withInfo ? ['api', 'trading_day'] : [])]));
 }
 
-/**
- * A plugin command from the command line: `OP [KEY=VALUE…]` (`stall ms=3000`; a value that reads as a
- * number, true, false or null is one), or one JSON object (`{"op":"stall","ms":3000}`).
- */
-export function controlCommand(args: string[], spec: CommandSpec): { op: string; [k: string]: unknown } {
-  const first = args[0];
-  if (first === undefined) throw usageError('a command: OP [KEY=VALUE…] (disconnect ms=3000, stall ms=5000, hang, crash) or one JSON object', spec);
-  if (first.trimStart().startsWith('{')) {
-    let cmd: unknown;
-    try {
-      cmd = JSON.parse(first);
-    } catch (err) {
-      throw usageError(`the command is not JSON: ${(err as Error).message}`, spec);
-    }
-    if (typeof cmd !== 'object' || cmd === null || typeof (cmd as { op?: unknown }).op !== 'string') throw usageError('the JSON command needs an "op"', spec);
-    if (args.length > 1) throw usageError('after a JSON command nothing more', spec);
-    return cmd as { op: string };
-  }
-  if (!/^[A-Za-z][\w-]*$/.test(first)) throw usageError(`OP is a word (disconnect, stall, hang, crash …), got ${JSON.stringify(first)}`, spec);
-  const cmd: { op: string; [k: string]: unknown } = { op: first };
-  for (const a of args.slice(1)) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw usageError(`arguments are KEY=VALUE, got ${JSON.stringify(a)}`, spec);
-    const k = a.slice(0, eq);
-    const v = a.slice(eq + 1);
-    if (k === 'op') throw usageError('op is given first, not as KEY=VALUE', spec);
-    cmd[k] = v === 'true' ? true : v === 'false' ? false : v === 'null' ? null : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
-  }
-  return cmd;
-}
-
 async function cmdGateway(sub: string, values: Values, pos: string[], spec: CommandSpec): Promise<void> {
   if (['start', 'stop', 'restart'].includes(sub)) {
     const id = positional(pos, 0, 'gateway ID', spec);
@@ -304,7 +274,9 @@ async function cmdGateway(sub: string, values: Values, pos: string[], spec: Comm
   }
   if (sub === 'control') {
     const id = positional(pos, 0, 'gateway ID', spec);
-    return out(JSON.stringify(await hubRequest(values, 'gateway.control', { id, cmd: controlCommand(pos.slice(1), spec) })));
+    const parsed = parseControlCommand(pos.slice(1));
+    if ('error' in parsed) throw usageError(parsed.error, spec);
+    return out(JSON.stringify(await hubRequest(values, 'gateway.control', { id, cmd: parsed.cmd })));
   }
   await withService(values, async (h) => {
     const s = h.service;
