@@ -3,9 +3,11 @@
  *
  * Runs a hub (the CLI, as an operator does) with four simulated sources over the ground-truth tape in two
  * groups, a `race` group (SHFE, DCE, INE, GFEX and the ETF options) and a `priority` group (CZCE, CFFEX),
- * subscribes to every tick and status event, and injects N random faults: SIGKILL, a SIGSTOP freeze, a
- * hang (busy loop), a connected-but-silent stall, a front disconnect, a slow source, a bad-tick flood, two
- * overlapping faults, and every source down then back. Faults go to sources that are healthy, so that at
+ * plus a CTP gateway on the ABI simulator library whose front is reached through a loopback TCP proxy
+ * (its network path; in the race group), subscribes to every tick and status event, and injects N random
+ * faults: SIGKILL, a SIGSTOP freeze, a hang (busy loop), a connected-but-silent stall, a front
+ * disconnect, a slow source, a bad-tick flood, a connection cut at the proxy, two overlapping faults, and
+ * every simulated source down then back. Faults go to sources that are healthy, so that at
  * least two stay healthy (except "all down"). Then it compares what subscribers received with the tape
  * and prints progress on stderr and, as its last line, one JSON object (docs/health.md explains each
  * figure). With --check it exits 1 unless failover and restart success are 100 %, no state was lost
@@ -23,6 +25,8 @@ import type { Exchange } from '@mdhub/protocol';
 import { TradingCalendar, controlRequest, listProducts, loadMarketData, openService } from '@mdhub/core';
 import type { ReadyInfo } from '@mdhub/core';
 import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+import { SimFront, frontUniverse, simLibrary, simLibraryMissing, writeSimSettings } from '@mdhub/vendor-sim';
+import net from 'node:net';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'packages/core/dist/cli.js');
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     check: { type: 'boolean', default: false },
     'interval-ms': { type: 'string', default: '3500' },
+    'no-ctp': { type: 'boolean', default: false },
   },
 });
 const FAULTS = Number(values.faults);
@@ -69,16 +74,55 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const between = (lo: number, hi: number): number => Math.round(lo + rand() * (hi - lo));
 
 type Status = Record<string, unknown> & { kind: string; ts: number };
-type Kind = 'sigkill' | 'sigstop' | 'hang' | 'stall' | 'disconnect' | 'slow' | 'flood' | 'overlap' | 'all_down';
-const KINDS: readonly Kind[] = ['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'slow', 'flood', 'overlap', 'all_down'];
+type Kind = 'sigkill' | 'sigstop' | 'hang' | 'stall' | 'disconnect' | 'slow' | 'flood' | 'cut' | 'overlap' | 'all_down';
+const KINDS: readonly Kind[] = ['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'slow', 'flood', 'cut', 'overlap', 'all_down'];
 /** Kinds that take a source out of the race (detection is measured for these). */
-const DETECTED: ReadonlySet<string> = new Set(['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'all_down']);
+const DETECTED: ReadonlySet<string> = new Set(['sigkill', 'sigstop', 'hang', 'stall', 'disconnect', 'cut', 'all_down']);
+/** What each kind of source can be given: the CTP source has a process and a network path, no simulator commands. */
+const CTP_KINDS: ReadonlySet<string> = new Set(['sigkill', 'sigstop', 'cut']);
+const CTP = 'ctp-a';
+
+/**
+ * A loopback TCP proxy on a source's network path: `cut(ms)` drops every connection and refuses new
+ * ones for ms (the line goes down), then lets them through again.
+ */
+class CutProxy {
+  private server: net.Server | null = null;
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private downUntil = 0;
+  port = 0;
+  async start(targetPort: number): Promise<void> {
+    const server = net.createServer((client) => {
+      if (Date.now() < this.downUntil) { client.destroy(); return; }
+      const up = net.connect(targetPort, '127.0.0.1');
+      const pair: [net.Socket, net.Socket] = [client, up];
+      this.pairs.add(pair);
+      const end = (): void => { client.destroy(); up.destroy(); this.pairs.delete(pair); };
+      client.on('error', end).on('close', end);
+      up.on('error', end).on('close', end);
+      client.pipe(up);
+      up.pipe(client);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    this.server = server;
+    this.port = (server.address() as net.AddressInfo).port;
+  }
+  cut(ms: number): void {
+    this.downUntil = Date.now() + ms;
+    for (const [a, b] of this.pairs) { a.destroy(); b.destroy(); }
+    this.pairs.clear();
+  }
+  close(): void {
+    this.cut(0);
+    this.server?.close();
+  }
+}
 
 interface Fault {
   n: number;
   kind: Kind;
   /** The basic fault each target got (an overlap is two). */
-  parts: Array<{ kind: Exclude<Kind, 'overlap' | 'all_down'> | 'disconnect'; target: string }>;
+  parts: Array<{ kind: Exclude<Kind, 'overlap' | 'all_down'>; target: string }>;
   at: number;
   atMarket: number;
   /** Sources feeding just before (a healthy alternative existed when one stays). */
@@ -89,6 +133,16 @@ interface Fault {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-chaos-'));
+  // The CTP source: a simulated front (the same market), reached through a proxy that can cut the line.
+  const missing = values['no-ctp'] ? '--no-ctp' : simLibraryMissing();
+  const withCtp = missing === null;
+  if (!withCtp) log(`no CTP source (network faults left out): ${missing}`);
+  const front = withCtp ? await SimFront.start({ flavour: 'ctp-6.7.7', market: { seed: MARKET_SEED, instruments: 300 }, exchanges: ['SHFE', 'INE', 'DCE', 'CZCE', 'CFFEX', 'GFEX'] }) : null;
+  const proxy = withCtp ? new CutProxy() : null;
+  if (front && proxy) await proxy.start(Number(front.address.split(':').pop()));
+  const ctpFlow = path.join(dataDir, 'ctp-flow');
+  const ctpReference = path.join(dataDir, 'futures.csv');
+  const ALL: string[] = [...SOURCES, ...(withCtp ? [CTP] : [])];
   const h = await openService({ dataDir, env: {}, schema: 'check', createKey: true });
   const actor = { name: 'chaos' };
   try {
@@ -98,6 +152,16 @@ async function main(): Promise<void> {
       await h.service.addGateway(actor, {
         id, plugin: '@mdhub/gateway-sim', group: 'prio', priority: i + 1,
         config: { market: { seed: MARKET_SEED, instruments: 300 }, latency: { medianMs: 2 + 2 * i, sigma: 0.5 } },
+      });
+    }
+    if (withCtp) {
+      writeSimSettings(`${ctpFlow}/`, { retryMs: 200, reconnectMs: 100 });
+      const { served } = frontUniverse(front!.opts, Date.parse(SIM_ANCHOR));
+      fs.writeFileSync(ctpReference, `symbol,exchange,name,expiry\n${served.map((i) => `${i.symbol},${i.exchange},"${i.name}",20${i.month}28`).join('\n')}\n`);
+      await h.service.addAccount(actor, { id: 'acct-ctp', kind: 'ctp', broker_id: '9999', user_id: 'u1', fronts: [`tcp://127.0.0.1:${proxy!.port}`], password: 'pw-1' });
+      await h.service.addGateway(actor, {
+        id: CTP, plugin: '@mdhub/gateway-ctp', account: 'acct-ctp',
+        config: { library: simLibrary('ctp-6.7.7'), flavour: 'ctp-6.7.7', reference_file: ctpReference, flow_dir: ctpFlow, simulated: true },
       });
     }
   } finally {
@@ -112,6 +176,7 @@ async function main(): Promise<void> {
   const cleanup = (): void => {
     for (const p of stoppedPids) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
     try { hub.kill('SIGKILL'); } catch { /* gone */ }
+    proxy?.close();
   };
   process.on('exit', cleanup);
 
@@ -124,6 +189,7 @@ async function main(): Promise<void> {
       return null;
     }
   }, 30_000);
+  front?.serve(ready.clock);
   const clock = ready.clock as { anchorMs: number; monoRefNs: number; rate: number };
   const marketNow = (): number => clock.anchorMs + ((Number(process.hrtime.bigint()) - clock.monoRefNs) / 1e6) * clock.rate;
 
@@ -175,18 +241,19 @@ async function main(): Promise<void> {
       if (s.kind === 'source_health') health.set(String(s['source']), { health: String(s['health']), feeding: s['feeding'] === true });
     }
   };
-  const ok = (): string[] => { refresh(); return SOURCES.filter((s) => health.get(s)?.health === 'ok'); };
+  const ok = (): string[] => { refresh(); return ALL.filter((s) => health.get(s)?.health === 'ok'); };
+  const okSims = (): string[] => ok().filter((s) => s !== CTP);
   const prioFeeder = (): string | null => {
     const f = statuses.filter((s) => s.kind === 'failover' && s['group'] === 'prio').at(-1);
     return f ? (f['to'] as string | null) : null;
   };
 
-  await waitFor('four sources ok', () => ok().length === 4, 30_000);
+  await waitFor(`${ALL.length} sources ok`, () => ok().length === ALL.length, 30_000);
   await waitFor('canaries resolved', () => statuses.filter((s) => s.kind === 'canary_resolved').length >= 4, 15_000);
   await sleep(3000);
   const startedAt = Date.now();
   const startMarket = marketNow();
-  log(`hub ${ready.pid} ready, four sources ok; injecting ${FAULTS} faults (seed ${SEED})`);
+  log(`hub ${ready.pid} ready, ${ALL.length} sources ok; injecting ${FAULTS} faults (seed ${SEED})`);
 
   const pidOf = async (id: string): Promise<number | null> => {
     const st = await controlRequest(ready.control, 'status') as { health: { sources: Array<{ id: string; pid: number | null }> } };
@@ -226,21 +293,24 @@ async function main(): Promise<void> {
       case 'flood':
         await control(target, { op: 'flood', ms: between(2000, 5000), rate: 0.3 + rand() * 0.6 });
         break;
+      case 'cut':
+        proxy!.cut(between(1000, 8000));
+        break;
     }
   };
 
   for (let n = 1; n <= FAULTS; n++) {
     // Wait until enough sources are healthy for this fault (at most 60 s: a source that never recovers is counted below).
-    let kind = pick(KINDS);
-    const need = kind === 'all_down' ? 4 : kind === 'overlap' ? 4 : 3;
+    let kind = pick(withCtp ? KINDS : KINDS.filter((k) => k !== 'cut'));
+    const need = kind === 'all_down' || kind === 'overlap' ? 4 : kind === 'cut' ? 3 : 3;
     try {
-      await waitFor(`${need} sources ok`, () => ok().length >= need, 60_000, 100);
+      await waitFor(`${need} sources ok`, () => (kind === 'cut' ? ok().includes(CTP) && ok().length >= need : okSims().length >= need), 60_000, 100);
     } catch {
       kind = pick(['slow', 'flood'] as const);
     }
-    const healthy = ok();
-    if (healthy.length < 3 && kind !== 'slow' && kind !== 'flood') kind = 'flood';
-    const f: Fault = { n, kind, parts: [], at: 0, atMarket: 0, feedingBefore: SOURCES.filter((s) => health.get(s)?.feeding), prioFeeder: prioFeeder() };
+    const healthy = okSims();
+    if (healthy.length < 3 && kind !== 'slow' && kind !== 'flood' && kind !== 'cut') kind = 'flood';
+    const f: Fault = { n, kind, parts: [], at: 0, atMarket: 0, feedingBefore: ALL.filter((s) => health.get(s)?.feeding), prioFeeder: prioFeeder() };
     const choices = [...healthy];
     const take = (): string => choices.splice(Math.floor(rand() * choices.length), 1)[0]!;
     if (kind === 'overlap') {
@@ -248,6 +318,10 @@ async function main(): Promise<void> {
       f.parts.push({ kind: pick(kinds), target: take() }, { kind: pick(kinds), target: take() });
     } else if (kind === 'all_down') {
       for (const s of SOURCES) f.parts.push({ kind: 'disconnect', target: s });
+    } else if (kind === 'cut') {
+      f.parts.push({ kind: 'cut', target: CTP });
+    } else if (withCtp && CTP_KINDS.has(kind) && ok().includes(CTP) && rand() < 0.25) {
+      f.parts.push({ kind, target: CTP }); // the CTP gateway's process gets its share of kills and freezes
     } else {
       // The priority group's feeder is the likeliest victim half the time (its takeover is what we measure).
       const feeder = f.prioFeeder && healthy.includes(f.prioFeeder) && rand() < 0.5 ? f.prioFeeder : take();
@@ -268,7 +342,7 @@ async function main(): Promise<void> {
 
   log('all faults injected; waiting for every source to be ok');
   try {
-    await waitFor('every source ok', () => ok().length === 4, 90_000, 200);
+    await waitFor('every source ok', () => ok().length === ALL.length, 90_000, 200);
   } catch {
     log(`not every source recovered: ${JSON.stringify(Object.fromEntries(health))}`);
   }
@@ -280,6 +354,8 @@ async function main(): Promise<void> {
   for (const p of stoppedPids) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
   hub.kill('SIGTERM');
   await new Promise<void>((r) => { if (hub.exitCode !== null) r(); else hub.once('exit', () => r()); setTimeout(r, 10_000).unref(); });
+  proxy?.close();
+  await front?.close();
   refresh();
 
   // ---- the figures ----
@@ -330,42 +406,33 @@ async function main(): Promise<void> {
   }
   const breakerOpened = ofKind('breaker_open').length;
 
-  // Time with no feeding source (both groups have all four sources), from the health events.
-  const feeding = new Map<string, boolean>();
-  let withoutMs = 0;
-  let since: number | null = null;
-  for (const s of statuses) {
-    if (s.kind !== 'source_health' || s.ts < startedAt) {
-      if (s.kind === 'source_health') feeding.set(String(s['source']), s['feeding'] === true);
-      continue;
-    }
-    feeding.set(String(s['source']), s['feeding'] === true);
-    const none = ![...feeding.values()].some(Boolean);
-    if (none && since === null) since = s.ts;
-    if (!none && since !== null) { withoutMs += s.ts - since; since = null; }
-  }
-  if (since !== null) withoutMs += endedAt - since;
-  // The part of it outside the "every source down" faults: time without a feeding source although one could have fed.
+  // Time with no feeding source, per group (race: every source; priority: the four simulated ones), from
+  // the health events; and the part of it outside the injected "every simulated source down" outages.
   const downWindows = faults.filter((f) => f.kind === 'all_down').map((f) => [f.at, f.endsAt! + 1000] as const);
-  let avoidableMs = 0;
-  {
+  const clip = (a: number, b: number): number => {
+    let ms = b - a;
+    for (const [x, y] of downWindows) ms -= Math.max(0, Math.min(b, y) - Math.max(a, x));
+    return Math.max(0, ms);
+  };
+  const withoutFeeding = (members: readonly string[]): { ms: number; avoidable: number } => {
     const feed = new Map<string, boolean>();
+    let ms = 0;
+    let avoidable = 0;
     let from: number | null = null;
-    const clip = (a: number, b: number): number => {
-      let ms = b - a;
-      for (const [x, y] of downWindows) ms -= Math.max(0, Math.min(b, y) - Math.max(a, x));
-      return Math.max(0, ms);
-    };
-    for (const s of statuses) {
-      if (s.kind !== 'source_health') continue;
-      feed.set(String(s['source']), s['feeding'] === true);
-      if (s.ts < startedAt) continue;
+    for (const st of statuses) {
+      if (st.kind !== 'source_health' || !members.includes(String(st['source']))) continue;
+      feed.set(String(st['source']), st['feeding'] === true);
+      if (st.ts < startedAt) continue;
       const none = ![...feed.values()].some(Boolean);
-      if (none && from === null) from = s.ts;
-      if (!none && from !== null) { avoidableMs += clip(from, s.ts); from = null; }
+      if (none && from === null) from = st.ts;
+      if (!none && from !== null) { ms += st.ts - from; avoidable += clip(from, st.ts); from = null; }
     }
-    if (from !== null) avoidableMs += clip(from, endedAt);
-  }
+    if (from !== null) { ms += endedAt - from; avoidable += clip(from, endedAt); }
+    return { ms, avoidable };
+  };
+  const perGroup = { race: withoutFeeding(ALL), prio: withoutFeeding(SOURCES) };
+  const withoutMs = Math.max(perGroup.race.ms, perGroup.prio.ms);
+  const avoidableMs = Math.max(perGroup.race.avoidable, perGroup.prio.avoidable);
 
   // Ground truth: the tape in the window the subscription surely covered.
   const calendar = new TradingCalendar(loadMarketData());
@@ -409,6 +476,8 @@ async function main(): Promise<void> {
     failover_checks: failoverDenominator,
     restart_success_rate: exits.length === 0 ? 1 : restartOk / exits.length,
     restarts: exits.length,
+    restarts_by_source: Object.fromEntries(ALL.map((id) => [id, exits.filter((e) => e['source'] === id).length])),
+    hard_restarts_by_fault: Object.fromEntries([...new Set(ofKind('source_restart').map((e) => String(e['fault'])))].map((k) => [k, ofKind('source_restart').filter((e) => e['fault'] === k).length])),
     breaker_opened: breakerOpened,
     states_lost: statesLost,
     prio_states_lost: prioLost,
@@ -422,12 +491,16 @@ async function main(): Promise<void> {
     tape_states_checked: expected.length,
     detection_ms: detectionMs,
     undetected,
+    /** The worse group's; per group in `groups`. */
     time_without_healthy_source_ms: Math.round(withoutMs),
+    groups: { race: { sources: ALL.length, without_ms: Math.round(perGroup.race.ms) }, prio: { sources: SOURCES.length, without_ms: Math.round(perGroup.prio.ms) } },
     availability: durationMs > 0 ? 1 - withoutMs / durationMs : 1,
     /** Excluding the injected "every source down" outages: time without a feeding source although one could have fed. */
     time_without_healthy_source_avoidable_ms: Math.round(avoidableMs),
     availability_excluding_all_down: durationMs > 0 ? 1 - avoidableMs / durationMs : 1,
     run_s: Math.round(durationMs / 1000),
+    sources: ALL,
+    network_faults: withCtp ? 'a CTP gateway on the ABI simulator library behind a loopback TCP proxy' : `none: ${missing}`,
   };
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);
