@@ -304,3 +304,22 @@ describe('source health across a hub stall', () => {
     expect(h.killed).toEqual(['a']);
   });
 });
+
+describe('a subscribed source that delivers nothing', () => {
+  it('is stale after noDataMs while others deliver, and restarted once confirmed', () => {
+    const h = harness(['a', 'b']);
+    h.watch({ a: { data_age_ms: null } });
+    expect(h.health('a')).toBe('stale'); // up 60 s already, no data at all
+    expect(h.m.view('a')!.reason).toBe('no data since its process started while other sources deliver');
+    h.advance(DEFAULT_HEALTH.confirmMs);
+    h.watch({ a: { data_age_ms: null } });
+    expect(h.killed).toEqual(['a']);
+    expect(h.events.find((e) => e.kind === 'source_restart')).toMatchObject({ fault: 'no_data' });
+  });
+
+  it('is left alone while nobody delivers (the market is quiet)', () => {
+    const h = harness(['a', 'b']);
+    h.watch({ a: { data_age_ms: null }, b: { data_age_ms: 20_000 } });
+    expect(h.health('a')).toBe('ok');
+  });
+});
