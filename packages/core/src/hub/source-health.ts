@@ -311,7 +311,7 @@ export class HealthMonitor {
     if (!silent && w) {
       if (w.behind_ms > s.canaryLagMs) return { health: 'stale', reason: `canary ${w.canary}: ${w.behind_ms} ms behind another source`, fault: 'canary' };
       const age = w.data_age_ms ?? Infinity;
-      if (age > s.noDataMs && f.upMs > s.noDataMs && othersDeliver) return { health: 'stale', reason: `no data for ${Number.isFinite(age) ? `${Math.round(age / 1000)} s` : 'since its process started'} while other sources deliver`, fault: 'no_data' };
+      if (age > s.noDataMs && f.upMs > s.noDataMs && othersDeliver) return { health: 'stale', reason: `no data ${Number.isFinite(age) ? `for ${Math.round(age / 1000)} s` : 'since its process started'} while other sources deliver`, fault: 'no_data' };
     }
     const degraded: string[] = [];
     if (silent) degraded.push('canaries silent on every source of its group');
