@@ -6,13 +6,11 @@
  * connected-but-silent stall and the frozen priority feeder are in health.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import type { Tick } from '@mdhub/protocol';
 import { stateKey } from '@mdhub/protocol';
-import { TradingCalendar, controlRequest, listProducts, loadMarketData } from '@mdhub/core';
-import { Tape, buildUniverse } from '@mdhub/gateway-sim';
+import { controlRequest } from '@mdhub/core';
 import { sleep, startHubProcess, useHubAndClient, waitFor, watchHub } from './helpers.js';
 import type { HubProcess, Watch } from './helpers.js';
-import { MARKET_SEED, compareWithTape } from './tape-check.js';
+import { checkStream, compareWithTape, tapeFor } from './tape-check.js';
 
 const fx = useHubAndClient();
 
@@ -170,17 +168,8 @@ describe('faults, one kind at a time', () => {
     expect(statusOf(w, 'source_restart')).toEqual([]);
     await sleep(3000);
     // Against the tape: every state emitted outside the outage was published, none twice.
-    const ticks: Tick[] = w.ticks;
-    const calendar = new TradingCalendar(loadMarketData());
-    const universe = buildUniverse({ seed: MARKET_SEED, tradingDay: calendar.tradingDayAt('commodity_day', clock.anchorMs)!, products: listProducts(), instruments: 300 });
-    const tape = new Tape(universe, { seed: MARKET_SEED, calendar, startMs: clock.anchorMs });
-    const from = Math.min(...ticks.map((t) => t.localtime)) + 1500;
-    const to = Math.max(...ticks.map((t) => t.localtime)) - 1500;
-    const keys = new Set<number>();
-    for (const t of ticks) {
-      expect(keys.has(stateKey(t))).toBe(false);
-      keys.add(stateKey(t));
-    }
+    const keys = checkStream(w.ticks);
+    const { tape, from, to } = tapeFor(hub, w.ticks);
     const missing = tape.advance(to).filter((s) => s.emitMs >= from && !keys.has(stateKey(s.tick)));
     console.log(`all down: ${missing.length} states lost during the ${Math.round(downTo - downFrom)} ms outage`);
     for (const s of missing) {

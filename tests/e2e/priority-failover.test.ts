@@ -9,10 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
-import { stateKey } from '@mdhub/protocol';
 import { connect } from '@mdhub/client';
 import { TEST_ACTOR, configure, sleep, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
-import { MARKET_SEED } from './tape-check.js';
+import { MARKET_SEED, checkStream } from './tape-check.js';
 
 const fx = useHubAndClient();
 
@@ -58,19 +57,6 @@ describe('priority failover', () => {
     expect(ticks.slice(settled).some((t) => t.source === 'sim-c')).toBe(false);
 
     // The stream stayed clean through both switches: no state twice, per-instrument order kept.
-    const keys = new Set<number>();
-    const last = new Map<string, Tick>();
-    for (const t of ticks) {
-      const k = stateKey(t);
-      expect(keys.has(k), `${t.symbol} published twice`).toBe(false);
-      keys.add(k);
-      const vt = `${t.symbol}.${t.exchange}`;
-      const p = last.get(vt);
-      if (p) {
-        expect(t.iseq).toBe(p.iseq + 1);
-        expect(t.datetime >= p.datetime).toBe(true);
-      }
-      last.set(vt, t);
-    }
+    checkStream(ticks);
   });
 });

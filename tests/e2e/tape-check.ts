@@ -8,17 +8,37 @@ import type { HubProcess } from './helpers.js';
 /** The demo market's seed (store/seed.ts) and universe size. */
 export const MARKET_SEED = 20260101;
 
-/** Compares what the client got with the tape for the window where the subscription surely covered it. */
-export function compareWithTape(h: HubProcess, got: Tick[]): { expected: number; window: [number, number] } {
+/** The demo market's tape for a hub's run (its anchor), and the window the subscription surely covered. */
+export function tapeFor(h: HubProcess, got: readonly Tick[]): { tape: Tape; from: number; to: number } {
   const calendar = new TradingCalendar(loadMarketData());
   const anchor = h.ready.clock.anchorMs;
-  const tradingDay = calendar.tradingDayAt('commodity_day', anchor)!;
-  const universe = buildUniverse({ seed: MARKET_SEED, tradingDay, products: listProducts(), instruments: 300 });
-  const tape = new Tape(universe, { seed: MARKET_SEED, calendar, startMs: anchor });
-
+  const universe = buildUniverse({ seed: MARKET_SEED, tradingDay: calendar.tradingDayAt('commodity_day', anchor)!, products: listProducts(), instruments: 300 });
   const arrivals = got.map((t) => t.localtime);
-  const from = Math.min(...arrivals) + 1500;
-  const to = Math.max(...arrivals) - 1500;
+  return { tape: new Tape(universe, { seed: MARKET_SEED, calendar, startMs: anchor }), from: Math.min(...arrivals) + 1500, to: Math.max(...arrivals) - 1500 };
+}
+
+/** The stream is clean: no state published twice, per instrument `iseq` contiguous and `datetime` never back. Returns the state keys. */
+export function checkStream(got: readonly Tick[]): Set<number> {
+  const keys = new Set<number>();
+  const last = new Map<string, Tick>();
+  for (const t of got) {
+    const k = stateKey(t);
+    expect(keys.has(k), `${t.symbol}.${t.exchange} @${t.datetime} published twice`).toBe(false);
+    keys.add(k);
+    const vt = `${t.symbol}.${t.exchange}`;
+    const p = last.get(vt);
+    if (p) {
+      expect(t.iseq, vt).toBe(p.iseq + 1);
+      expect(t.datetime >= p.datetime, vt).toBe(true);
+    }
+    last.set(vt, t);
+  }
+  return keys;
+}
+
+/** Compares what the client got with the tape for the window where the subscription surely covered it. */
+export function compareWithTape(h: HubProcess, got: Tick[]): { expected: number; window: [number, number] } {
+  const { tape, from, to } = tapeFor(h, got);
   expect(to - from).toBeGreaterThan(4000);
   const expected = tape.advance(to).filter((s) => s.emitMs >= from);
 
