@@ -460,6 +460,7 @@ export class DataPlane {
     const watch = this.watch;
     const latest = marketNow + arbiter.skew;
     watch.data(id, mono);
+    const quality = watch.slot(id, mono);
     for (let k = 0; k < batch.n; k++) {
       const problem = batch.problem(k);
       if (problem !== null) {
@@ -479,7 +480,7 @@ export class DataPlane {
         const localtime = batch.localtime(k);
         if (observe) observe(st.last, id, localtime, st.checkSlot);
         if (st.rejectRun !== 0) this.accepted(st);
-        watch.judged(id, false, mono - st.lastWinMono, localtime > 0 ? localtime - st.wmDt : null, mono);
+        SourceWatch.count(quality, false, mono - st.lastWinMono, localtime > 0 ? localtime - st.wmDt : null);
         if (st.canary !== null) watch.copy(st.canary, id, st.wmDt, st.wmVol, mono);
         continue;
       }
@@ -500,10 +501,10 @@ export class DataPlane {
       if (verdict === 'win') {
         (t as Tick).gw_recv_ts = gwUs;
         this.publishTick(st, t, recvUs);
-        watch.judged(id, true, 0, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
+        SourceWatch.count(quality, true, 0, t.localtime > 0 ? t.localtime - t.datetime : null);
       } else if (verdict === 'duplicate' || ((verdict === 'unhealthy' || verdict === 'standby') && t.datetime === st.wmDt && t.volume === st.wmVol)) {
         // Out of the race or on standby, a source's copy of the published state still says how late it is.
-        watch.judged(id, false, mono - lagFrom, t.localtime > 0 ? t.localtime - t.datetime : null, mono);
+        SourceWatch.count(quality, false, mono - lagFrom, t.localtime > 0 ? t.localtime - t.datetime : null);
       }
     }
     if (bad !== null) {

@@ -45,11 +45,15 @@ export const LAG_BOUNDS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 15
 /** Upper bounds of the clock-offset histogram (localtime − datetime), ms. */
 export const OFFSET_BOUNDS = [-10_000, -5000, -2000, -1000, -500, -200, -100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] as const;
 
+/** Where the non-negative offsets start in OFFSET_BOUNDS (a copy's offset is nearly always positive: start there). */
+const POSITIVE_OFFSET = OFFSET_BOUNDS.indexOf(0);
+const POSITIVE_OFFSET_BOUNDS = OFFSET_BOUNDS.slice(POSITIVE_OFFSET);
+
 /** Window slots of the quality figures: 6 × 10 s (the last minute). */
 const SLOT_MS = 10_000;
 const SLOTS = 6;
 
-interface QualitySlot {
+export interface QualitySlot {
   start: number;
   lag: Uint32Array;
   offset: Uint32Array;
@@ -249,13 +253,22 @@ export class SourceWatch {
    * the win itself), and the source's clock offset (localtime − datetime) when known.
    */
   judged(source: string, win: boolean, lagMs: number, offsetMs: number | null, mono: number): void {
+    SourceWatch.count(this.slot(source, mono), win, lagMs, offsetMs);
+  }
+
+  /** The quality slot `source`'s copies count in now (the hot path takes it once per batch: one source). */
+  slot(source: string, mono: number): QualitySlot {
     let q = this.quality.get(source);
     if (!q) this.quality.set(source, (q = new Quality(mono)));
-    const s = q.current(mono);
+    return q.current(mono);
+  }
+
+  /** Counts one judged copy in a slot (see {@link judged}). */
+  static count(s: QualitySlot, win: boolean, lagMs: number, offsetMs: number | null): void {
     s.copies++;
     if (win) s.wins++;
     s.lag[bucket(LAG_BOUNDS, lagMs)]!++;
-    if (offsetMs !== null) s.offset[bucket(OFFSET_BOUNDS, offsetMs)]!++;
+    if (offsetMs !== null) s.offset[offsetMs < 0 ? bucket(OFFSET_BOUNDS, offsetMs) : POSITIVE_OFFSET + bucket(POSITIVE_OFFSET_BOUNDS, offsetMs)]!++;
   }
 
   /** How far `source` is behind the newest state of `t` any source delivered, ms (0: it has it). */
