@@ -385,12 +385,15 @@ async function main(): Promise<void> {
     const hit = new Set(f.parts.map((p) => p.target));
     const alternatives = f.feedingBefore.filter((s) => !hit.has(s));
     if (alternatives.length === 0) continue;
+    // A fault that takes its source out (a kill, a freeze, a cut …) must see another source feed the group;
+    // one that does not (a bad-tick flood, a source slower than the canary lag) may go on feeding itself.
+    const takesOut = f.parts.some((p) => DETECTED.has(p.kind));
     for (const g of ['race', 'prio'] as const) {
       failoverDenominator++;
-      const next = pubs[g].find(([ts, src]) => ts >= f.at && !hit.has(src));
+      const next = pubs[g].find(([ts, src]) => ts >= f.at && (!takesOut || !hit.has(src)));
       if (next && next[0] - f.at <= DETECTION_BOUND_MS) failoverOk++;
       else log(`failover not within ${DETECTION_BOUND_MS} ms: fault ${f.n} (${f.kind}) group ${g}: ${next ? `${next[0] - f.at} ms` : 'never'}`);
-      if (g === 'prio' && f.prioFeeder && hit.has(f.prioFeeder)) {
+      if (g === 'prio' && takesOut && f.prioFeeder && f.parts.some((p) => p.target === f.prioFeeder && DETECTED.has(p.kind))) {
         const fo = ofKind('failover').find((s) => s['group'] === 'prio' && s['from'] === f.prioFeeder && s.ts >= f.at);
         if (fo) takeoverGaps.push(fo.ts - f.at);
       }
