@@ -45,10 +45,6 @@ export const LAG_BOUNDS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 15
 /** Upper bounds of the clock-offset histogram (localtime − datetime), ms. */
 export const OFFSET_BOUNDS = [-10_000, -5000, -2000, -1000, -500, -200, -100, -50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] as const;
 
-/** Where the non-negative offsets start in OFFSET_BOUNDS (a copy's offset is nearly always positive: start there). */
-const POSITIVE_OFFSET = OFFSET_BOUNDS.indexOf(0);
-const POSITIVE_OFFSET_BOUNDS = OFFSET_BOUNDS.slice(POSITIVE_OFFSET);
-
 /** Window slots of the quality figures: 6 × 10 s (the last minute). */
 const SLOT_MS = 10_000;
 const SLOTS = 6;
@@ -108,6 +104,18 @@ const bucket = (bounds: readonly number[], v: number): number => {
   while (i < bounds.length && v > bounds[i]!) i++;
   return i;
 };
+
+/**
+ * Bucket lookup tables for the hot path (one array read instead of a search): lags by half millisecond up
+ * to 1 s (every lag bound is a multiple of 0.5 ms, so `v ≤ bound` is `ceil(2v) ≤ 2·bound`), offsets by
+ * millisecond within ±10 s (integer bounds: `v ≤ bound` is `ceil(v) ≤ bound`). Beyond them, the search.
+ */
+const LAG_TABLE = Uint8Array.from({ length: 2001 }, (_, k) => bucket(LAG_BOUNDS, k / 2));
+const OFFSET_TABLE = Uint8Array.from({ length: 20_001 }, (_, k) => bucket(OFFSET_BOUNDS, k - 10_000));
+const lagBucket = (v: number): number => (v >= 0 && v <= 1000 ? LAG_TABLE[Math.ceil(v * 2)]! : bucket(LAG_BOUNDS, v));
+const offsetBucket = (v: number): number => (v >= -10_000 && v <= 10_000 ? OFFSET_TABLE[Math.ceil(v) + 10_000]! : bucket(OFFSET_BOUNDS, v));
+/** @internal for tests: the tables against the search. */
+export const BUCKETS = { lag: lagBucket, offset: offsetBucket, search: bucket };
 
 function percentile(counts: Uint32Array, bounds: readonly number[], q: number): number | null {
   let total = 0;
@@ -267,8 +275,8 @@ export class SourceWatch {
   static count(s: QualitySlot, win: boolean, lagMs: number, offsetMs: number | null): void {
     s.copies++;
     if (win) s.wins++;
-    s.lag[bucket(LAG_BOUNDS, lagMs)]!++;
-    if (offsetMs !== null) s.offset[offsetMs < 0 ? bucket(OFFSET_BOUNDS, offsetMs) : POSITIVE_OFFSET + bucket(POSITIVE_OFFSET_BOUNDS, offsetMs)]!++;
+    s.lag[lagBucket(lagMs)]!++;
+    if (offsetMs !== null) s.offset[offsetBucket(offsetMs)]!++;
   }
 
   /** How far `source` is behind the newest state of `t` any source delivered, ms (0: it has it). */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketTick } from '@mdhub/protocol';
 import { Arbiter } from '../../src/dataplane/arbiter.js';
-import { SourceWatch } from '../../src/dataplane/watch.js';
+import { BUCKETS, LAG_BOUNDS, OFFSET_BOUNDS, SourceWatch } from '../../src/dataplane/watch.js';
 
 function arbiterWith(...ticks: Array<Partial<MarketTick> & { symbol: string; exchange: MarketTick['exchange'] }>): Arbiter {
   const a = new Arbiter({ groups: [{ name: 'g', policy: 'race', instruments: ['all'], sources: [] }] });
@@ -119,5 +119,18 @@ describe('source quality', () => {
     expect(q['a']!.clock_offset_p50_ms).toBe(20);
     // a minute later, the window holds none of it
     expect(w.qualities(2000 + 61_000)['a']!.copies).toBe(0);
+  });
+});
+
+describe('bucket tables', () => {
+  it('give the same bucket as the search, at every bound and between', () => {
+    const lags = [0, 0.1, 0.5, 0.50001, 0.75, 1, 2.5, 7.5, 7.50001, 999.9, 1000, 1000.5, 1500, 10_000, 10_001, 1e9];
+    for (const b of LAG_BOUNDS) lags.push(b, b - 0.001, b + 0.001);
+    for (let i = 0; i < 20_000; i++) lags.push(Math.random() * 1200);
+    for (const v of lags) expect(BUCKETS.lag(v), `lag ${v}`).toBe(BUCKETS.search(LAG_BOUNDS, v));
+    const offsets = [-1e9, -10_001, -10_000, -9999.5, -0.5, 0, 0.001, 1, 1.5, 2, 9999.9, 10_000, 10_000.1, 1e9];
+    for (const b of OFFSET_BOUNDS) offsets.push(b, b - 0.001, b + 0.001);
+    for (let i = 0; i < 20_000; i++) offsets.push((Math.random() - 0.5) * 24_000);
+    for (const v of offsets) expect(BUCKETS.offset(v), `offset ${v}`).toBe(BUCKETS.search(OFFSET_BOUNDS, v));
   });
 });
