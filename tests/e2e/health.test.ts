@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stateKey } from '@mdhub/protocol';
+import { decodeEvent, encodeEvent, stateKey } from '@mdhub/protocol';
+import { Dealer } from 'zeromq';
 import { controlRequest } from '@mdhub/core';
 import type { ReadyInfo } from '@mdhub/core';
 import ts from 'typescript';
@@ -174,6 +175,34 @@ describe('source health', () => {
       expect(statusOf(w.statuses, 'source_health', { source: 'sim-a', health: 'stale' })).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an oversized snapshot request is refused unread: the hub\'s memory does not rise, and the service goes on', async () => {
+    const hub = fx.hub = await startHubProcess();
+    await sleep(3000);
+    const rss = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${hub.ready.pid}/status`, 'utf8'))![1]) / 1024;
+    const before = rss();
+    const big = Buffer.alloc(128 * 1024 * 1024, 0x90);
+    for (let i = 0; i < 3; i++) {
+      const d = new Dealer({ linger: 0, receiveTimeout: 1500, sendTimeout: 5000 });
+      d.connect(hub.ready.snapshot);
+      await d.send(big);
+      await expect(d.receive()).rejects.toThrow(); // no answer: libzmq dropped the connection at the header
+      d.close();
+    }
+    await sleep(1000);
+    const after = rss();
+    console.log(`oversized snapshot requests (3 × 128 MB): hub RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB`);
+    expect(after - before).toBeLessThan(64); // a hub that read them would hold hundreds of MB (1.6 GB was seen for one 512 MB frame)
+    const d = new Dealer({ linger: 0, receiveTimeout: 5000 });
+    try {
+      d.connect(hub.ready.snapshot);
+      await d.send(encodeEvent({ op: 'last', instruments: ['rb2701.SHFE'] }));
+      const [reply] = await d.receive();
+      expect(decodeEvent<{ ok: boolean }>(reply!).ok).toBe(true);
+    } finally {
+      d.close();
     }
   });
 
