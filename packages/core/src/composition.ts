@@ -19,6 +19,7 @@ import { ControlServer } from './hub/control.js';
 import { healthReport } from './hub/health.js';
 import type { HealthReport } from './hub/health.js';
 import { HttpServer } from './hub/http.js';
+import { buildApi } from './api/app.js';
 import { AlertHook } from './hub/alerts.js';
 import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
 import { HealthChecks } from './hub/health-checks.js';
@@ -211,7 +212,10 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       health: r.resolve<HealthMonitor>(TOKENS.Health).views(), healthCounters: r.resolve<HealthMonitor>(TOKENS.Health).counters(),
     };
   })));
-  c.register(TOKENS.Http, single((r) => new HttpServer(settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics))));
+  c.register(TOKENS.Http, single((r) => new HttpServer(
+    settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics),
+    buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub) }).handle,
+  )));
   c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
   c.register(Hub, single((r) => new Hub({
     settings, runId: r.resolve(TOKENS.RunId), log: r.resolve(TOKENS.Logger), files: r.resolve(TOKENS.RunFiles), service: r.resolve(TOKENS.ConfigService),

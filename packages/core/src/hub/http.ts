@@ -1,7 +1,7 @@
 /**
  * The hub's HTTP listener (`--http HOST:PORT`, loopback by default): `/healthz` (GET and HEAD; 503 only
- * when the hub is down) and `/metrics` (Prometheus). Both need no login; the control API and the
- * dashboard arrive on the same port with the dashboard issue.
+ * when the hub is down) and `/metrics` (Prometheus), both without login, and the control API under
+ * `/api` (api/app.ts: everything but the login needs a session). The dashboard arrives on the same port.
  */
 import http from 'node:http';
 import { MdhubError } from '../errors.js';
@@ -22,7 +22,11 @@ export class HttpServer {
   /** `HOST:PORT` actually bound (the port read back when 0 was asked for). */
   address: string | null = null;
 
-  constructor(private readonly listen: string, private readonly health: () => HealthReport, private readonly metrics: HubMetrics) {}
+  constructor(
+    private readonly listen: string, private readonly health: () => HealthReport, private readonly metrics: HubMetrics,
+    /** The control API (`/api/*`), when the hub serves one. */
+    private readonly api?: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ) {}
 
   async start(): Promise<string | null> {
     const hp = parseHostPort(this.listen);
@@ -48,6 +52,7 @@ export class HttpServer {
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
+      if (this.api && (url.pathname === '/api' || url.pathname.startsWith('/api/'))) return this.api(req, res);
       const get = req.method === 'GET' || req.method === 'HEAD';
       if (get && url.pathname === '/healthz') {
         const r = this.health();

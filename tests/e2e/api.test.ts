@@ -1,0 +1,118 @@
+/**
+ * The control API of a running hub (issue 19, first step), as a browser or a script uses it: everything
+ * but the login needs a session; the default admin must change the password before anything else
+ * works; logins are rate-limited; bodies are validated with named errors; a state-changing request from
+ * a foreign origin is refused; secrets never come back; admin actions land in the audit log with who.
+ */
+import { describe, expect, it } from 'vitest';
+import { mdhub, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
+
+const fx = useHubAndClient();
+
+interface Reply { status: number; body: Record<string, unknown>; headers: Headers }
+
+function client(base: string) {
+  let cookie = '';
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+    const r = await fetch(`${base}${path}`, {
+      method, headers: { ...(cookie ? { cookie } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const set = r.headers.get('set-cookie');
+    if (set) cookie = set.split(';')[0]!;
+    return { status: r.status, body: await r.json() as Record<string, unknown>, headers: r.headers };
+  };
+  return { call, cookie: () => cookie, setCookie: (c: string) => { cookie = c; } };
+}
+
+const code = (r: Reply): unknown => (r.body['error'] as { code?: string } | undefined)?.code;
+
+describe('control API', () => {
+  it('needs a login; the default admin must change the password first; then gateways, restart and the audit log', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const base = `http://${hub.ready.http}`;
+    const c = client(base);
+
+    // anonymous: refused everywhere but the login, with a JSON error
+    for (const [m, p] of [['GET', '/api/gateways'], ['GET', '/api/health'], ['GET', '/api/audit'], ['POST', '/api/gateways/sim-a/restart'], ['GET', '/api/session']] as const) {
+      const r = await c.call(m, p);
+      expect([r.status, code(r)], `${m} ${p}`).toEqual([401, 'MDH_ERR_API_UNAUTHORIZED']);
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200); // /healthz and /metrics stay open
+
+    // bad input is a named error
+    let r = await c.call('POST', '/api/login', { username: 5 });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+    expect((r.body['error'] as { details: { fields: string[] } }).details.fields).toEqual(expect.arrayContaining(['username', 'password']));
+    r = await c.call('POST', '/api/login', '{not json');
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+
+    // the default admin logs in, and can do nothing but change its password
+    r = await c.call('POST', '/api/login', { username: 'admin', password: '123456' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ user: 'admin', must_change: true });
+    expect(c.cookie()).toMatch(/^mdhub_session=/);
+    const setCookie = (await fetch(`${base}/api/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: '123456' }) })).headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/httponly/i);
+    expect(setCookie).toMatch(/samesite=strict/i);
+    r = await c.call('GET', '/api/gateways');
+    expect([r.status, code(r)]).toEqual([403, 'MDH_ERR_API_PASSWORD_CHANGE_REQUIRED']);
+    r = await c.call('POST', '/api/password', { current: '123456', new: '123456' });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_USER_BAD_PASSWORD']);
+    r = await c.call('POST', '/api/password', { current: 'wrong', new: 'a-good-password' });
+    expect([r.status, code(r)]).toEqual([401, 'MDH_ERR_API_BAD_LOGIN']);
+    r = await c.call('POST', '/api/password', { current: '123456', new: 'a-good-password' });
+    expect(r.status).toBe(200);
+    r = await c.call('GET', '/api/session');
+    expect(r.body).toMatchObject({ user: 'admin', must_change: false });
+
+    // gateways with their live state and health; no secret ever comes back
+    await mdhub(['account', 'add', '--data-dir', hub.dataDir, '--name', 'broker-a', '--kind', 'ctp', '--broker-id', '9999', '--user-id', 'u1', '--fronts', 'tcp://127.0.0.1:1', '--password-stdin'], { input: 'TOP-SECRET-PW\n' });
+    r = await c.call('GET', '/api/gateways');
+    expect(r.status).toBe(200);
+    const gws = r.body['gateways'] as Array<{ id: string; runtime: { health: string; state: string } | null }>;
+    expect(gws.map((g) => g.id)).toEqual(['sim-a', 'sim-b', 'sim-c']);
+    await waitFor('sim-a ok', async () => ((await c.call('GET', '/api/gateways')).body['gateways'] as typeof gws)[0]!.runtime?.health === 'ok', 20_000);
+    expect(JSON.stringify(r.body)).not.toMatch(/TOP-SECRET|password|_enc/);
+
+    // a state-changing request from a foreign origin is refused; from the hub's own, it goes through
+    r = await c.call('POST', '/api/gateways/sim-b/restart', undefined, { origin: 'http://evil.example' });
+    expect([r.status, code(r)]).toEqual([403, 'MDH_ERR_API_FORBIDDEN_ORIGIN']);
+    r = await c.call('POST', '/api/gateways/sim-b/restart', undefined, { origin: base });
+    expect(r.status).toBe(200);
+    expect(r.body['gateway']).toMatchObject({ id: 'sim-b', restarts: 1 });
+    r = await c.call('POST', '/api/gateways/nope/restart');
+    expect([r.status, code(r)]).toEqual([404, 'MDH_ERR_GATEWAY_UNKNOWN']);
+    r = await c.call('GET', '/api/nothing-here');
+    expect([r.status, code(r)]).toEqual([404, 'MDH_ERR_API_NOT_FOUND']);
+
+    // the audit log says who did what
+    r = await c.call('GET', '/api/audit?limit=50');
+    const audit = r.body['audit'] as Array<{ actor: string; action: string; target: string }>;
+    expect(audit).toEqual(expect.arrayContaining([
+      expect.objectContaining({ actor: 'admin', action: 'gateway.restart', target: 'sim-b' }),
+      expect.objectContaining({ actor: 'admin', action: 'user.reset-password', target: 'admin' }),
+      expect.objectContaining({ actor: 'admin', action: 'login' }),
+    ]));
+    r = await c.call('GET', '/api/audit?limit=0');
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+
+    // a bearer token works like the cookie; logout ends the session
+    const login = await client(base).call('POST', '/api/login', { username: 'admin', password: 'a-good-password' });
+    const token = login.body['token'] as string;
+    expect((await client(base).call('GET', '/api/health', undefined, { authorization: `Bearer ${token}` })).body).toMatchObject({ status: expect.any(String) });
+    r = await c.call('POST', '/api/logout');
+    expect(r.status).toBe(200);
+    r = await c.call('GET', '/api/session');
+    expect([r.status, code(r)]).toEqual([401, 'MDH_ERR_API_UNAUTHORIZED']);
+  });
+
+  it('rate-limits failed logins per address and user: the right password waits too', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const c = client(`http://${hub.ready.http}`);
+    for (let i = 0; i < 5; i++) expect(code(await c.call('POST', '/api/login', { username: 'admin', password: `guess-${i}` }))).toBe('MDH_ERR_API_BAD_LOGIN');
+    const r = await c.call('POST', '/api/login', { username: 'admin', password: '123456' });
+    expect([r.status, code(r)]).toEqual([429, 'MDH_ERR_API_RATE_LIMITED']);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
