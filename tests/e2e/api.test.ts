@@ -116,3 +116,62 @@ describe('control API', () => {
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
+
+describe('control API: configuration, logs, counters, OpenAPI', () => {
+  it('accounts (secrets write-only), gateways and groups change through the API and reach the running hub; logs and counters read back', async () => {
+    const hub = fx.hub = await startHubProcess();
+    const base = `http://${hub.ready.http}`;
+    const c = client(base);
+    await c.call('POST', '/api/login', { username: 'admin', password: '123456' });
+    expect((await c.call('POST', '/api/password', { current: '123456', new: 'a-good-password' })).status).toBe(200);
+
+    // an account: the password goes in, never comes out
+    let r = await c.call('POST', '/api/accounts', { id: 'broker-a', kind: 'ctp', broker_id: '9999', user_id: 'u1', fronts: ['tcp://127.0.0.1:1'], password: 'TOP-SECRET-PW' });
+    expect(r.status).toBe(200);
+    expect(r.body['account']).toMatchObject({ id: 'broker-a', has_password: true });
+    r = await c.call('GET', '/api/accounts');
+    expect(JSON.stringify(r.body)).not.toContain('TOP-SECRET');
+    expect(JSON.stringify(r.body)).not.toMatch(/_enc/);
+    r = await c.call('POST', '/api/accounts', { id: 'bad', kind: 'nope' });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+    r = await c.call('PATCH', '/api/accounts/broker-a', { password: 'NEW-SECRET' });
+    expect(r.status).toBe(200);
+    expect(JSON.stringify(r.body)).not.toContain('NEW-SECRET');
+
+    // a gateway added through the API is started by the running hub; removed, it stops
+    r = await c.call('POST', '/api/gateways', { id: 'sim-d', plugin: '@mdhub/gateway-sim', config: { market: { seed: 20260101 } } });
+    expect(r.status).toBe(200);
+    await waitFor('sim-d running', async () => ((await c.call('GET', '/api/gateways')).body['gateways'] as Array<{ id: string; runtime: { health: string } | null }>).find((g) => g.id === 'sim-d')?.runtime?.health === 'ok', 20_000);
+    r = await c.call('POST', '/api/gateways', { id: 'sim-d', plugin: '@mdhub/gateway-sim' });
+    expect([r.status, code(r)]).toEqual([409, 'MDH_ERR_CONFIG_CONFLICT']);
+    r = await c.call('DELETE', '/api/gateways/sim-d');
+    expect(r.status).toBe(200);
+    await waitFor('sim-d gone', async () => !((await c.call('GET', '/api/gateways')).body['gateways'] as Array<{ id: string; runtime: unknown }>).some((g) => g.id === 'sim-d' && g.runtime !== null), 20_000);
+
+    // canaries of a group
+    r = await c.call('PATCH', '/api/groups/default', { canaries: ['rb.SHFE', 'm.DCE'] });
+    expect(r.status).toBe(200);
+    expect((await c.call('GET', '/api/groups')).body['groups']).toEqual([expect.objectContaining({ name: 'default', canaries: ['rb.SHFE', 'm.DCE'] })]);
+    r = await c.call('PATCH', '/api/groups/default', { canaries: ['not a product'] });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+
+    // the recent log: filtered by level and text
+    r = await c.call('GET', '/api/logs?level=info&text=sim-d&limit=50');
+    const logs = r.body['logs'] as Array<{ level: string; msg: string }>;
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.every((l) => l.level !== 'debug')).toBe(true);
+    r = await c.call('GET', '/api/logs?level=loud');
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+
+    // counters with source quality and canaries
+    r = await c.call('GET', '/api/counters');
+    expect(r.body).toMatchObject({ quality: { 'sim-a': expect.objectContaining({ win_share: expect.any(Number) }) }, canaries: expect.any(Array) });
+
+    // the OpenAPI document is built from the same schemas
+    r = await c.call('GET', '/api/openapi.json');
+    const paths = r.body['paths'] as Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } } }>>;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/api/login', '/api/accounts', '/api/accounts/{id}', '/api/gateways/{id}/restart', '/api/logs', '/api/audit']));
+    expect(Object.keys(paths['/api/accounts']!['post']!.requestBody!.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['id', 'kind', 'broker_id', 'password']));
+    expect((await fetch(`${base}/api/openapi.json`)).status).toBe(401);
+  });
+});

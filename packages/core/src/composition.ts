@@ -214,7 +214,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   })));
   c.register(TOKENS.Http, single((r) => new HttpServer(
     settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics),
-    buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub) }).handle,
+    buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q) }).handle,
   )));
   c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
   c.register(Hub, single((r) => new Hub({

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { MdhubError, errorInfo } from '../errors.js';
 import { describeIssues } from '../plugin/manifest.js';
 import type { ConfigService } from '../service/config-service.js';
+import { ENTITY_SCHEMAS } from '../service/config-service.js';
 import type { Hub } from '../hub/hub.js';
 import { LoginLimiter, Sessions } from './sessions.js';
 import type { Session } from './sessions.js';
@@ -31,6 +32,8 @@ export interface ApiOptions {
   loginAttempts?: number;
   /** Set `Secure` on the session cookie (the HTTP listener has TLS). */
   secureCookie?: boolean;
+  /** The recent log records (the logger's ring). */
+  logs?: (q: { level?: 'debug' | 'info' | 'warn' | 'error'; area?: string; text?: string; since?: number; limit?: number }) => unknown[];
 }
 
 const STATUS: Record<string, number> = {
@@ -73,7 +76,38 @@ const AuditQuery = z.strictObject({
   action: z.string().max(80).optional(),
 });
 
+const LogQuery = z.strictObject({
+  level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+  area: z.string().max(120).optional(),
+  text: z.string().max(200).optional(),
+  since: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** OpenAPI 3.1 from the routes and their zod schemas. */
+function openApi(routes: ReadonlyArray<{ method: string; path: string; summary: string; body?: z.ZodType; query?: z.ZodType; open?: boolean }>): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const err = { description: 'an error: {error: {code, message, details}} (docs/reference/errors.md)', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } } } } } };
+  for (const r of routes) {
+    const p = `/api${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
+    const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }));
+    const query = r.query ? Object.entries((z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> }).properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema })) : [];
+    (paths[p] ??= {})[r.method] = {
+      summary: r.summary,
+      ...(r.open ? { security: [] } : {}),
+      ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      responses: { 200: { description: 'OK (JSON)' }, 400: err, 401: err, 403: err, 404: err, 429: err },
+    };
+  }
+  return {
+    openapi: '3.1.0', info: { title: 'mdhub control API', version: '1' }, paths,
+    components: { securitySchemes: { cookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ cookie: [] }, { bearer: [] }],
+  };
+}
 
 /** Builds the API; returns the Node request handler for `/api/*`. */
 export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, res: http.ServerResponse) => void; sessions: Sessions } {
@@ -164,14 +198,44 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
     ctx.body = { ok: true };
   });
 
-  router.get('/health', auth(), (ctx) => {
-    ctx.body = o.hub().health();
+  /** The routes as documented in /api/openapi.json (built from the same zod schemas that validate them). */
+  const documented: Array<{ method: string; path: string; summary: string; body?: z.ZodType; query?: z.ZodType; open?: boolean }> = [
+    { method: 'post', path: '/login', summary: 'Log in: a session cookie and a bearer token', body: LoginBody, open: true },
+    { method: 'post', path: '/logout', summary: 'End the session' },
+    { method: 'get', path: '/session', summary: 'The session: user, whether the password must be changed' },
+    { method: 'post', path: '/password', summary: 'Change the password (the default admin must, first)', body: PasswordBody },
+  ];
+  type Handler = (ctx: Ctx) => unknown;
+  const route = (method: 'get' | 'post' | 'patch' | 'delete', path: string, doc: { summary: string; body?: z.ZodType; query?: z.ZodType }, handler: Handler): void => {
+    documented.push({ method, path, ...doc });
+    router[method](path, auth(), async (ctx) => {
+      const body = await handler(ctx as unknown as Ctx);
+      if (body !== undefined) ctx.body = body;
+    });
+  };
+  const idParam = (ctx: Ctx, name = 'id'): string => parse(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), ctx.params[name], 'path');
+  const body = async <T>(ctx: Ctx, schema: z.ZodType<T>): Promise<T> => parse(schema, await jsonBody(ctx.req), 'body');
+
+  route('get', '/health', { summary: "The hub's health (as /healthz), each source with its health" }, () => o.hub().health());
+  route('get', '/counters', { summary: 'Data-plane counters: per source received, wins, duplicates, rejections; quality (lag behind the winner, win share, clock offset); canaries; per-instrument states' }, async () => {
+    const s = await o.hub().stats();
+    return { seq: s.seq, instruments: s.instruments, sources: s.sources, rejections: s.cleansing?.rejections ?? [], quality: s.quality, canaries: s.canaries, instrument_states: s.instrumentStates, takeovers: s.takeovers, states_replaced: s.statesReplaced, subscribers: s.subscribers };
   });
 
-  router.get('/gateways', auth(), async (ctx) => {
+  // ---- accounts (secrets are write-only) ----
+  route('get', '/accounts', { summary: 'Broker accounts (secrets never returned: has_password, has_auth_code)' }, async () => ({ accounts: (await o.service.accounts()).rows }));
+  route('post', '/accounts', { summary: 'Add an account', body: ENTITY_SCHEMAS.AccountInput() }, async (ctx) => ({ account: await o.service.addAccount(actor(ctx), await body(ctx, ENTITY_SCHEMAS.AccountInput())) }));
+  route('patch', '/accounts/:id', { summary: 'Change an account (a secret given replaces the stored one)', body: ENTITY_SCHEMAS.AccountPatch() }, async (ctx) => ({ account: await o.service.setAccount(actor(ctx), idParam(ctx), await body(ctx, ENTITY_SCHEMAS.AccountPatch())) }));
+  route('delete', '/accounts/:id', { summary: 'Remove an account no gateway uses' }, async (ctx) => {
+    await o.service.removeAccount(actor(ctx), idParam(ctx));
+    return { ok: true };
+  });
+
+  // ---- gateways ----
+  route('get', '/gateways', { summary: 'Gateway instances with their live state and health' }, async () => {
     const [{ rows }, groups] = await Promise.all([o.service.gateways(), o.service.groups()]);
     const live = new Map(o.hub().health().sources.map((x) => [x.id, x]));
-    ctx.body = {
+    return {
       gateways: rows.map((g) => ({
         id: g.id, plugin: g.plugin, enabled: g.enabled, account_id: g.account_id, hub_id: g.hub_id, config: g.config,
         groups: groups.rows.filter((x) => x.sources.some((y) => y.gateway === g.id)).map((x) => ({ group: x.name, priority: x.sources.find((y) => y.gateway === g.id)!.priority })),
@@ -179,18 +243,45 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
       })),
     };
   });
-
+  route('post', '/gateways', { summary: 'Add a gateway instance (running hubs start it)', body: ENTITY_SCHEMAS.GatewayInput() }, async (ctx) => ({ gateway: await o.service.addGateway(actor(ctx), await body(ctx, ENTITY_SCHEMAS.GatewayInput())) }));
+  route('patch', '/gateways/:id', { summary: 'Change a gateway instance (running hubs restart only it)', body: ENTITY_SCHEMAS.GatewayPatch() }, async (ctx) => ({ gateway: await o.service.setGateway(actor(ctx), idParam(ctx), await body(ctx, ENTITY_SCHEMAS.GatewayPatch())) }));
+  route('delete', '/gateways/:id', { summary: 'Remove a gateway instance' }, async (ctx) => {
+    await o.service.removeGateway(actor(ctx), idParam(ctx));
+    return { ok: true };
+  });
+  for (const op of ['enable', 'disable'] as const) {
+    route('post', `/gateways/:id/${op}`, { summary: `${op === 'enable' ? 'Enable' : 'Disable'} a gateway instance on every hub` }, async (ctx) => ({ gateway: await o.service.enableGateway(actor(ctx), idParam(ctx), op === 'enable') }));
+  }
   for (const op of ['start', 'stop', 'restart'] as const) {
-    router.post(`/gateways/:id/${op}`, auth(), async (ctx) => {
-      const id = parse(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), ctx.params['id'], 'path');
+    route('post', `/gateways/:id/${op}`, { summary: `${op === 'restart' ? 'Hard-restart' : op === 'start' ? 'Start' : 'Stop'} an instance on this hub` }, async (ctx) => {
       const handlers = o.hub().controlHandlers();
-      ctx.body = { gateway: await handlers[`gateway.${op}`]!({ id, actor: actor(ctx).name }) };
+      return { gateway: await handlers[`gateway.${op}`]!({ id: idParam(ctx), actor: actor(ctx).name }) };
     });
   }
 
-  router.get('/audit', auth(), async (ctx) => {
+  // ---- groups (policy, sources by priority, canaries, cleansing) ----
+  route('get', '/groups', { summary: 'Instrument groups' }, async () => ({ groups: (await o.service.groups()).rows }));
+  route('post', '/groups', { summary: 'Add a group', body: ENTITY_SCHEMAS.GroupInput() }, async (ctx) => ({ group: await o.service.addGroup(actor(ctx), await body(ctx, ENTITY_SCHEMAS.GroupInput())) }));
+  route('patch', '/groups/:id', { summary: 'Change a group (canaries, policy, sources …)', body: ENTITY_SCHEMAS.GroupPatch() }, async (ctx) => ({ group: await o.service.setGroup(actor(ctx), idParam(ctx), await body(ctx, ENTITY_SCHEMAS.GroupPatch())) }));
+  route('delete', '/groups/:id', { summary: 'Remove a group' }, async (ctx) => {
+    await o.service.removeGroup(actor(ctx), idParam(ctx));
+    return { ok: true };
+  });
+
+  route('get', '/plugins', { summary: 'Registered plugins' }, async () => ({ plugins: (await o.service.plugins()).rows }));
+
+  route('get', '/logs', { summary: 'Recent log records, newest first (level, area, text, since, limit)', query: LogQuery }, (ctx) => {
+    const q = parse(LogQuery, ctx.query, 'query');
+    return { logs: o.logs?.({ ...(q.level ? { level: q.level } : {}), ...(q.area ? { area: q.area } : {}), ...(q.text ? { text: q.text } : {}), ...(q.since !== undefined ? { since: q.since } : {}), limit: q.limit ?? 1000 }) ?? [] };
+  });
+
+  route('get', '/audit', { summary: 'The audit log, newest first', query: AuditQuery }, async (ctx) => {
     const q = parse(AuditQuery, ctx.query, 'query');
-    ctx.body = { audit: await o.service.auditLog({ limit: q.limit ?? 100, ...(q.since !== undefined ? { since: q.since } : {}), ...(q.action !== undefined ? { action: q.action } : {}) }) };
+    return { audit: await o.service.auditLog({ limit: q.limit ?? 100, ...(q.since !== undefined ? { since: q.since } : {}), ...(q.action !== undefined ? { action: q.action } : {}) }) };
+  });
+
+  router.get('/openapi.json', auth(true), (ctx) => {
+    ctx.body = openApi(documented);
   });
 
   app.use(router.routes());

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import type { LogLevel, LogRecord } from '@mdhub/protocol';
 
 const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
+const LEVEL_RANK: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** Records the log API can read back (about 100k: ~30 MB at most). */
+export const RING_SIZE = 100_000;
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -70,6 +73,38 @@ export class Logger {
     ]);
   }
 
+  /** The recent records (a ring of RING_SIZE), for the log API and the dashboard; files are for history. */
+  private readonly ring: Array<LogRecord | undefined> = new Array(RING_SIZE);
+  private ringNext = 0;
+  private ringCount = 0;
+
+  private remember(rec: LogRecord): void {
+    this.ring[this.ringNext] = rec;
+    this.ringNext = (this.ringNext + 1) % RING_SIZE;
+    if (this.ringCount < RING_SIZE) this.ringCount++;
+  }
+
+  /**
+   * Recent records, newest first, that match: at least `level`, `area` (exact, or a prefix ending in
+   * `:`, e.g. `gateway:`), `text` (case-insensitive, in the message, the code or the details), not older
+   * than `since`; at most `limit`.
+   */
+  recent(q: { level?: LogLevel; area?: string; text?: string; since?: number; limit?: number } = {}): LogRecord[] {
+    const min = q.level ? LEVEL_RANK[q.level] : 0;
+    const text = q.text?.toLowerCase();
+    const limit = q.limit ?? 1000;
+    const out: LogRecord[] = [];
+    for (let k = 0; k < this.ringCount && out.length < limit; k++) {
+      const r = this.ring[(this.ringNext - 1 - k + RING_SIZE) % RING_SIZE]!;
+      if (q.since !== undefined && r.ts < q.since) break;
+      if ((LEVEL_RANK[r.level] ?? 0) < min) continue;
+      if (q.area !== undefined && r.area !== q.area && !(q.area.endsWith(':') && String(r.area).startsWith(q.area))) continue;
+      if (text !== undefined && !`${r.msg} ${r.code ?? ''} ${r.details ? JSON.stringify(r.details) : ''}`.toLowerCase().includes(text)) continue;
+      out.push(r);
+    }
+    return out;
+  }
+
   addSink(fn: (rec: LogRecord) => void): void {
     this.sinks.push(fn);
   }
@@ -80,6 +115,7 @@ export class Logger {
    */
   write(rec: LogRecord, forward = true): void {
     const level: LogLevel = LEVELS.has(rec.level) ? rec.level : 'info';
+    if (this.pino.isLevelEnabled(level)) this.remember(level === rec.level ? rec : { ...rec, level });
     const fields: Record<string, unknown> = { ts: typeof rec.ts === 'number' ? rec.ts : Date.now(), area: String(rec.area) };
     if (rec.code) fields['code'] = String(rec.code);
     if (level !== rec.level) fields['given_level'] = String(rec.level).slice(0, 40);

@@ -134,6 +134,12 @@ const GroupPatch = z.strictObject({
 });
 export type GroupPatch = z.input<typeof GroupPatch>;
 
+/** The input schemas of the configuration's entities (the control API validates its bodies with them). */
+export const ENTITY_SCHEMAS = {
+  AccountInput: () => AccountInput, AccountPatch: () => AccountPatch, GatewayInput: () => GatewayInput, GatewayPatch: () => GatewayPatch,
+  GroupInput: () => GroupInput, GroupPatch: () => GroupPatch,
+} as const;
+
 const PluginInput = z.strictObject({
   package: z.string().min(1).max(255),
   enabled: z.boolean().default(true),

@@ -28,3 +28,22 @@ describe('Logger', () => {
     expect(sunk[0]?.level).toBe('info');
   });
 });
+
+describe('the recent-records ring', () => {
+  it('returns records newest first, filtered by level, area prefix, text and time, at most limit', async () => {
+    const { Logger } = await import('../../src/hub/logger.js');
+    const log = new Logger({ level: 'info', format: 'json', stream: { write: () => {} } });
+    log.debug('hub', 'not kept: below the level');
+    log.info('hub', 'started');
+    log.warn('gateway:sim-a', 'front lost', { reason: '0x1001' }, 'MDH_ERR_X');
+    log.error('gateway:sim-b', 'login refused');
+    log.info('config', 'revision 3 applied');
+    expect(log.recent().map((r) => r.msg)).toEqual(['revision 3 applied', 'login refused', 'front lost', 'started']);
+    expect(log.recent({ level: 'warn' }).map((r) => r.msg)).toEqual(['login refused', 'front lost']);
+    expect(log.recent({ area: 'gateway:' }).map((r) => r.area)).toEqual(['gateway:sim-b', 'gateway:sim-a']);
+    expect(log.recent({ text: '0X1001' }).map((r) => r.msg)).toEqual(['front lost']);
+    expect(log.recent({ text: 'mdh_err_x' }).map((r) => r.msg)).toEqual(['front lost']);
+    expect(log.recent({ limit: 1 }).map((r) => r.msg)).toEqual(['revision 3 applied']);
+    expect(log.recent({ since: Date.now() + 1000 })).toEqual([]);
+  });
+});
