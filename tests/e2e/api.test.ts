@@ -175,3 +175,46 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     expect((await fetch(`${base}/api/openapi.json`)).status).toBe(401);
   });
 });
+
+describe('control API: the live WebSocket', () => {
+  it('needs a session; pushes status events, filtered logs and per-source figures; a hard restart is seen going through restarting back to ok', async () => {
+    const { WebSocket } = await import('ws');
+    const hub = fx.hub = await startHubProcess();
+    const base = `http://${hub.ready.http}`;
+    const wsUrl = `ws://${hub.ready.http}/api/ws`;
+    const opened = (ws: InstanceType<typeof WebSocket>): Promise<number> => new Promise((resolve) => {
+      ws.on('open', () => resolve(101));
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => resolve(-1));
+    });
+    // anonymous, or a session that must change its password, or a foreign origin: refused
+    expect(await opened(new WebSocket(wsUrl))).toBe(401);
+    const c = client(base);
+    await c.call('POST', '/api/login', { username: 'admin', password: '123456' });
+    expect(await opened(new WebSocket(wsUrl, { headers: { cookie: c.cookie() } }))).toBe(403);
+    await c.call('POST', '/api/password', { current: '123456', new: 'a-good-password' });
+    expect(await opened(new WebSocket(wsUrl, { headers: { cookie: c.cookie(), origin: 'http://evil.example' } }))).toBe(403);
+
+    const ws = new WebSocket(wsUrl, { headers: { cookie: c.cookie() } });
+    const got: Array<Record<string, unknown>> = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d)) as Record<string, unknown>));
+    try {
+      expect(await opened(ws)).toBe(101);
+      ws.send('nonsense');
+      await waitFor('a named error for a bad message', () => got.find((m) => m['topic'] === 'error'), 5000);
+      ws.send(JSON.stringify({ op: 'subscribe', topics: ['status', 'logs', 'sources'], log_level: 'warn' }));
+      await waitFor('subscribed', () => got.find((m) => m['topic'] === 'subscribed'), 5000);
+      const sources = await waitFor('sources with figures', () => got.filter((m) => m['topic'] === 'sources').map((m) => m['data'] as Array<{ id: string; health: string; ticks_per_s: number }>).find((d) => d.every((x) => x.health === 'ok') && d.some((x) => x.ticks_per_s > 0)), 20_000);
+      expect(sources.map((x) => x.id)).toEqual(['sim-a', 'sim-b', 'sim-c']);
+      const from = got.length;
+      expect((await c.call('POST', '/api/gateways/sim-b/restart')).status).toBe(200);
+      const health = (): string[] => got.slice(from).filter((m) => m['topic'] === 'status' && (m['event'] as Record<string, unknown>)['kind'] === 'source_health' && (m['event'] as Record<string, unknown>)['source'] === 'sim-b').map((m) => (m['event'] as Record<string, string>)['health']!);
+      await waitFor('sim-b restarting then ok', () => health().includes('restarting') && health().indexOf('ok', health().indexOf('restarting')) > 0, 20_000);
+      // logs at warn and above only
+      const logs = got.filter((m) => m['topic'] === 'logs').map((m) => (m['record'] as { level: string }).level);
+      expect(logs.every((l) => l === 'warn' || l === 'error')).toBe(true);
+    } finally {
+      ws.close();
+    }
+  });
+});

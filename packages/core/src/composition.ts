@@ -20,6 +20,7 @@ import { healthReport } from './hub/health.js';
 import type { HealthReport } from './hub/health.js';
 import { HttpServer } from './hub/http.js';
 import { buildApi } from './api/app.js';
+import { LiveFeed } from './api/live.js';
 import { AlertHook } from './hub/alerts.js';
 import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
 import { HealthChecks } from './hub/health-checks.js';
@@ -83,6 +84,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   const c = container.createChildContainer();
   const single = <T>(f: (c: DependencyContainer) => T): { useFactory: (c: DependencyContainer) => T } => ({ useFactory: instanceCachingFactory(f) });
   const dbUrl = settings.db ?? embeddedDbUrl(settings.dataDir);
+  let liveReady = false;
 
   c.register(TOKENS.Settings, { useValue: settings });
   c.register(TOKENS.Env, { useValue: opts.env ?? process.env });
@@ -110,6 +112,13 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   c.register(TOKENS.PluginScopes, single((r) => new PluginScopes({
     hubId: settings.hubId, runId: r.resolve(TOKENS.RunId), clock: r.resolve(TOKENS.Clock), calendar: r.resolve(TOKENS.Calendar),
   })));
+  /** Status events to the API's live feed, once it exists (never resolved early for it, never fatal). */
+  const liveStatus = (ev: Record<string, unknown>): void => {
+    try {
+      if (liveReady) c.resolve<LiveFeed>(TOKENS.Live).status(ev);
+    } catch { /* the live feed never stops a status event */ }
+  };
+  c.register(TOKENS.LiveReady, { useValue: () => { liveReady = true; } });
   c.register(TOKENS.StatusBus, single((r): StatusBus => {
     const log = r.resolve<Logger>(TOKENS.Logger);
     const runId = r.resolve<string>(TOKENS.RunId);
@@ -117,6 +126,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       const full: StatusEvent = { ...ev, ts: Date.now(), hub_id: settings.hubId, run_id: runId };
       r.resolve<DataPlaneHandle>(TOKENS.DataPlane).publishStatus(full);
       log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : 'info', ts: full.ts, msg: ev.kind, area: 'status', details: ev }, false);
+      liveStatus(full);
     };
   }));
   c.register(TOKENS.Supervisor, single((r) => {
@@ -212,9 +222,37 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       health: r.resolve<HealthMonitor>(TOKENS.Health).views(), healthCounters: r.resolve<HealthMonitor>(TOKENS.Health).counters(),
     };
   })));
+  c.register(TOKENS.Api, single((r) => buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q) })));
+  c.register(TOKENS.Live, single((r) => {
+    // Tick rates from the received counters between two reads.
+    let last: { at: number; received: Record<string, number> } | null = null;
+    return new LiveFeed({
+      sessions: r.resolve<ReturnType<typeof buildApi>>(TOKENS.Api).sessions,
+      sources: async () => {
+        const hub = r.resolve<Hub>(Hub);
+        const stats = await hub.stats();
+        const now = performance.now();
+        const rates: Record<string, number> = {};
+        for (const [id, s] of Object.entries(stats.sources)) rates[id] = last && last.received[id] !== undefined ? Math.max(0, (s.received - last.received[id]!) / ((now - last.at) / 1000)) : 0;
+        last = { at: now, received: Object.fromEntries(Object.entries(stats.sources).map(([id, s]) => [id, s.received])) };
+        const watch = r.resolve<HealthMonitor>(TOKENS.Health).lastWatch();
+        return hub.health().sources.map((x) => ({
+          id: x.id, state: x.state, reason: x.reason, health: x.health, health_reason: x.health_reason, feeding: x.feeding, pid: x.pid, restarts: x.restarts, breaker: x.breaker,
+          ticks_per_s: Math.round(rates[x.id] ?? 0), behind_ms: watch.sources[x.id]?.behind_ms ?? null, data_age_ms: watch.sources[x.id]?.data_age_ms ?? null,
+          quality: stats.quality[x.id] ?? null,
+          canaries: stats.canaries.map((k) => ({ group: k.group, product: k.product, instrument: k.instrument, age_ms: k.sources[x.id]?.age_ms ?? null, behind_ms: k.sources[x.id]?.behind_ms ?? null })),
+        }));
+      },
+      counters: async () => {
+        const s = await r.resolve<Hub>(Hub).stats();
+        return { seq: s.seq, instruments: s.instruments, sources: s.sources, rejections: s.cleansing?.rejections ?? [], instrument_states: s.instrumentStates, takeovers: s.takeovers, states_replaced: s.statesReplaced };
+      },
+    });
+  }));
   c.register(TOKENS.Http, single((r) => new HttpServer(
     settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics),
-    buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q) }).handle,
+    r.resolve<ReturnType<typeof buildApi>>(TOKENS.Api).handle,
+    (req, socket, head) => r.resolve<LiveFeed>(TOKENS.Live).upgrade(req, socket, head),
   )));
   c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
   c.register(Hub, single((r) => new Hub({
@@ -313,13 +351,17 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
 
     let hubRef: Hub | null = null;
     let healthRef: HealthMonitor | null = null;
+    let liveRef: LiveFeed | null = null;
     const dp = await DataPlaneHandle.start({
       hubId: settings.hubId, runId: c.resolve(TOKENS.RunId), clock: clock.toJSON(), pubEndpoint: settings.pub, snapshotEndpoint: settings.snapshot,
       linkTransport: settings.linkTransport, groups: runtime.groups, sendHighWaterMark: settings.sendHighWaterMark, cleansing: runtime.cleansing,
       startedAt: Date.now(), canaries: runtime.groups.map((g) => ({ group: g.name, canaries: g.canaries })),
       watch: { lagMs: { ...DEFAULT_HEALTH, ...runtime.health }.canaryLagMs },
     }, {
-      onStatus: (ev) => log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : INFO_EVENTS.has(ev.kind) ? 'info' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false),
+      onStatus: (ev) => {
+        log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : INFO_EVENTS.has(ev.kind) ? 'info' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false);
+        if (liveRef) liveRef.status(ev);
+      },
       onLog: (rec: LogRecord) => log.write(rec, false),
       onDead: (reason) => hubRef?.fatal(reason),
       onWatch: (report: WatchReport) => healthRef?.onWatch(report),
@@ -350,8 +392,13 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     const hub = c.resolve<Hub>(Hub);
     hubRef = hub;
     const http = c.resolve<HttpServer>(TOKENS.Http);
+    const live = c.resolve<LiveFeed>(TOKENS.Live);
+    liveRef = live;
+    c.resolve<() => void>(TOKENS.LiveReady)();
+    log.onRecord((rec) => live.log(rec));
     const httpAddress = await http.start();
     stack.push('http', () => http.stop());
+    stack.push('live feed', () => live.close()); // before the listener closes: its sockets are upgraded ones
     const control = c.resolve<ControlServer>(TOKENS.Control);
     await control.start();
     stack.push('control socket', () => control.stop());

@@ -36,6 +36,11 @@ export const TOKENS = {
   Reconciler: Symbol.for('mdhub.Reconciler'),
   Metrics: Symbol.for('mdhub.Metrics'),
   Http: Symbol.for('mdhub.Http'),
+  /** The control API (api/app.ts) and its WebSocket feed (api/live.ts). */
+  Api: Symbol.for('mdhub.Api'),
+  Live: Symbol.for('mdhub.Live'),
+  /** Called once the live feed may be resolved (status events then reach it). */
+  LiveReady: Symbol.for('mdhub.LiveReady'),
   Control: Symbol.for('mdhub.Control'),
 } as const;
 

@@ -4,6 +4,7 @@
  * `/api` (api/app.ts: everything but the login needs a session). The dashboard arrives on the same port.
  */
 import http from 'node:http';
+import type net from 'node:net';
 import { MdhubError } from '../errors.js';
 import type { HealthReport } from './health.js';
 import type { HubMetrics } from './metrics.js';
@@ -26,12 +27,19 @@ export class HttpServer {
     private readonly listen: string, private readonly health: () => HealthReport, private readonly metrics: HubMetrics,
     /** The control API (`/api/*`), when the hub serves one. */
     private readonly api?: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+    /** WebSocket upgrades of `/api/ws`. */
+    private readonly upgrade?: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void,
   ) {}
 
   async start(): Promise<string | null> {
     const hp = parseHostPort(this.listen);
     if (!hp) return null;
     const server = http.createServer((req, res) => void this.serve(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      if (this.upgrade && new URL(req.url ?? '/', 'http://x').pathname === '/api/ws') this.upgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

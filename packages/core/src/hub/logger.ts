@@ -78,7 +78,19 @@ export class Logger {
   private ringNext = 0;
   private ringCount = 0;
 
+  private readonly listeners: Array<(rec: LogRecord) => void> = [];
+
+  /** Called with every record kept in the ring (the control API's live log). A listener that throws is ignored. */
+  onRecord(fn: (rec: LogRecord) => void): void {
+    this.listeners.push(fn);
+  }
+
   private remember(rec: LogRecord): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(rec);
+      } catch { /* a listener never breaks logging */ }
+    }
     this.ring[this.ringNext] = rec;
     this.ringNext = (this.ringNext + 1) % RING_SIZE;
     if (this.ringCount < RING_SIZE) this.ringCount++;
