@@ -163,6 +163,17 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     r = await c.call('GET', '/api/logs?level=loud');
     expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
 
+    // instruments by symbol: last state, data state, the source that won it
+    r = await c.call('GET', '/api/instruments?search=rb27&limit=5');
+    const inst = r.body['instruments'] as Array<{ vt_symbol: string; state: string; source: string | null; last_price?: number }>;
+    expect(inst.length).toBeGreaterThan(0);
+    expect(inst.every((i) => i.vt_symbol.toLowerCase().includes('rb27'))).toBe(true);
+    expect(inst.some((i) => i.state === 'ok' && ['sim-a', 'sim-b', 'sim-c'].includes(String(i.source)) && (i.last_price ?? 0) > 0)).toBe(true);
+    r = await c.call('GET', '/api/instruments?limit=99999');
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
+    r = await c.call('GET', '/api/settings');
+    expect(r.body).toMatchObject({ settings: expect.any(Array), overrides: expect.any(Array) });
+
     // counters with source quality and canaries
     r = await c.call('GET', '/api/counters');
     expect(r.body).toMatchObject({ quality: { 'sim-a': expect.objectContaining({ win_share: expect.any(Number) }) }, canaries: expect.any(Array) });

@@ -84,6 +84,11 @@ const LogQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
 });
 
+const InstrumentQuery = z.strictObject({
+  search: z.string().max(80).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** OpenAPI 3.1 from the routes and their zod schemas. */
@@ -266,6 +271,16 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
   route('delete', '/groups/:id', { summary: 'Remove a group' }, async (ctx) => {
     await o.service.removeGroup(actor(ctx), idParam(ctx));
     return { ok: true };
+  });
+
+  route('get', '/instruments', { summary: 'Instruments by symbol (search): last state, data state (ok, stale, suspect) and the source that won it', query: InstrumentQuery }, async (ctx) => {
+    const q = parse(InstrumentQuery, ctx.query, 'query');
+    return o.hub().dataplane.queryInstruments(q.search ?? '', q.limit ?? 100);
+  });
+
+  route('get', '/settings', { summary: 'Settings in the database (cleansing, health thresholds), with per-hub overrides' }, async () => {
+    const s = await o.service.settings();
+    return { settings: s.rows, overrides: s.overrides };
   });
 
   route('get', '/plugins', { summary: 'Registered plugins' }, async () => ({ plugins: (await o.service.plugins()).rows }));

@@ -698,6 +698,30 @@ export class DataPlane {
     return encodeMapWithRawArray({ ok: true, run_id: this.opts.runId, seq: this.seq, ...(want ? { unknown } : {}), states, ...id }, 'ticks', ticks);
   }
 
+  /**
+   * Instruments whose vt_symbol contains `search` (case-insensitive; all when empty), sorted, at most
+   * `limit`: the last published state's essentials, its data state and the source that won it.
+   */
+  queryInstruments(search: string, limit: number): { total: number; instruments: Array<Record<string, unknown>> } {
+    const needle = search.toLowerCase();
+    const hits: InstrumentState[] = [];
+    for (const st of this.arbiter.states()) if (needle === '' || st.vt.toLowerCase().includes(needle)) hits.push(st);
+    hits.sort((a, b) => (a.vt < b.vt ? -1 : a.vt > b.vt ? 1 : 0));
+    return {
+      total: hits.length,
+      instruments: hits.slice(0, limit).map((st) => {
+        const t = st.last as Tick | null;
+        return {
+          vt_symbol: st.vt, group: st.group.cfg.name, state: st.dataState, iseq: st.iseq,
+          ...(t ? {
+            datetime: t.datetime, trading_day: t.trading_day, last_price: t.last_price, volume: t.volume, open_interest: t.open_interest,
+            bid_price_1: t.bid_price_1, bid_volume_1: t.bid_volume_1, ask_price_1: t.ask_price_1, ask_volume_1: t.ask_volume_1, source: t.source ?? t.gateway_name,
+          } : { datetime: null, source: null }),
+        };
+      }),
+    };
+  }
+
   stats(): DataPlaneStats {
     const sources: DataPlaneStats['sources'] = {};
     for (const [id, c] of this.arbiter.counters) {

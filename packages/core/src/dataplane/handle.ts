@@ -130,6 +130,11 @@ export class DataPlaneHandle {
     return this.request<DataPlaneStats>({ t: 'stats' }, timeoutMs);
   }
 
+  /** Instruments matching a search, with their last state's essentials, data state and winning source. */
+  queryInstruments(search: string, limit: number, timeoutMs = 5000): Promise<{ total: number; instruments: Array<Record<string, unknown>> }> {
+    return this.request({ t: 'queryInstruments', search, limit } as Omit<Extract<ToWorker, { t: 'queryInstruments' }>, 'reqId'>, timeoutMs);
+  }
+
   /** Resolves when the worker's event loop answers (its liveness). */
   ping(timeoutMs: number): Promise<void> {
     return this.request<void>({ t: 'ping' }, timeoutMs);

@@ -43,6 +43,8 @@ export type ToWorker =
   | { t: 'status'; ev: StatusEvent }
   | { t: 'log'; rec: LogRecord }
   | { t: 'stats'; reqId: number }
+  /** Instruments matching a search (the control API). */
+  | { t: 'queryInstruments'; reqId: number; search: string; limit: number }
   /** A gateway's instruments with reference data: their state is created before the first tick. */
   | { t: 'instruments'; source: string; list: InstrumentRef[] }
   /** The hub's state, for the heartbeat. */
@@ -224,6 +226,9 @@ async function main(): Promise<void> {
         break;
       case 'stats':
         post({ t: 'reply', reqId: m.reqId, result: dp.stats() });
+        break;
+      case 'queryInstruments':
+        post({ t: 'reply', reqId: m.reqId, result: dp.queryInstruments(String(m.search ?? ''), Math.max(1, Math.min(10_000, Number(m.limit) || 100))) });
         break;
       case 'hubState':
         dp.setHubState(m.state);
