@@ -87,6 +87,10 @@ export class Publisher {
 
   close(): void {
     this.closed = true;
+    // The monitor first: an observer left open when a worker thread exits aborts the whole process.
+    try {
+      this.sock.events.close();
+    } catch { /* closed already */ }
     this.sock.close();
   }
 }
