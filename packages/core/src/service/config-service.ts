@@ -206,6 +206,9 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
   return r.data;
 }
 
+/** A hash no password matches, checked when a login names an unknown user. */
+let dummyHash: Promise<string> | null = null;
+
 const unknownId = (kind: string, id: string): MdhubError => new MdhubError('MDH_ERR_CONFIG_UNKNOWN_ID', { kind, id, reason: `no ${kind} ${id}` });
 const conflict = (reason: string, details: Record<string, unknown> = {}): MdhubError => new MdhubError('MDH_ERR_CONFIG_CONFLICT', { ...details, reason });
 
@@ -646,7 +649,13 @@ export class ConfigService {
   /** Checks a login; the user record (without its hash) when the password matches. */
   async verifyLogin(username: string, password: string): Promise<Omit<UserRecord, 'password_hash'> | null> {
     const u = await this.repo.get('users', { username }).catch(() => undefined);
-    if (!u || !(await verifyPassword(password, u.password_hash))) return null;
+    if (!u) {
+      // As slow as a wrong password: the answer's time does not tell which user names exist.
+      dummyHash ??= hashPassword(crypto.randomBytes(16).toString('hex'));
+      await verifyPassword(password, await dummyHash);
+      return null;
+    }
+    if (!(await verifyPassword(password, u.password_hash))) return null;
     const { password_hash: h, ...rest } = u;
     void h;
     return rest;
