@@ -185,7 +185,7 @@ async function cmdStart(values: Values): Promise<void> {
     pub: r.pub, snapshot: r.snapshot, http: r.http, sources: r.sources, run_id: r.runId, db: r.db,
   });
   if (process.stdout.isTTY) {
-    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
+    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  api:    http://${r.http}/api   (docs/api.md: log in as admin / 123456, then change the password)\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
   }
   let stopping = false;
   const stop = (sig: string): void => {
