@@ -461,6 +461,8 @@ export class DataPlane {
     const latest = marketNow + arbiter.skew;
     watch.data(id, mono);
     const quality = watch.slot(id, mono);
+    const covered = watch.exchanges(id);
+    let lastExchange = '';
     for (let k = 0; k < batch.n; k++) {
       const problem = batch.problem(k);
       if (problem !== null) {
@@ -472,6 +474,10 @@ export class DataPlane {
       if (st === undefined || st.symbol !== batch.symbol(k) || st.exchange !== batch.exchange(k)) {
         const t = batch.tick(k);
         cache[sid] = st = arbiter.instrument(t);
+      }
+      if (st.exchange !== lastExchange) {
+        lastExchange = st.exchange;
+        covered.add(lastExchange);
       }
       // A race duplicate of the newest published state (the commonest copy): counted, never built.
       // With cleansing on, the source's cleansing state moves on as if it had accepted its copy.
@@ -764,6 +770,6 @@ export class DataPlane {
     this.closed = true;
     for (const l of this.links.values()) l.sock.close();
     this.router.close();
-    this.pub.close();
+    await this.pub.close();
   }
 }

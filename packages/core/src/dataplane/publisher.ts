@@ -45,9 +45,11 @@ export class Publisher {
   async bind(): Promise<string> {
     await this.sock.bind(this.endpoint);
     this.endpoint = this.sock.lastEndpoint ?? this.endpoint;
-    void this.watchPeers();
+    this.peersDone = this.watchPeers();
     return this.endpoint;
   }
+
+  private peersDone: Promise<void> = Promise.resolve();
 
   private async watchPeers(): Promise<void> {
     try {
@@ -85,12 +87,13 @@ export class Publisher {
     this.onDrop(err);
   };
 
-  close(): void {
+  /**
+   * Closes the socket, then waits (at most 1 s) for its monitor to see the end: a monitor still open when
+   * a worker thread exits aborts the whole process, and closing the monitor by hand breaks later sockets.
+   */
+  async close(): Promise<void> {
     this.closed = true;
-    // The monitor first: an observer left open when a worker thread exits aborts the whole process.
-    try {
-      this.sock.events.close();
-    } catch { /* closed already */ }
     this.sock.close();
+    await Promise.race([this.peersDone, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }

@@ -87,6 +87,8 @@ export interface SourceWatchReport {
   behind_ms: number;
   /** The canary that lag is on (vt_symbol), or null. */
   canary: string | null;
+  /** Exchanges the source has delivered in this run. */
+  exchanges: string[];
   /** Since the source last delivered any copy, ms (null: never in this run). */
   data_age_ms: number | null;
 }
@@ -256,6 +258,16 @@ export class SourceWatch {
     this.lastData.set(source, mono);
   }
 
+  /** Exchanges each source has delivered in this run (what it covers: the hold-down asks who else covers them). */
+  private readonly covered = new Map<string, Set<string>>();
+
+  /** The set a source's exchanges are added to (the hot path adds an instrument's exchange when it changes within a batch). */
+  exchanges(source: string): Set<string> {
+    let s = this.covered.get(source);
+    if (!s) this.covered.set(source, (s = new Set()));
+    return s;
+  }
+
   /**
    * A copy the arbiter judged against the newest published state: `lagMs` behind the winning copy (0 for
    * the win itself), and the source's clock offset (localtime − datetime) when known.
@@ -321,7 +333,7 @@ export class SourceWatch {
         }
       }
       const last = this.lastData.get(id);
-      out.sources[id] = { behind_ms: Math.round(worst), canary, data_age_ms: last === undefined ? null : Math.round(mono - last) };
+      out.sources[id] = { behind_ms: Math.round(worst), canary, data_age_ms: last === undefined ? null : Math.round(mono - last), exchanges: [...(this.covered.get(id) ?? [])] };
     }
     return out;
   }

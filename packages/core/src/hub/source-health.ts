@@ -331,9 +331,17 @@ export class HealthMonitor {
       r.badSince = 0;
       if (r.goodSince === 0) r.goodSince = now;
       if (!r.feeding && r.everFed) {
-        // Hold-down: a source that fed, failed and recovered waits before it competes again, while another
-        // source feeds its groups (no flapping); with none feeding it rejoins at once.
-        const othersFeed = mine.some((g) => membersOf(g).some((s) => s !== r.id && this.recs.get(s)?.feeding === true));
+        // Hold-down: a source that fed, failed and recovered waits before it competes again (no flapping),
+        // but only while other feeding sources cover what it covers: in every one of its groups another
+        // source feeds, and together they deliver every exchange this one delivered. Otherwise it rejoins
+        // at once (holding it down would leave instruments unpublished).
+        const mineEx = this.watch.sources[r.id]?.exchanges ?? [];
+        const othersFeed = mine.length > 0 && mine.every((g) => {
+          const others = membersOf(g).filter((s) => s !== r.id && this.recs.get(s)?.feeding === true);
+          if (others.length === 0) return false;
+          const theirs = new Set(others.flatMap((s) => this.watch.sources[s]?.exchanges ?? []));
+          return mineEx.every((x) => theirs.has(x));
+        });
         const left = this.o.settings.holdDownMs - (now - r.goodSince);
         if (othersFeed && left > 0) {
           health = 'stale';

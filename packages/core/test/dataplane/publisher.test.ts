@@ -11,7 +11,7 @@ describe('Publisher socket options', () => {
       expect(sock.sendTimeout).toBe(0);
       expect(sock.linger).toBe(0);
     } finally {
-      p.close();
+      await p.close();
     }
   });
 });
@@ -39,7 +39,7 @@ describe('Publisher subscribers', () => {
       expect(p.highWaterMark).toBe(1000);
     } finally {
       for (const s of subs) s.close();
-      p.close();
+      await p.close();
     }
   });
 });

@@ -42,11 +42,11 @@ function harness(ids: string[], opts: { settings?: Partial<HealthSettings>; inSe
     checks: (id) => checks.get(id) ?? [],
   });
   m.start(1_000_000_000); // the timer never fires in a test: evaluate() is called by hand
-  const watch = (sources: Record<string, { behind_ms?: number; data_age_ms?: number | null; canary?: string }>, canarySilentMs: number | null = 100): void => {
+  const watch = (sources: Record<string, { behind_ms?: number; data_age_ms?: number | null; canary?: string; exchanges?: string[] }>, canarySilentMs: number | null = 100): void => {
     const r: WatchReport = { sources: {}, groups: { g: { canary_silent_ms: canarySilentMs, canaries: ['rb2701.SHFE', 'SR701.CZCE'] } } };
     for (const id of ids) {
       const s = sources[id] ?? {};
-      r.sources[id] = { behind_ms: s.behind_ms ?? 0, canary: s.canary ?? (s.behind_ms ? 'rb2701.SHFE' : null), data_age_ms: s.data_age_ms === undefined ? 50 : s.data_age_ms };
+      r.sources[id] = { behind_ms: s.behind_ms ?? 0, canary: s.canary ?? (s.behind_ms ? 'rb2701.SHFE' : null), data_age_ms: s.data_age_ms === undefined ? 50 : s.data_age_ms, exchanges: s.exchanges ?? ['SHFE', 'CZCE'] };
     }
     m.onWatch(r);
   };
@@ -253,7 +253,7 @@ describe('source health', () => {
   it('quality: lag p99 above the threshold or a skewed clock make a source degraded', () => {
     const h = harness(['a', 'b']);
     const r: WatchReport = {
-      sources: { a: { behind_ms: 0, canary: null, data_age_ms: 10 }, b: { behind_ms: 0, canary: null, data_age_ms: 10 } }, groups: {},
+      sources: { a: { behind_ms: 0, canary: null, data_age_ms: 10, exchanges: [] }, b: { behind_ms: 0, canary: null, data_age_ms: 10, exchanges: [] } }, groups: {},
       quality: { a: { copies: 100, wins: 1, win_share: 0.01, lag_p50_ms: 300, lag_p99_ms: 750, clock_offset_p50_ms: 10, clock_offset_p99_ms: 20 } },
     };
     h.m.onWatch(r);
@@ -321,5 +321,34 @@ describe('a subscribed source that delivers nothing', () => {
     const h = harness(['a', 'b']);
     h.watch({ a: { data_age_ms: null }, b: { data_age_ms: 20_000 } });
     expect(h.health('a')).toBe('ok');
+  });
+});
+
+describe('the hold-down covers nothing the others do not', () => {
+  it('a recovered source rejoins at once when one of its groups has no other feeding source', () => {
+    const h = harness(['a', 'b', 'c'], { groups: [{ name: 'prio', sources: ['a', 'b'] }, { name: 'race', sources: [] }] });
+    h.watch({});
+    h.set('a', { state: 'disconnected' });
+    h.set('b', { state: 'disconnected' });
+    expect([h.health('a'), h.health('b')]).toEqual(['stale', 'stale']);
+    // c still feeds the race group, but nobody feeds prio: a is back at once
+    h.set('a', { state: 'subscribed' });
+    expect(h.health('a')).toBe('ok');
+    // now prio has a: b waits out the hold-down
+    h.set('b', { state: 'subscribed' });
+    expect(h.health('b')).toBe('stale');
+    expect(h.m.view('b')!.reason).toMatch(/hold-down/);
+  });
+
+  it('a recovered source rejoins at once when the feeding ones do not deliver an exchange it does', () => {
+    const h = harness(['sim', 'ctp']);
+    h.watch({ sim: { exchanges: ['SHFE', 'SSE'] }, ctp: { exchanges: ['SHFE'] } });
+    h.set('sim', { state: 'disconnected' });
+    h.set('sim', { state: 'subscribed' });
+    expect(h.health('sim')).toBe('ok'); // nobody else publishes its SSE options
+    h.watch({ sim: { exchanges: ['SHFE'] }, ctp: { exchanges: ['SHFE', 'SSE'] } });
+    h.set('sim', { state: 'disconnected' });
+    h.set('sim', { state: 'subscribed' });
+    expect(h.health('sim')).toBe('stale'); // covered: held down
   });
 });
