@@ -45,6 +45,8 @@ const { values } = parseArgs({
     check: { type: 'boolean', default: false },
     'interval-ms': { type: 'string', default: '3500' },
     'no-ctp': { type: 'boolean', default: false },
+    /** Writes every status event the run saw (JSON lines) for a closer look. */
+    events: { type: 'string' },
   },
 });
 const FAULTS = Number(values.faults);
@@ -505,6 +507,7 @@ async function main(): Promise<void> {
     sources: ALL,
     network_faults: withCtp ? 'a CTP gateway on the ABI simulator library behind a loopback TCP proxy' : `none: ${missing}`,
   };
+  if (values.events) fs.writeFileSync(values.events, statuses.map((x) => JSON.stringify(x)).join('\n') + '\n');
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (values.check) {
