@@ -102,6 +102,8 @@ interface Child {
   breakerTimer: NodeJS.Timeout | null;
   /** When the current process started (monotonic ms). */
   spawnedAt: number;
+  /** The current process reached `subscribed` at least once (later states are a reconnect, not a start). */
+  wasSubscribed: boolean;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -124,6 +126,8 @@ export interface SourceFacts {
   /** The plugin's own watchdog reported the process unhealthy (a hard restart follows). */
   unhealthy: string | null;
   restarts: number;
+  /** The current process was subscribed before: a state short of it now is a reconnect. */
+  wasSubscribed: boolean;
 }
 
 export interface GatewayInfo {
@@ -219,7 +223,7 @@ export class Supervisor {
       id: c.spec.id, running: c.proc !== null, state: c.state, reason: c.reason, stoppedByAdmin: c.stopReason === 'stopped_by_admin',
       failed: c.proc === null && c.failure && !c.failure.retryable ? c.failure.code : null, breaker: c.breaker,
       silentMs: c.proc ? Math.max(0, now - c.lastPong) : 0, upMs: c.proc ? now - c.spawnedAt : 0,
-      unhealthy: c.unhealthyKill ? c.reason : null, restarts: c.restarts,
+      unhealthy: c.unhealthyKill ? c.reason : null, restarts: c.restarts, wasSubscribed: c.wasSubscribed,
     }));
   }
 
@@ -241,7 +245,7 @@ export class Supervisor {
     const c: Child = {
       spec, proc: null, state: 'stopped', reason: null, healthy: false, attempts: 0, restarts: 0, lastPong: 0, pingN: 0, overflow: 0, pending: 0, sent: 0, sentInProc: 0,
       restartTimer: null, stopping: false, stopReason: null, failure: null, unhealthyKill: false, subscribedAt: 0, replies: new Map(), info: {},
-      reachedHealthy: false, failedRuns: 0, breaker: 'closed', breakerTimer: null, spawnedAt: 0,
+      reachedHealthy: false, failedRuns: 0, breaker: 'closed', breakerTimer: null, spawnedAt: 0, wasSubscribed: false,
     };
     this.children.set(spec.id, c);
     await this.spawn(c);
@@ -342,6 +346,7 @@ export class Supervisor {
     c.unhealthyKill = false;
     c.subscribedAt = 0;
     c.reachedHealthy = false;
+    c.wasSubscribed = false;
     c.spawnedAt = performance.now();
     this.opts.onPids?.(this.pids());
     this.pipeOutput(c, proc, 'stdout', 'info');
@@ -405,6 +410,7 @@ export class Supervisor {
           this.opts.onEvent({ kind: 'source_state', source: c.spec.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) });
           this.setHealthy(c, m.state === 'subscribed');
           c.subscribedAt = m.state === 'subscribed' ? Date.now() : 0;
+          if (m.state === 'subscribed') c.wasSubscribed = true;
         }
         break;
       }

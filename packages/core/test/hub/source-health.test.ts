@@ -13,7 +13,7 @@ import { groupInSession } from '../../src/composition.js';
 import { TradingCalendar, atShanghai } from '../../src/market/index.js';
 
 function facts(id: string, over: Partial<SourceFacts> = {}): SourceFacts {
-  return { id, running: true, state: 'subscribed', reason: null, stoppedByAdmin: false, failed: null, breaker: 'closed', silentMs: 100, upMs: 60_000, unhealthy: null, restarts: 0, ...over };
+  return { id, running: true, state: 'subscribed', reason: null, stoppedByAdmin: false, failed: null, breaker: 'closed', silentMs: 100, upMs: 60_000, unhealthy: null, restarts: 0, wasSubscribed: true, ...over };
 }
 
 function harness(ids: string[], opts: { settings?: Partial<HealthSettings>; inSession?: boolean; groups?: Array<{ name: string; sources: string[] }> } = {}) {
@@ -222,7 +222,7 @@ describe('source health', () => {
 
   it('a group with no feeding source inside its session is down (critical), once it was fed; not outside the session', () => {
     const h = harness(['a'], { settings: { holdDownMs: 0 } });
-    h.set('a', { state: 'connecting', upMs: 100 });
+    h.set('a', { state: 'connecting', upMs: 100, wasSubscribed: false });
     expect(h.m.groupTrouble().down).toEqual([]); // starting: not judged yet
     h.set('a', { state: 'subscribed' });
     h.watch({});
@@ -295,9 +295,22 @@ describe('source health across a hub stall', () => {
     expect(h.killed).toEqual(['a']);
   });
 
+  it('a long-running process logging in again after a disconnect is reconnecting, not starting: no kill for its age', () => {
+    const h = harness(['a', 'b']);
+    h.watch({});
+    h.set('a', { state: 'connected', upMs: 3_600_000 });
+    expect(h.health('a')).toBe('stale');
+    expect(h.m.view('a')!.reason).toBe('reconnecting: connected');
+    h.advance(DEFAULT_HEALTH.confirmMs + 1000);
+    expect(h.killed).toEqual([]);
+    h.set('a', { state: 'subscribed' });
+    h.advance(DEFAULT_HEALTH.holdDownMs + 100);
+    expect(h.health('a')).toBe('ok');
+  });
+
   it('a process stuck before subscribed is restarted after the start timeout', () => {
     const h = harness(['a', 'b']);
-    h.set('a', { state: 'connecting', upMs: 1000 });
+    h.set('a', { state: 'connecting', upMs: 1000, wasSubscribed: false });
     expect(h.health('a')).toBe('restarting');
     expect(h.killed).toEqual([]);
     h.set('a', { upMs: DEFAULT_HEALTH.startTimeoutMs });
