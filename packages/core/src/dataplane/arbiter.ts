@@ -81,6 +81,8 @@ export interface InstrumentState {
   session?: SessionTemplateId | null;
   /** Copies rejected by cleansing since the last accepted one (any source). */
   rejectRun: number;
+  /** The source whose copy cleansing rejected last, until a new state is published (a priority group's standby then fills in for it). */
+  rejectedBy: string | null;
 }
 
 export interface GroupRuntime {
@@ -242,7 +244,7 @@ export class Arbiter {
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
-        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0,
+        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0, rejectedBy: null,
       };
       bySymbol.set(t.symbol, st);
       this.count++;
@@ -274,7 +276,9 @@ export class Arbiter {
     const g = st.group;
     if (g.cfg.policy === 'priority') {
       if (g.feeder === null) g.feeder = this.pickFeeder(g);
-      if (g.feeder !== source) {
+      // A standby fills in for the feeder on an instrument whose last copy from the feeder cleansing rejected
+      // (a bad tick): its copy of a newer state wins instead of being lost.
+      if (g.feeder !== source && !(st.rejectedBy !== null && st.rejectedBy === g.feeder && (g.cfg.sources.length === 0 || g.cfg.sources.includes(source)))) {
         if (g.cfg.sources.length === 0 || g.cfg.sources.includes(source)) st.standbyLast!.set(source, t);
         c.standby++;
         return 'standby';
@@ -358,6 +362,7 @@ export class Arbiter {
     st.lastWinMono = monoMs;
     st.olderSinceMono = 0;
     st.freshInRun = false;
+    st.rejectedBy = null;
     if (st.olderFrom.size > 0) st.olderFrom.clear();
   }
 

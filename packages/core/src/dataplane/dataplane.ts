@@ -496,6 +496,7 @@ export class DataPlane {
         if (!r.ok) {
           arbiter.countRejected(id);
           this.countRejection(id, r.rule);
+          st.rejectedBy = id;
           if (++st.rejectRun === SUSPECT_AFTER && st.dataState === 'ok') this.setDataState(st, 'suspect', `${SUSPECT_AFTER} copies in a row rejected by cleansing (${r.rule}), none accepted`);
           continue;
         }

@@ -132,6 +132,23 @@ describe('arbiter: priority', () => {
     expect(arb.counters.get('b')!.standby).toBe(1);
   });
 
+  it('a standby fills in for the feeder on an instrument whose feeder copy cleansing rejected, until a new state is published', () => {
+    const arb = new Arbiter({ groups });
+    for (const s of ['a', 'b', 'c']) arb.setHealth(s, true);
+    expect(offer(arb, tick(), 'a')).toBe('win');
+    expect(offer(arb, tick({ datetime: T0 + 500, volume: 105 }), 'b')).toBe('standby');
+    // a's copy of the next state was rejected (a bad tick): b's copy is published, a's good copy later is a duplicate
+    const st = arb.instrument(tick());
+    st.rejectedBy = 'a';
+    expect(offer(arb, tick({ datetime: T0 + 1000, volume: 106 }), 'b')).toBe('win');
+    expect(st.rejectedBy).toBeNull();
+    expect(offer(arb, tick({ datetime: T0 + 1000, volume: 106 }), 'a')).toBe('duplicate');
+    expect(offer(arb, tick({ datetime: T0 + 1500, volume: 107 }), 'b')).toBe('standby');
+    // a source outside the group's list never fills in
+    st.rejectedBy = 'a';
+    expect(offer(arb, tick({ datetime: T0 + 2000, volume: 108 }), 'z')).not.toBe('win');
+  });
+
   it('fails over to the next source when the feeder becomes unhealthy, publishing its newer state at takeover', () => {
     const events: Array<Record<string, unknown>> = [];
     const arb = new Arbiter({ groups, onEvent: (e) => events.push(e) });
