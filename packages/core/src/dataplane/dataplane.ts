@@ -94,8 +94,8 @@ export interface DataPlaneStats {
   /** Instruments per data state, and how many times a state changed (`instrument_state` events). */
   instrumentStates: { ok: number; stale: number; suspect: number };
   instrumentStateChanges: number;
-  /** Subscriber connections to the PUB socket (its monitor) and the per-subscriber high-water mark. */
-  subscribers: { connected: number; connects: number; disconnects: number; highWaterMark: number };
+  /** The PUB socket's per-subscriber high-water mark. */
+  subscribers: { highWaterMark: number };
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -748,7 +748,7 @@ export class DataPlane {
       statesReplaced: this.statesReplaced,
       instrumentStates: this.instrumentStateCounts(),
       instrumentStateChanges: this.dataStateChanges,
-      subscribers: { ...this.pub.peers, highWaterMark: this.pub.highWaterMark },
+      subscribers: { highWaterMark: this.pub.highWaterMark },
     };
   }
 
@@ -771,6 +771,6 @@ export class DataPlane {
     this.closed = true;
     for (const l of this.links.values()) l.sock.close();
     this.router.close();
-    await this.pub.close();
+    this.pub.close();
   }
 }

@@ -26,11 +26,7 @@ export class Publisher {
   dropped = 0;
   /** Called once per failed send (the data plane turns it into an overload notice). */
   onDrop: (err: unknown) => void = () => {};
-  /**
-   * Subscriber connections, from the socket's monitor (libzmq tells the hub of connects and disconnects,
-   * never of a peer's queue or its drops: a subscriber sees its own losses as gaps in `seq`).
-   */
-  readonly peers = { connected: 0, connects: 0, disconnects: 0 };
+  /** Messages queued per subscriber before libzmq drops for it (a stalled subscriber holds up to this many). */
   readonly highWaterMark: number;
 
   constructor(opts: PublisherOptions) {
@@ -45,24 +41,7 @@ export class Publisher {
   async bind(): Promise<string> {
     await this.sock.bind(this.endpoint);
     this.endpoint = this.sock.lastEndpoint ?? this.endpoint;
-    this.peersDone = this.watchPeers();
     return this.endpoint;
-  }
-
-  private peersDone: Promise<void> = Promise.resolve();
-
-  private async watchPeers(): Promise<void> {
-    try {
-      for await (const ev of this.sock.events) {
-        if (ev.type === 'accept') {
-          this.peers.connects++;
-          this.peers.connected++;
-        } else if (ev.type === 'disconnect') {
-          this.peers.disconnects++;
-          this.peers.connected = Math.max(0, this.peers.connected - 1);
-        }
-      }
-    } catch { /* the socket closed */ }
   }
 
   /** Hands one message to libzmq; returns false (and counts it) when that fails. */
@@ -87,13 +66,8 @@ export class Publisher {
     this.onDrop(err);
   };
 
-  /**
-   * Closes the socket, then waits (at most 1 s) for its monitor to see the end: a monitor still open when
-   * a worker thread exits aborts the whole process, and closing the monitor by hand breaks later sockets.
-   */
-  async close(): Promise<void> {
+  close(): void {
     this.closed = true;
     this.sock.close();
-    await Promise.race([this.peersDone, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }

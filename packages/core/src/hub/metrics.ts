@@ -83,9 +83,6 @@ export class HubMetrics {
     define('gauge', 'instruments_by_state', 'Instruments per data state: ok, stale (no healthy source feeds it inside its session), suspect (every recent copy rejected by cleansing).', ['state'],
       (s) => Object.entries(stat(s)?.instrumentStates ?? {}).map(([k, v]) => [{ state: k }, v]));
     define('counter', 'instrument_state_changes_total', 'Changes of an instrument\'s data state (instrument_state events).', [], (s) => (stat(s) ? [[{}, stat(s)!.instrumentStateChanges ?? 0]] : []));
-    define('gauge', 'subscribers', 'Connections to the PUB socket now (TCP or IPC peers; from the socket monitor).', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.connected]] : []));
-    define('counter', 'subscriber_connects_total', 'Connections accepted on the PUB socket.', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.connects]] : []));
-    define('counter', 'subscriber_disconnects_total', 'Connections to the PUB socket that ended.', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.disconnects]] : []));
     define('gauge', 'pub_high_water_mark', 'Messages the PUB socket queues per subscriber before it drops for that subscriber (--send-hwm); a stalled subscriber holds up to this many.', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.highWaterMark]] : []));
     define('gauge', 'dataplane_up', '1 while the data-plane worker answers.', [], (s) => [[{}, s.dataplaneUp ? 1 : 0]]);
     define('gauge', 'db_up', '1 while the configuration database answers (ticks flow either way).', [], (s) => [[{}, s.db.up ? 1 : 0]]);

@@ -303,6 +303,8 @@ export class HealthMonitor {
     if (f.unhealthy) return { health: 'dead', reason: `unhealthy: ${f.unhealthy}`, fault: null };
     if (f.state !== 'subscribed') {
       if (f.state === 'disconnected') return { health: 'stale', reason: `disconnected${f.reason ? `: ${f.reason}` : ''}`, fault: 'disconnected' };
+      // Stopping on purpose (a reconfiguration, an admin, the hub): not a fault.
+      if (f.state === 'stopped') return { health: 'restarting', reason: `stopped${f.reason ? ` (${f.reason})` : ''}`, fault: null };
       // A process that was subscribed and is logging in again is reconnecting (the disconnect allowance),
       // not starting (the start timeout counts from the process's start).
       if (f.wasSubscribed) return { health: 'stale', reason: `reconnecting: ${f.state}${f.reason ? ` (${f.reason})` : ''}`, fault: 'disconnected' };

@@ -365,3 +365,15 @@ describe('the hold-down covers nothing the others do not', () => {
     expect(h.health('sim')).toBe('stale'); // covered: held down
   });
 });
+
+describe('stopping on purpose', () => {
+  it('a source stopping for a reconfiguration is not a fault: no stale alert', () => {
+    const h = harness(['a', 'b']);
+    h.watch({});
+    h.set('a', { state: 'stopped' });
+    expect(h.health('a')).toBe('restarting');
+    expect(h.alerts.map((x) => x.alert)).toEqual([]);
+    h.advance(60_000);
+    expect(h.killed).toEqual([]);
+  });
+});
