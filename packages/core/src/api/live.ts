@@ -71,8 +71,7 @@ export class LiveFeed {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}` && !(this.o.allowedOrigins ?? []).includes(origin)) return refuse(403, 'MDH_ERR_API_FORBIDDEN_ORIGIN');
-    const cookie = /(?:^|;\s*)mdhub_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-    void SESSION_COOKIE;
+    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
     const session = this.o.sessions.get(url.searchParams.get('token') ?? cookie);
     if (!session) return refuse(401, 'MDH_ERR_API_UNAUTHORIZED');
     if (session.mustChange) return refuse(403, 'MDH_ERR_API_PASSWORD_CHANGE_REQUIRED');

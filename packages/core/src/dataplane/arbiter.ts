@@ -78,7 +78,7 @@ export interface InstrumentState {
    */
   dataState: 'ok' | 'stale' | 'suspect';
   /** The session template of its product (undefined: not looked up yet; null: unknown product). */
-  session?: SessionTemplateId | null;
+  session: SessionTemplateId | null | undefined;
   /** Copies rejected by cleansing since the last accepted one (any source). */
   rejectRun: number;
   /** The source whose copy cleansing rejected last, until a new state is published (a priority group's standby then fills in for it). */
@@ -244,7 +244,7 @@ export class Arbiter {
       st = {
         symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
-        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0, rejectedBy: null,
+        pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0, rejectedBy: null, session: undefined,
       };
       bySymbol.set(t.symbol, st);
       this.count++;

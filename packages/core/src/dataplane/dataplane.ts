@@ -546,15 +546,17 @@ export class DataPlane {
     const fed = new Map<string, boolean>();
     for (const g of this.arbiter.groupInfo()) fed.set(g.name, this.arbiter.hasHealthySource(g.name));
     for (const st of this.arbiter.states()) {
-      const inSession = (): boolean => {
-        st.session ??= productOfSymbol(st.symbol, st.exchange as Exchange)?.session ?? null;
-        return st.session !== null && this.calendar.isInSession(st.session, now);
-      };
       // An instrument nothing was published of yet holds no book anyone could trust or distrust.
-      const stale = st.last !== null && fed.get(st.group.cfg.name) === false && inSession();
+      const stale = st.last !== null && fed.get(st.group.cfg.name) === false && this.inSession(st, now);
       if (stale && st.dataState !== 'stale') this.setDataState(st, 'stale', `no healthy source feeds group ${st.group.cfg.name}`);
       else if (!stale && st.dataState === 'stale') this.setDataState(st, st.rejectRun >= SUSPECT_AFTER ? 'suspect' : 'ok', 'a healthy source feeds it again, or its session ended');
     }
+  }
+
+  /** Whether an instrument's product is inside a trading session at market time `now` (its template looked up once). */
+  private inSession(st: InstrumentState, now: number): boolean {
+    if (st.session === undefined) st.session = productOfSymbol(st.symbol, st.exchange as Exchange)?.session ?? null;
+    return st.session !== null && this.calendar.isInSession(st.session, now);
   }
 
   private publishTick(st: InstrumentState, t: MarketTick, recvUs: number): void {

@@ -229,7 +229,7 @@ export class HealthMonitor {
     const groupsOf = (id: string): HealthGroup[] => groups.filter((g) => g.sources.length === 0 || g.sources.includes(id));
     const membersOf = (g: HealthGroup): string[] => (g.sources.length === 0 ? [...ids] : g.sources.filter((s) => ids.has(s)));
 
-    this.checkSilence(groups, now);
+    this.checkSilence(groups);
     for (const [g, slot] of this.slots) {
       const r = this.recs.get(slot.source);
       if (!r || r.health === 'ok' || r.health === 'stopped' || now - slot.since > this.o.settings.restartSlotMs) this.slots.delete(g);
@@ -275,8 +275,7 @@ export class HealthMonitor {
   }
 
   /** Canaries silent on every source inside the session: one critical event per group, and its end. */
-  private checkSilence(groups: HealthGroup[], now: number): void {
-    void now;
+  private checkSilence(groups: HealthGroup[]): void {
     for (const g of groups) {
       const w = this.watch.groups[g.name];
       const silent = w !== undefined && w.canary_silent_ms !== null && w.canary_silent_ms > this.o.settings.groupSilentMs && this.o.inSession(g.name);
