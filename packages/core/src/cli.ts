@@ -172,6 +172,7 @@ async function cmdStart(values: Values): Promise<void> {
     ['http', 'http', (v, f) => v[f]], ['hub-id', 'hubId', (v, f) => v[f]], ['link', 'linkTransport', (v, f) => v[f]], ['sim-anchor', 'simAnchor', (v, f) => v[f]],
     ['clock-rate', 'clockRate', num], ['send-hwm', 'sendHighWaterMark', num], ['config-poll-ms', 'configPollMs', num],
     ['log-level', 'logLevel', (v, f) => v[f]], ['log-format', 'logFormat', (v, f) => v[f]],
+    ['dashboard', 'dashboard', (v, f) => v[f]], ['allowed-origins', 'allowedOrigins', (v, f) => String(v[f]).split(',').map((x) => x.trim()).filter((x) => x !== '')],
   ];
   for (const [flag, key, read] of map) {
     if (values[flag] === undefined) continue;
@@ -182,10 +183,10 @@ async function cmdStart(values: Values): Promise<void> {
   const hub = await startHub(config);
   const r = hub.ready;
   hub.log.info('hub', `mdhub ${r.hubId} running${r.simulated ? ' on SIMULATED sources (shifted market clock)' : ''}`, {
-    pub: r.pub, snapshot: r.snapshot, http: r.http, sources: r.sources, run_id: r.runId, db: r.db,
+    pub: r.pub, snapshot: r.snapshot, http: r.http, ...(r.http ? { dashboard: `http://${r.http}/` } : {}), sources: r.sources, run_id: r.runId, db: r.db,
   });
   if (process.stdout.isTTY) {
-    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  api:    http://${r.http}/api   (docs/api.md: log in as admin / 123456, then change the password)\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
+    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  dashboard: http://${r.http}/   (log in as admin / 123456, then change the password)\n  api:    http://${r.http}/api   (docs/api.md)\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
   }
   let stopping = false;
   const stop = (sig: string): void => {
@@ -350,7 +351,7 @@ async function cmdAccount(sub: string, values: Values, pos: string[], spec: Comm
       case 'list': {
         const { rows, bad } = await s.accounts();
         if (values['json']) return out(JSON.stringify({ accounts: rows, bad }, null, 2));
-        out(table(rows, ['id', 'kind', 'broker_id', 'user_id', 'fronts', 'app_id', 'has_password', 'has_auth_code', 'key_id']));
+        out(table(rows, ['id', 'kind', 'enabled', 'broker_id', 'user_id', 'fronts', 'app_id', 'has_password', 'has_auth_code', 'key_id']));
         for (const b of bad) out(`! ${b.table} ${b.key}: ${b.reason}`);
         return;
       }
@@ -363,6 +364,12 @@ async function cmdAccount(sub: string, values: Values, pos: string[], spec: Comm
           ...(password ? { password } : {}), ...(authCode ? { auth_code: authCode } : {}),
         });
         return out(`added account ${v.id} (password ${v.has_password ? 'set' : 'not set'}, auth code ${v.has_auth_code ? 'set' : 'not set'}${v.key_id ? `, key ${v.key_id}` : ''}); ${applied(h, await s.revision())}`);
+      }
+      case 'enable':
+      case 'disable': {
+        const id = positional(pos, 0, 'account ID', spec);
+        await s.enableAccount(a, id, sub === 'enable');
+        return out(`${sub}d account ${id} (its gateways ${sub === 'enable' ? 'run again' : 'stop'} on every hub); ${applied(h, await s.revision())}`);
       }
       case 'set': {
         const id = positional(pos, 0, 'account ID', spec);

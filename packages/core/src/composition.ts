@@ -19,9 +19,11 @@ import { ControlServer } from './hub/control.js';
 import { healthReport } from './hub/health.js';
 import type { HealthReport } from './hub/health.js';
 import { HttpServer } from './hub/http.js';
+import { StaticFiles, dashboardDir } from './hub/static-files.js';
 import { buildApi } from './api/app.js';
 import { LiveFeed } from './api/live.js';
 import { AlertHook } from './hub/alerts.js';
+import { CORE_VERSION } from './version.js';
 import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
 import { HealthChecks } from './hub/health-checks.js';
 import type { HealthCheckInput } from './plugin/manifest.js';
@@ -222,12 +224,34 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       health: r.resolve<HealthMonitor>(TOKENS.Health).views(), healthCounters: r.resolve<HealthMonitor>(TOKENS.Health).counters(),
     };
   })));
-  c.register(TOKENS.Api, single((r) => buildApi({ service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q) })));
+  const startedAt = Date.now();
+  /** Published ticks per second, from the sequence between two samples at least 900 ms apart (the API and the WebSocket share it). */
+  const published = { at: 0, seq: 0, rate: 0 };
+  const overview = async (r: DependencyContainer): Promise<Record<string, unknown>> => {
+    const hub = r.resolve<Hub>(Hub);
+    const [stats, h] = [await hub.stats(), hub.health()];
+    const now = performance.now();
+    if (published.at === 0) Object.assign(published, { at: now, seq: stats.seq });
+    else if (now - published.at >= 900) Object.assign(published, { rate: Math.max(0, (stats.seq - published.seq) / ((now - published.at) / 1000)), at: now, seq: stats.seq });
+    return {
+      hub_id: h.hub_id, run_id: h.run_id, version: CORE_VERSION, simulated: h.simulated, started_at: startedAt, uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      status: h.status, reasons: h.reasons, db: h.db, seq: stats.seq, instruments: stats.instruments, published_per_s: Math.round(published.rate),
+      latency: stats.latency, instrument_states: stats.instrumentStates,
+      sources: h.sources.map((x) => ({ id: x.id, state: x.state, reason: x.reason, restarts: x.restarts, health: x.health, health_reason: x.health_reason, feeding: x.feeding })),
+      alerts: r.resolve<AlertHook>(TOKENS.Alerts).recent.slice(-50).reverse(),
+    };
+  };
+  c.register(TOKENS.Api, single((r) => buildApi({
+    service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), allowedOrigins: settings.allowedOrigins, logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q),
+    overview: () => overview(r),
+  })));
   c.register(TOKENS.Live, single((r) => {
     // Tick rates from the received counters between two reads.
     let last: { at: number; received: Record<string, number> } | null = null;
     return new LiveFeed({
       sessions: r.resolve<ReturnType<typeof buildApi>>(TOKENS.Api).sessions,
+      allowedOrigins: settings.allowedOrigins,
+      hub: () => overview(r),
       sources: async () => {
         const hub = r.resolve<Hub>(Hub);
         const stats = await hub.stats();
@@ -238,7 +262,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
         const watch = r.resolve<HealthMonitor>(TOKENS.Health).lastWatch();
         return hub.health().sources.map((x) => ({
           id: x.id, state: x.state, reason: x.reason, health: x.health, health_reason: x.health_reason, feeding: x.feeding, pid: x.pid, restarts: x.restarts, breaker: x.breaker,
-          ticks_per_s: Math.round(rates[x.id] ?? 0), behind_ms: watch.sources[x.id]?.behind_ms ?? null, data_age_ms: watch.sources[x.id]?.data_age_ms ?? null,
+          ticks_per_s: Math.round(rates[x.id] ?? 0), received: stats.sources[x.id]?.received ?? 0, rejected: stats.sources[x.id]?.rejected ?? 0, behind_ms: watch.sources[x.id]?.behind_ms ?? null, data_age_ms: watch.sources[x.id]?.data_age_ms ?? null,
           quality: stats.quality[x.id] ?? null,
           canaries: stats.canaries.map((k) => ({ group: k.group, product: k.product, instrument: k.instrument, age_ms: k.sources[x.id]?.age_ms ?? null, behind_ms: k.sources[x.id]?.behind_ms ?? null })),
         }));
@@ -253,6 +277,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     settings.http, () => r.resolve<Hub>(Hub).health(), r.resolve(TOKENS.Metrics),
     r.resolve<ReturnType<typeof buildApi>>(TOKENS.Api).handle,
     (req, socket, head) => r.resolve<LiveFeed>(TOKENS.Live).upgrade(req, socket, head),
+    new StaticFiles(settings.dashboard === 'off' ? null : settings.dashboard ?? dashboardDir()),
   )));
   c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
   c.register(Hub, single((r) => new Hub({

@@ -25,6 +25,13 @@ export const HubConfigSchema = z.strictObject({
   /** HTTP listener HOST:PORT (`/healthz`, `/metrics`), or `off`. */
   http: z.string().regex(/^(off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5}))$/, 'HOST:PORT or off')
     .refine((v) => v === 'off' || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65_535, 'port 0 to 65535').default('127.0.0.1:7700'),
+  /**
+   * Origins (scheme://host:port) besides the hub's own allowed to make state-changing API requests and open
+   * the live WebSocket with a session: a dashboard served from another address, or a reverse proxy's.
+   */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.:[\]-]{1,200}$/, 'an origin scheme://host[:port], no path')).max(20).default([]),
+  /** The dashboard's built files (a Next.js static export) served on the HTTP port; `off` serves none. Default: @mdhub/dashboard's out/. */
+  dashboard: z.string().min(1).max(400).optional(),
   hubId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, _ or -').default(() => os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'hub'),
   /** Gateway → core link transport: abstract ipc sockets (default) or tcp loopback. */
   linkTransport: z.enum(['ipc', 'tcp']).default('ipc'),

@@ -14,6 +14,7 @@ export const CORE_ERRORS = {
   MDH_ERR_CONFIG_UNKNOWN_ID: { message: 'no stored account, gateway, group, plugin or user has that id', retryable: false },
   MDH_ERR_CONFIG_CONFLICT: { message: 'the change conflicts with the stored configuration (details say how)', retryable: false },
   MDH_ERR_CONFIG_SECRET_IN_GATEWAY: { message: 'a gateway configuration holds a secret field: credentials belong to its account', retryable: false },
+  MDH_ERR_ACCOUNT_DISABLED: { message: 'a gateway is not run: its broker account is disabled (taken out of use; details name the account)', retryable: false },
   MDH_ERR_CONFIG_ADDRESS_IN_USE: { message: 'an address the hub binds is in use (details name the setting and the value)', retryable: true },
   MDH_ERR_CONFIG_BIND_FAILED: { message: 'an address the hub binds cannot be bound (details name the setting, the value and the reason)', retryable: false },
   MDH_ERR_SECRET_KEY_INVALID: { message: 'MDHUB_SECRET_KEY or the key file does not hold 32-byte keys in base64 or hex', retryable: false },

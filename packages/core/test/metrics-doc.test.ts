@@ -27,6 +27,7 @@ function snapshot(source: string): MetricsSnapshot {
     instrumentStates: { ok: 1, stale: 0, suspect: 0 },
     instrumentStateChanges: 0,
     subscribers: { highWaterMark: 100_000 },
+    latency: { count: 10, p50_us: 500, p99_us: 2000 },
   };
   return {
     stats, sources: [{ id: source, pid: 1, state: 'subscribed', reason: null, restarts: 0, pending: 0, sent: 0, stopped_by_admin: false, breaker: 'closed', info: {} }], db: { up: true, revision: 3, reloads: 1, reloadErrors: 0 }, dataplaneUp: true,

@@ -33,6 +33,8 @@ export interface ApiOptions {
   /** Set `Secure` on the session cookie (the HTTP listener has TLS). */
   secureCookie?: boolean;
   /** The recent log records (the logger's ring). */
+  /** The overview: up-time, published rate, hub latency, each source's state, recent alerts, whether simulated. */
+  overview?: () => Promise<unknown>;
   logs?: (q: { level?: 'debug' | 'info' | 'warn' | 'error'; area?: string; text?: string; since?: number; limit?: number }) => unknown[];
 }
 
@@ -221,6 +223,10 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
   const idParam = (ctx: Ctx, name = 'id'): string => parse(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), ctx.params[name], 'path');
   const body = async <T>(ctx: Ctx, schema: z.ZodType<T>): Promise<T> => parse(schema, await jsonBody(ctx.req), 'body');
 
+  route('get', '/overview', { summary: 'The overview: up-time, published ticks per second, hub latency (gateway receive to publish), sources, recent alerts, whether the sources are simulated' }, async () => {
+    if (!o.overview) throw new MdhubError('MDH_ERR_API_NOT_FOUND', { path: '/api/overview' });
+    return o.overview();
+  });
   route('get', '/health', { summary: "The hub's health (as /healthz), each source with its health" }, () => o.hub().health());
   route('get', '/counters', { summary: 'Data-plane counters: per source received, wins, duplicates, rejections; quality (lag behind the winner, win share, clock offset); canaries; per-instrument states' }, async () => {
     const s = await o.hub().stats();

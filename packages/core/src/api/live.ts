@@ -7,7 +7,8 @@
  * - `logs`: log records at or above `log_level` (default `info`);
  * - `sources`: every second, each source's state, health and reason, tick rate, lag behind the winner,
  *   win share and canary ages;
- * - `counters`: every 5 s, the data plane's counters.
+ * - `counters`: every 5 s, the data plane's counters;
+ * - `hub`: every second, the overview (up-time, published rate, hub latency, sources, recent alerts).
  * Messages are JSON `{topic, ...}`. A client that does not keep up loses messages (counted in
  * `dropped`, sent with the next `sources` message), never the hub's time: nothing waits for a socket.
  */
@@ -20,12 +21,12 @@ import { z } from 'zod';
 import type { Sessions } from './sessions.js';
 import { SESSION_COOKIE } from './app.js';
 
-export const LIVE_TOPICS = ['status', 'logs', 'sources', 'counters'] as const;
+export const LIVE_TOPICS = ['status', 'logs', 'sources', 'counters', 'hub'] as const;
 export type LiveTopic = (typeof LIVE_TOPICS)[number];
 
 const Subscribe = z.strictObject({
   op: z.literal('subscribe'),
-  topics: z.array(z.enum(LIVE_TOPICS)).max(4),
+  topics: z.array(z.enum(LIVE_TOPICS)).max(LIVE_TOPICS.length),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
 });
 const RANK: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -47,6 +48,8 @@ export interface LiveOptions {
   sources(): Promise<unknown>;
   /** The data plane's counters (every 5 s). */
   counters(): Promise<unknown>;
+  /** The overview (every second): up-time, published rate, hub latency, sources, recent alerts. */
+  hub?(): Promise<unknown>;
 }
 
 export class LiveFeed {
@@ -55,7 +58,9 @@ export class LiveFeed {
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: LiveOptions) {
-    this.timers.push(setInterval(() => void this.tick('sources'), 1000), setInterval(() => void this.tick('counters'), 5000));
+    this.timers.push(
+      setInterval(() => void this.tick('sources'), 1000), setInterval(() => void this.tick('counters'), 5000), setInterval(() => void this.tick('hub'), 1000),
+    );
     for (const t of this.timers) t.unref();
   }
 
@@ -94,6 +99,8 @@ export class LiveFeed {
         c.logLevel = RANK[r.data.log_level ?? 'info']!;
         this.send(c, { topic: 'subscribed', topics: [...c.topics], log_level: r.data.log_level ?? 'info' }, true);
         if (c.topics.has('sources')) void this.tick('sources', c);
+        if (c.topics.has('hub')) void this.tick('hub', c);
+        if (c.topics.has('counters')) void this.tick('counters', c);
       });
       ws.on('close', () => this.clients.delete(c));
       ws.on('error', () => this.clients.delete(c));
@@ -111,12 +118,13 @@ export class LiveFeed {
     for (const c of this.clients) if (c.topics.has('logs') && rank >= c.logLevel) this.send(c, { topic: 'logs', record: rec });
   }
 
-  private async tick(topic: 'sources' | 'counters', only?: Client): Promise<void> {
+  private async tick(topic: 'sources' | 'counters' | 'hub', only?: Client): Promise<void> {
     const targets = [...this.clients].filter((c) => c.topics.has(topic) && (!only || c === only));
     if (targets.length === 0) return;
     let data: unknown;
     try {
-      data = await (topic === 'sources' ? this.o.sources() : this.o.counters());
+      if (topic === 'hub' && !this.o.hub) return;
+      data = await (topic === 'sources' ? this.o.sources() : topic === 'hub' ? this.o.hub!() : this.o.counters());
     } catch {
       return; // the data plane did not answer in time: the next tick tries again
     }

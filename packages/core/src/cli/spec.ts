@@ -35,12 +35,14 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'start', summary: 'run the hub (the embedded default: SQLite and three simulated sources)',
     flags: {
-      config: { type: 'string', arg: 'FILE', description: 'JSON file of process settings (camelCase keys: dataDir, db, pub, snapshot, http, hubId, linkTransport, sendHighWaterMark, simAnchor, clockRate, configPollMs, logLevel, logFormat)' },
+      config: { type: 'string', arg: 'FILE', description: 'JSON file of process settings (camelCase keys: dataDir, db, pub, snapshot, http, hubId, linkTransport, sendHighWaterMark, simAnchor, clockRate, configPollMs, logLevel, logFormat, dashboard, allowedOrigins)' },
       'data-dir': { type: 'string', arg: 'DIR', description: 'database, secret key, ready.json (real endpoints), control socket, record of child processes; default .mdhub' },
       db: DB['db']!,
       pub: { type: 'string', arg: 'ENDPOINT', description: 'PUB endpoint, default tcp://127.0.0.1:7701; tcp://0.0.0.0:7701 serves the LAN; tcp://127.0.0.1:* picks a free port' },
       snapshot: { type: 'string', arg: 'ENDPOINT', description: 'snapshot service (last tick per instrument, reference data), default tcp://127.0.0.1:7702' },
-      http: { type: 'string', arg: 'HOST:PORT', description: '/healthz and /metrics, default 127.0.0.1:7700; off to disable' },
+      http: { type: 'string', arg: 'HOST:PORT', description: 'the dashboard, the control API, /healthz and /metrics; default 127.0.0.1:7700; off to disable' },
+      dashboard: { type: 'string', arg: 'DIR|off', description: "the dashboard's built files served on the HTTP port; default @mdhub/dashboard's out/ (npm start builds it when missing); off serves none" },
+      'allowed-origins': { type: 'string', arg: 'ORIGIN,...', description: 'origins besides the hub\'s own that may change state through the API and open its WebSocket (a reverse proxy: https://hub.example:443)' },
       'hub-id': { type: 'string', arg: 'ID', description: 'names the hub on the wire and its IPC sockets; default the host name' },
       link: { type: 'string', arg: 'ipc|tcp', description: 'gateway link transport, default ipc (abstract sockets)' },
       'sim-anchor': { type: 'string', arg: 'ISO', description: 'simulated hubs: market time at start, e.g. 2026-11-25T09:35:00+08:00; default the latest trading day 09:35' },
@@ -98,6 +100,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'gateway control', summary: "send a plugin command to a running instance: the simulator's faults (disconnect ms=3000, stall ms=5000, hang, crash), or one JSON object", uses: 'hub', positionals: 'ID OP [KEY=VALUE...]', flags: { ...HUB } },
 
   { name: 'account list', summary: 'list broker accounts (secrets are never shown)', uses: 'db', flags: { ...DB, ...JSON_OUT } },
+  { name: 'account enable', summary: 'enable a broker account (its gateways run again)', uses: 'db', positionals: 'ID', flags: { ...DB } },
+  { name: 'account disable', summary: 'disable a broker account (its gateways stop on every hub)', uses: 'db', positionals: 'ID', flags: { ...DB } },
   {
     name: 'account add', summary: 'add a broker account (CTP or SOPT)', uses: 'db',
     flags: {

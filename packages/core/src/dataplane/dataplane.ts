@@ -8,8 +8,8 @@ import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
 import type { GroupConfig, InstrumentState, SourceCounters, Takeover } from './arbiter.js';
 import { Arbiter } from './arbiter.js';
-import type { CanaryGroup, CanaryView, SourceQuality, WatchReport } from './watch.js';
-import { SourceWatch } from './watch.js';
+import type { CanaryGroup, CanaryView, PublishLatency, SourceQuality, WatchReport } from './watch.js';
+import { LatencyWindow, SourceWatch } from './watch.js';
 import { marketCalendar } from '../market/calendar.js';
 import { productOfSymbol } from '../market/products.js';
 import type { TradingCalendar } from '../market/calendar.js';
@@ -96,6 +96,8 @@ export interface DataPlaneStats {
   instrumentStateChanges: number;
   /** The PUB socket's per-subscriber high-water mark. */
   subscribers: { highWaterMark: number };
+  /** Gateway receive → hub publish over the last minute (percentiles are bucket upper bounds). */
+  latency: PublishLatency;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -221,6 +223,8 @@ export class DataPlane {
   private retiredCleansing: CleansingStats | null = null;
 
   readonly watch = new SourceWatch();
+  /** Gateway receive → publish, the last minute (the dashboard's overview, `/metrics`). */
+  private readonly latency = new LatencyWindow();
   private readonly calendar: TradingCalendar = marketCalendar();
   private watchTimer: NodeJS.Timeout | null = null;
   private takeovers = 0;
@@ -577,7 +581,9 @@ export class DataPlane {
     out.iseq = st.iseq;
     out.source = t.gateway_name;
     out.hub_recv_ts = recvUs;
-    out.hub_pub_ts = nowUs();
+    const pubUs = nowUs();
+    out.hub_pub_ts = pubUs;
+    if (out.gw_recv_ts > 0) this.latency.add(pubUs - out.gw_recv_ts, pubUs / 1000);
     out.run_id = this.opts.runId;
     this.pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
   }
@@ -751,6 +757,7 @@ export class DataPlane {
       instrumentStates: this.instrumentStateCounts(),
       instrumentStateChanges: this.dataStateChanges,
       subscribers: { highWaterMark: this.pub.highWaterMark },
+      latency: this.latency.read(nowUs() / 1000),
     };
   }
 

@@ -384,3 +384,46 @@ function better(a: MarketTick, aSym: string, b: MarketTick, bSym: string): boole
   if (ao !== bo) return ao > bo;
   return aSym < bSym;
 }
+
+/** Upper bounds of the hub-latency histogram (gateway receive → hub publish), µs. */
+export const LATENCY_BOUNDS_US = [50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10_000, 20_000, 50_000, 100_000, 500_000, 1_000_000] as const;
+/** Lookup by 50 µs up to 10 ms (every bound up to there is a multiple of 50 µs). */
+const LATENCY_TABLE = Uint8Array.from({ length: 201 }, (_, k) => bucket(LATENCY_BOUNDS_US, k * 50));
+
+/** The hub's own latency over the last minute: published ticks' hub_pub_ts − gw_recv_ts (one machine's clock). */
+export interface PublishLatency {
+  count: number;
+  p50_us: number | null;
+  p99_us: number | null;
+}
+
+/**
+ * Each published tick's latency from the gateway process receiving it to the hub publishing it, in 6 × 10 s
+ * slots. One table read per tick on the hot path ({@link add}); percentiles are bucket upper bounds.
+ */
+export class LatencyWindow {
+  private readonly slots: Array<{ start: number; counts: Uint32Array }> = [];
+
+  add(latencyUs: number, nowMs: number): void {
+    let s = this.slots[this.slots.length - 1];
+    if (!s || nowMs - s.start >= SLOT_MS) {
+      s = { start: s ? nowMs - ((nowMs - s.start) % SLOT_MS) : nowMs, counts: new Uint32Array(LATENCY_BOUNDS_US.length + 1) };
+      this.slots.push(s);
+      if (this.slots.length > SLOTS) this.slots.shift();
+    }
+    s.counts[latencyUs >= 0 && latencyUs <= 10_000 ? LATENCY_TABLE[Math.ceil(latencyUs / 50)]! : bucket(LATENCY_BOUNDS_US, latencyUs)]!++;
+  }
+
+  read(nowMs: number): PublishLatency {
+    const counts = new Uint32Array(LATENCY_BOUNDS_US.length + 1);
+    let count = 0;
+    for (const s of this.slots) {
+      if (nowMs - s.start >= SLOT_MS * SLOTS) continue;
+      for (let i = 0; i < counts.length; i++) {
+        counts[i]! += s.counts[i]!;
+        count += s.counts[i]!;
+      }
+    }
+    return { count, p50_us: percentile(counts, LATENCY_BOUNDS_US, 0.5), p99_us: percentile(counts, LATENCY_BOUNDS_US, 0.99) };
+  }
+}

@@ -1,13 +1,15 @@
 /**
  * The hub's HTTP listener (`--http HOST:PORT`, loopback by default): `/healthz` (GET and HEAD; 503 only
  * when the hub is down) and `/metrics` (Prometheus), both without login, and the control API under
- * `/api` (api/app.ts: everything but the login needs a session). The dashboard arrives on the same port.
+ * `/api` (api/app.ts: everything but the login needs a session), its WebSocket `/api/ws`, and the dashboard's
+ * static files (static-files.ts) on every other path.
  */
 import http from 'node:http';
 import type net from 'node:net';
 import { MdhubError } from '../errors.js';
 import type { HealthReport } from './health.js';
 import type { HubMetrics } from './metrics.js';
+import type { StaticFiles } from './static-files.js';
 
 /** Parses `HOST:PORT` (`[::1]:7700` too), or `off`. */
 export function parseHostPort(value: string): { host: string; port: number } | null {
@@ -29,6 +31,8 @@ export class HttpServer {
     private readonly api?: (req: http.IncomingMessage, res: http.ServerResponse) => void,
     /** WebSocket upgrades of `/api/ws`. */
     private readonly upgrade?: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void,
+    /** The dashboard's files. */
+    private readonly files?: StaticFiles,
   ) {}
 
   async start(): Promise<string | null> {
@@ -75,8 +79,11 @@ export class HttpServer {
         res.end(req.method === 'HEAD' ? undefined : text);
         return;
       }
+      if (this.files && (await this.files.serve(req, res, url.pathname))) return;
+      if (this.files && (await this.files.notFound(req, res))) return;
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
     } catch (err) {
+      if (res.headersSent) return void res.destroy();
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err) }));
     }
   }

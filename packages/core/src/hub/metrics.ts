@@ -50,6 +50,10 @@ export class HubMetrics {
     };
     const stat = (s: MetricsSnapshot): DataPlaneStats | null => s.stats;
     define('counter', 'published_ticks_total', 'Ticks published on the PUB socket.', [], (s) => (stat(s) ? [[{}, stat(s)!.seq]] : []));
+    define('gauge', 'hub_latency_us', 'Gateway receive to hub publish over the last minute, by quantile (0.5, 0.99; bucket upper bounds).', ['quantile'], (s) => {
+      const l = stat(s)?.latency;
+      return l && l.count > 0 ? [[{ quantile: '0.5' }, l.p50_us ?? 0], [{ quantile: '0.99' }, l.p99_us ?? 0]] : [];
+    });
     define('gauge', 'instruments', 'Instruments seen.', [], (s) => (stat(s) ? [[{}, stat(s)!.instruments]] : []));
     define('counter', 'publish_dropped_total', 'Messages lost because a send on the PUB socket failed.', [], (s) => (stat(s) ? [[{}, stat(s)!.publishDropped]] : []));
     define('counter', 'snapshot_bad_requests_total', 'Snapshot-service requests refused as malformed.', [], (s) => (stat(s) ? [[{}, stat(s)!.snapshotBadRequests ?? 0]] : []));

@@ -80,7 +80,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 /**
  * A running gateway that a reload cannot read any more for one of these reasons keeps running on what it
  * has: a secret under a key this hub does not hold (a rotation in progress), or a plugin package that
- * does not import right now. Disabling, removing or unpinning it stops it as usual.
+ * does not import right now. Disabling, removing or unpinning it, or disabling its account
+ * (MDH_ERR_ACCOUNT_DISABLED, which loadRuntime reports before any of these), stops it as usual.
  */
 const KEEP_RUNNING = new Set(['MDH_ERR_SECRET_KEY_MISSING', 'MDH_ERR_SECRET_KEY_MISMATCH', 'MDH_ERR_SECRET_UNDECRYPTABLE', 'MDH_ERR_PLUGIN_NOT_FOUND']);
 

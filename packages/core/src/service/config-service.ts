@@ -74,6 +74,7 @@ const AccountInput = z.strictObject({
   fronts: z.array(FrontSchema).min(1).max(16),
   app_id: z.string().max(64).default(''),
   notes: z.string().max(2000).default(''),
+  enabled: z.boolean().default(true),
   password: z.string().min(1).max(256).optional(),
   auth_code: z.string().min(1).max(256).optional(),
 });
@@ -87,6 +88,7 @@ const AccountPatch = z.strictObject({
   fronts: z.array(FrontSchema).min(1).max(16).optional(),
   app_id: z.string().max(64).optional(),
   notes: z.string().max(2000).optional(),
+  enabled: z.boolean().optional(),
   password: z.string().min(1).max(256).nullable().optional(),
   auth_code: z.string().min(1).max(256).nullable().optional(),
 });
@@ -303,13 +305,15 @@ export class ConfigService {
     if (await this.repo.get('accounts', { id: a.id })) throw conflict(`account ${a.id} exists (mdhub account set)`, { id: a.id });
     const now = this.now();
     const row: AccountRow = {
-      id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id, notes: a.notes,
+      id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id, notes: a.notes, enabled: a.enabled,
       password_enc: a.password ? await this.encrypt(a.id, 'password', a.password) : null,
       auth_code_enc: a.auth_code ? await this.encrypt(a.id, 'auth_code', a.auth_code) : null,
       created_at: now, updated_at: now,
     };
     await this.repo.write([{ op: 'put', entity: 'accounts', row }, ...(row.password_enc || row.auth_code_enc ? [this.keyIdWrite()] : [])]);
-    await this.audit(actor, 'account.add', a.id, { kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, password: a.password ? 'set' : 'unset', auth_code: a.auth_code ? 'set' : 'unset' });
+    await this.audit(actor, 'account.add', a.id, {
+      kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, enabled: a.enabled, password: a.password ? 'set' : 'unset', auth_code: a.auth_code ? 'set' : 'unset',
+    });
     return this.view(row);
   }
 
@@ -324,6 +328,7 @@ export class ConfigService {
       ...(p.fronts !== undefined ? { fronts: p.fronts } : {}),
       ...(p.app_id !== undefined ? { app_id: p.app_id } : {}),
       ...(p.notes !== undefined ? { notes: p.notes } : {}),
+      ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
       updated_at: this.now(),
     };
     if (p.password !== undefined) row.password_enc = p.password === null ? null : await this.encrypt(id, 'password', p.password);
@@ -331,6 +336,15 @@ export class ConfigService {
     await this.repo.write([{ op: 'put', entity: 'accounts', row }, ...(p.password || p.auth_code ? [this.keyIdWrite()] : [])]);
     const changed = Object.keys(p).map((k) => (k === 'password' || k === 'auth_code' ? `${k}:${p[k] === null ? 'cleared' : 'set'}` : k));
     await this.audit(actor, 'account.set', id, { changed });
+    return this.view(row);
+  }
+
+  /** Takes an account out of use (a locked or expired broker account) or back into use: its gateways stop or start. */
+  async enableAccount(actor: Actor, id: string, enabled: boolean): Promise<AccountView> {
+    const a = await this.account(id);
+    const row: AccountRow = { ...a, enabled, updated_at: this.now() };
+    await this.repo.write([{ op: 'put', entity: 'accounts', row }]);
+    await this.audit(actor, enabled ? 'account.enable' : 'account.disable', id);
     return this.view(row);
   }
 
@@ -733,7 +747,7 @@ export class ConfigService {
     const doc: ConfigDocument = {
       format: 'mdhub-config', version: 1, exported_at: this.now(), with_secrets: opts.withSecrets,
       accounts: accounts.rows.map((a) => {
-        const base = { id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id, notes: a.notes };
+        const base = { id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id, notes: a.notes, enabled: a.enabled };
         if (!opts.withSecrets) return base;
         const s = this.decryptAccount(a);
         return { ...base, ...(s.password !== null ? { password: s.password } : {}), ...(s.auth_code !== null ? { auth_code: s.auth_code } : {}) };
@@ -764,7 +778,7 @@ export class ConfigService {
     for (const a of doc.accounts) {
       const prev = existingAccounts.get(a.id);
       const row: AccountRow = {
-        id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id ?? '', notes: a.notes ?? '',
+        id: a.id, kind: a.kind, broker_id: a.broker_id, user_id: a.user_id, fronts: a.fronts, app_id: a.app_id ?? '', notes: a.notes ?? '', enabled: a.enabled,
         password_enc: a.password ? await this.encrypt(a.id, 'password', a.password) : prev?.password_enc ?? null,
         auth_code_enc: a.auth_code ? await this.encrypt(a.id, 'auth_code', a.auth_code) : prev?.auth_code_enc ?? null,
         created_at: prev?.created_at ?? now, updated_at: now,
@@ -813,8 +827,8 @@ export class ConfigService {
 
   /**
    * Reads what `hubId` should run: enabled gateways (pinned to it or to none) whose plugin is registered
-   * and enabled, each with its account merged in; the groups; the cleansing settings (global, or this
-   * hub's override) and enabled filter plugins. A gateway that cannot run is skipped with its named
+   * and enabled and whose account (if any) is enabled, each with its account merged in; the groups; the
+   * cleansing settings (global, or this hub's override) and enabled filter plugins. A gateway that cannot run is skipped with its named
    * error; a row that does not parse is reported; neither stops the others.
    */
   async loadRuntime(hubId: string): Promise<RuntimeConfig> {
@@ -835,6 +849,11 @@ export class ConfigService {
     for (const g of gateways.rows) {
       if (!g.enabled || (g.hub_id !== null && g.hub_id !== hubId)) continue;
       try {
+        // First: a disabled account stops its gateways whatever else is wrong with them (a key or plugin
+        // problem would keep a running one running, see the reconciler's KEEP_RUNNING).
+        if (g.account_id !== null && accountRows.get(g.account_id)?.enabled === false) {
+          throw new MdhubError('MDH_ERR_ACCOUNT_DISABLED', { gateway: g.id, account: g.account_id, reason: `account ${g.account_id} is disabled` });
+        }
         const prow = pluginRows.get(g.plugin);
         if (!prow) throw new PluginError('MDH_ERR_PLUGIN_NOT_REGISTERED', { gateway: g.id, plugin: g.plugin, reason: `npx mdhub plugin add ${g.plugin}` });
         if (!prow.enabled) throw new PluginError('MDH_ERR_PLUGIN_DISABLED', { gateway: g.id, plugin: g.plugin });

@@ -57,6 +57,19 @@ async function ensureCollection(db: Db, name: string, validator: Document): Prom
   else await db.createCollection(name, { validator, validationLevel: 'strict', validationAction: 'error' });
 }
 
+/**
+ * Fields a later step adds to an entity that step 2 validates from its current fields. Step 2 leaves them
+ * out, so running steps 1..N always makes version N's validators, and the step that adds a field is the one
+ * place that fills it in for existing documents.
+ */
+const ADDED_LATER: Readonly<Record<string, readonly string[]>> = { accounts: ['enabled'] };
+
+/** An entity's fields as of step 2 (see {@link ADDED_LATER}). */
+function fieldsAtStep2(d: EntityDef<unknown>): Record<string, FieldDef> {
+  const later = new Set(ADDED_LATER[d.table] ?? []);
+  return Object.fromEntries(Object.entries(d.fields as Record<string, FieldDef>).filter(([name]) => !later.has(name)));
+}
+
 export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   {
     name: 'foundation',
@@ -66,7 +79,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     name: 'storage-and-plugins',
     async up(db) {
       for (const d of Object.values(ENTITIES) as Array<EntityDef<unknown>>) {
-        const fields = d.fields as Record<string, FieldDef>;
+        const fields = fieldsAtStep2(d);
         // Every field is present in every document (a nullable one as null), as every SQL column is.
         await ensureCollection(db, d.table, jsonSchemaOf(fields, Object.keys(fields)));
         // _id is the key; a unique index on the key fields as well (what SQL's primary key gives).
@@ -76,6 +89,16 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await db.collection('audit_log').createIndex({ ts: -1 }, { name: 'audit_ts' });
       await db.collection('instrument_groups').createIndex({ ord: 1, name: 1 }, { name: 'groups_order' });
       await db.collection<{ _id: string; rev: number }>('meta').updateOne({ _id: 'revision' }, { $setOnInsert: { rev: 1 } }, { upsert: true });
+    },
+  },
+  {
+    name: 'account-enabled',
+    async up(db) {
+      // An account can be taken out of use (locked or expired at the broker); every existing one stays in use.
+      // Bypassing validation: a hand-edited document that fails its validator must not stop the migration (the store reports it).
+      await db.collection('accounts').updateMany({ enabled: { $exists: false } }, { $set: { enabled: true } }, { bypassDocumentValidation: true });
+      const fields = ENTITIES.accounts.fields as Record<string, FieldDef>;
+      await ensureCollection(db, 'accounts', jsonSchemaOf(fields, Object.keys(fields)));
     },
   },
 ];

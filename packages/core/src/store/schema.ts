@@ -46,6 +46,8 @@ export const AccountSchema = z.strictObject({
   fronts: z.array(FrontSchema).min(1).max(16),
   app_id: z.string().max(64),
   notes: Notes,
+  /** False: taken out of use (a locked or expired broker account); its gateways are not run (MDH_ERR_ACCOUNT_DISABLED). */
+  enabled: z.boolean(),
   /** AES-256-GCM ciphertexts (store/secrets.ts); null when not set. */
   password_enc: z.string().max(4000).nullable(),
   auth_code_enc: z.string().max(4000).nullable(),
@@ -202,7 +204,7 @@ export const ENTITIES = {
   accounts: entity<AccountRow>({
     table: 'accounts', key: ['id'], schema: AccountSchema, revision: true,
     fields: {
-      id: key(40), kind: str(8), broker_id: str(32), user_id: str(64), fronts: json('array'), app_id: str(64), notes: text(),
+      id: key(40), kind: str(8), broker_id: str(32), user_id: str(64), fronts: json('array'), app_id: str(64), notes: text(), enabled: bool,
       password_enc: text(true), auth_code_enc: text(true), created_at: ms(), updated_at: ms(),
     },
   }),

@@ -40,10 +40,18 @@ function column(t: Knex.CreateTableBuilder | Knex.AlterTableBuilder, name: strin
   return f.nullable ? c.nullable() : c.notNullable();
 }
 
+/**
+ * Columns a later step adds to a table that step 2 creates from its entity's current fields. Step 2 leaves
+ * them out, so running steps 1..N always makes version N's schema, and the step that adds a column is the
+ * one place that fills it in for existing rows.
+ */
+const ADDED_LATER: Readonly<Record<string, readonly string[]>> = { accounts: ['enabled'] };
+
 async function createEntityTable(db: Knex.Transaction, def: EntityDef<unknown>, backend: Backend): Promise<void> {
   if (await db.schema.hasTable(def.table)) return;
+  const later = new Set(ADDED_LATER[def.table] ?? []);
   await db.schema.createTable(def.table, (t) => {
-    for (const [name, f] of Object.entries(def.fields) as Array<[string, FieldDef]>) column(t, name, f, backend);
+    for (const [name, f] of Object.entries(def.fields) as Array<[string, FieldDef]>) if (!later.has(name)) column(t, name, f, backend);
     t.primary([...def.key] as string[]);
   });
 }
@@ -155,6 +163,14 @@ export const SQL_MIGRATIONS: readonly SqlMigration[] = [
 
       await addColumns(db, 'settings', [['updated_at', (t) => t.bigInteger('updated_at').nullable()]]);
       await db('settings').whereNull('updated_at').update({ updated_at: now });
+    },
+  },
+  {
+    name: 'account-enabled',
+    async up(db) {
+      // An account can be taken out of use (locked or expired at the broker); every existing one stays in use.
+      await addColumns(db, 'accounts', [['enabled', (t) => t.boolean('enabled').nullable()]]);
+      await db('accounts').whereNull('enabled').update({ enabled: 1 });
     },
   },
 ];

@@ -150,6 +150,69 @@ describe('accounts and secrets', () => {
   });
 });
 
+describe('taking an account out of use', () => {
+  it('adds accounts in use unless told otherwise; a patch or enableAccount changes only the flag, each audited', async () => {
+    const { s, repo } = await fresh();
+    expect(await s.addAccount(ACTOR, account)).toMatchObject({ id: 'simnow', enabled: true });
+    expect(await s.addAccount(ACTOR, { ...account, id: 'locked', enabled: false })).toMatchObject({ id: 'locked', enabled: false });
+    const before = await repo.get('accounts', { id: 'simnow' });
+    await s.setAccount(ACTOR, 'simnow', { enabled: false });
+    expect(await repo.get('accounts', { id: 'simnow' })).toEqual({ ...before, enabled: false, updated_at: expect.any(Number) });
+    await s.enableAccount({ name: 'dashboard:ops' }, 'simnow', true);
+    await s.enableAccount({ name: 'dashboard:ops' }, 'locked', true);
+    await s.enableAccount(ACTOR, 'simnow', false);
+    expect((await s.accounts()).rows.map((a) => [a.id, a.enabled])).toEqual([['locked', true], ['simnow', false]]);
+    expect(await codeOf(s.enableAccount(ACTOR, 'nobody', true))).toBe('MDH_ERR_CONFIG_UNKNOWN_ID');
+    expect(await codeOf(s.setAccount(ACTOR, 'simnow', { enabled: 'no' } as never))).toBe('MDH_ERR_CONFIG_INVALID');
+    const log = (await s.auditLog()).reverse();
+    expect(log.map((e) => [e.actor, e.action, e.target])).toEqual([
+      ['cli:tester', 'account.add', 'simnow'], ['cli:tester', 'account.add', 'locked'], ['cli:tester', 'account.set', 'simnow'],
+      ['dashboard:ops', 'account.enable', 'simnow'], ['dashboard:ops', 'account.enable', 'locked'], ['cli:tester', 'account.disable', 'simnow'],
+    ]);
+    expect(log[1]!.details).toMatchObject({ enabled: false });
+    expect(log[2]!.details).toEqual({ changed: ['enabled'] });
+    await repo.close();
+  });
+
+  it("skips the gateways of a disabled account with MDH_ERR_ACCOUNT_DISABLED, before a key problem that would keep them running, and runs them again once it is enabled", async () => {
+    const { s, repo } = await fresh();
+    await s.addAccount(ACTOR, account);
+    await s.addPlugin(ACTOR, { package: CTP_LIKE });
+    await s.addGateway(ACTOR, { id: 'gw-simnow', plugin: CTP_LIKE, account: 'simnow', config: { library: '/x.so' } });
+    await s.addGateway(ACTOR, { id: 'sim', plugin: '@mdhub/gateway-sim', config: {} });
+    const on = await s.loadRuntime('hub-a');
+    await s.enableAccount(ACTOR, 'simnow', false);
+    const off = await s.loadRuntime('hub-a');
+    expect(off.revision).toBeGreaterThan(on.revision);
+    expect(off.gateways.map((g) => g.id)).toEqual(['sim']);
+    expect(off.skipped).toEqual([{ id: 'gw-simnow', code: 'MDH_ERR_ACCOUNT_DISABLED', message: expect.stringContaining('account simnow is disabled'), details: { gateway: 'gw-simnow', account: 'simnow', reason: 'account simnow is disabled' } }]);
+    // a hub without the secrets' key would keep a running gateway running (MDH_ERR_SECRET_KEY_MISMATCH); a disabled account stops it there too
+    const wrongKey = new ConfigService({ repo, plugins: new PluginRegistry(), secrets: box() });
+    expect((await wrongKey.loadRuntime('hub-a')).skipped.map((x) => x.code)).toEqual(['MDH_ERR_ACCOUNT_DISABLED']);
+    await s.enableAccount(ACTOR, 'simnow', true);
+    const again = await s.loadRuntime('hub-a');
+    expect(again.skipped).toEqual([]);
+    expect(again.gateways.map((g) => [g.id, g.fingerprint])).toEqual(on.gateways.map((g) => [g.id, g.fingerprint]));
+    await repo.close();
+  });
+
+  it('export and import keep the flag; a document from before the flag imports accounts in use', async () => {
+    const a = await fresh();
+    await a.s.addAccount(ACTOR, { ...account, enabled: false });
+    const doc = await a.s.exportConfig(ACTOR, { withSecrets: false });
+    expect(doc.accounts[0]).toMatchObject({ id: 'simnow', enabled: false });
+    const b = await fresh();
+    await b.s.importConfig(ACTOR, doc, { replace: false });
+    expect((await b.repo.get('accounts', { id: 'simnow' }))?.enabled).toBe(false);
+    const { enabled, ...older } = doc.accounts[0]!;
+    void enabled;
+    await b.s.importConfig(ACTOR, { ...doc, accounts: [older] }, { replace: false });
+    expect((await b.repo.get('accounts', { id: 'simnow' }))?.enabled).toBe(true);
+    await a.repo.close();
+    await b.repo.close();
+  });
+});
+
 describe('gateways, groups and plugins', () => {
   it('refuses secrets in a gateway row, and account fields without an account', async () => {
     const { s, repo } = await fresh();

@@ -23,7 +23,7 @@ const T = 1_795_570_500_000;
 export const SAMPLES: { [E in EntityName]: RowOf<E> } = {
   accounts: {
     id: 'ctp-main', kind: 'ctp', broker_id: '9999', user_id: '123456', fronts: ['tcp://180.168.146.187:10211', 'tcp://180.168.146.187:10212'], app_id: 'simnow_client_test',
-    notes: '上期技术 SimNow 账户', password_enc: 'v1:abc:iv:tag:ct', auth_code_enc: null, created_at: T, updated_at: T + 1,
+    notes: '上期技术 SimNow 账户', enabled: false, password_enc: 'v1:abc:iv:tag:ct', auth_code_enc: null, created_at: T, updated_at: T + 1,
   } satisfies AccountRow,
   gateways: {
     id: 'ctp-a', plugin: '@mdhub/gateway-ctp', account_id: 'ctp-main', enabled: true, config: { flavour: 'ctp-6.7.7', instruments: ['rb*.SHFE'], nested: { deep: [1, 2.5, null] } },
@@ -84,6 +84,16 @@ export function repositoryContract(name: string, backend: Backend): void {
       expect((await repo.list('hubOverrides')).rows).toEqual([SAMPLES.hubOverrides]);
       await repo.write([{ op: 'remove', entity: 'gateways', key: { id: 'nope' } }]); // removing what is not there is fine
       expect(await repo.get('gateways', { id: 'nope' })).toBeUndefined();
+    });
+
+    it("keeps an account's enabled flag both ways", async () => {
+      for (const enabled of [true, false, true]) {
+        const row = { ...SAMPLES.accounts, id: 'acct-flag', enabled };
+        await repo.write([{ op: 'put', entity: 'accounts', row }]);
+        expect(await repo.get('accounts', { id: 'acct-flag' })).toEqual(row);
+        expect((await repo.list('accounts')).rows.find((a) => a.id === 'acct-flag')?.enabled).toBe(enabled);
+      }
+      await repo.write([{ op: 'remove', entity: 'accounts', key: { id: 'acct-flag' } }]);
     });
 
     it('compares keys exactly: A and a are two rows', async () => {

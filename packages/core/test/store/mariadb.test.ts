@@ -10,6 +10,7 @@ import { ENTITIES } from '../../src/store/schema.js';
 import { SQL_MIGRATIONS } from '../../src/store/sql-migrations.js';
 import { repositoryContract } from './contract.js';
 import { REQUIRE_ALL, createMariaDatabase, mariadbDown } from './databases.js';
+import { SCHEMA2_ACCOUNT, migrateSqlTo } from './previous-schema.js';
 
 const down = await mariadbDown();
 const made: Array<() => Promise<void>> = [];
@@ -69,10 +70,31 @@ if (down !== null) {
       try {
         await repo.connect();
         await repo.migrate();
-        // as if step 2 had died after its DDL: run it again, twice; nothing trips, nothing doubles
-        for (let i = 0; i < 2; i++) await repo.knex.transaction((trx) => SQL_MIGRATIONS[1]!.up(trx, 'mysql'));
+        // as if each step after the foundation had died after its DDL: run it again, twice; nothing trips, nothing doubles
+        for (const step of SQL_MIGRATIONS.slice(1)) for (let i = 0; i < 2; i++) await repo.knex.transaction((trx) => step.up(trx, 'mysql'));
         expect(await repo.revision()).toBe(1);
-        expect(await repo.schema()).toEqual({ current: 2, latest: 2 });
+        expect(await repo.schema()).toEqual({ current: 3, latest: 3 });
+      } finally {
+        await repo.close();
+        await db.drop();
+      }
+    });
+
+    it('a database made by schema 2 migrates on: its accounts stay in use, and one can then be taken out of use', async () => {
+      const db = await createMariaDatabase('v2');
+      const repo = mysqlRepo(db.url);
+      try {
+        await repo.connect();
+        await migrateSqlTo(repo.knex, 'mysql', 2);
+        expect(await repo.knex.schema.hasColumn('accounts', 'enabled')).toBe(false); // as schema 2 made it
+        await repo.knex('accounts').insert(SCHEMA2_ACCOUNT);
+        expect(await repo.schema()).toEqual({ current: 2, latest: 3 });
+        expect(await repo.migrate()).toEqual({ from: 2, to: 3 });
+        const a = await repo.list('accounts');
+        expect(a.bad).toEqual([]);
+        expect(a.rows).toEqual([expect.objectContaining({ id: 'simnow', notes: 'from schema 2', enabled: true })]);
+        await repo.write([{ op: 'put', entity: 'accounts', row: { ...a.rows[0]!, enabled: false } }]);
+        expect((await repo.get('accounts', { id: 'simnow' }))?.enabled).toBe(false);
       } finally {
         await repo.close();
         await db.drop();

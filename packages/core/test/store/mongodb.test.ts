@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MongoRepository, jsonSchemaOf } from '../../src/store/mongo.js';
+import { MONGO_MIGRATIONS, MongoRepository, jsonSchemaOf } from '../../src/store/mongo.js';
 import { parseDbUrl } from '../../src/store/url.js';
 import { ENTITIES } from '../../src/store/schema.js';
 import { repositoryContract } from './contract.js';
@@ -21,6 +21,9 @@ describe('MongoDB validators (no server needed)', () => {
     expect(v.$jsonSchema.properties['enabled']).toEqual({ bsonType: 'bool' });
     expect(v.$jsonSchema.properties['config']).toEqual({ bsonType: 'object' });
     expect(v.$jsonSchema.properties['created_at']).toEqual({ bsonType: ['int', 'long', 'double'] });
+    const a = jsonSchemaOf(ENTITIES.accounts.fields, Object.keys(ENTITIES.accounts.fields)) as { $jsonSchema: { required: string[]; properties: Record<string, unknown> } };
+    expect(a.$jsonSchema.required).toContain('enabled');
+    expect(a.$jsonSchema.properties['enabled']).toEqual({ bsonType: 'bool' });
   });
 });
 
@@ -29,13 +32,16 @@ if (!MONGO_URL) {
   describe.skip('repository contract: MongoDB (MDHUB_TEST_MONGO_URL not set)', () => { it('skipped', () => {}); });
 } else {
   const made: MongoRepository[] = [];
+  const freshRepo = (): MongoRepository => {
+    const base = (MONGO_URL ?? '').replace(/\/[^/?]*(\?.*)?$/, '');
+    const url = `${base}/mdhub_t_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+    const repo = new MongoRepository(parseDbUrl(url) as Extract<ReturnType<typeof parseDbUrl>, { backend: 'mongodb' }>);
+    made.push(repo);
+    return repo;
+  };
   repositoryContract('MongoDB', {
     async fresh() {
-      const base = (MONGO_URL ?? '').replace(/\/[^/?]*(\?.*)?$/, '');
-      const url = `${base}/mdhub_t_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-      const repo = new MongoRepository(parseDbUrl(url) as Extract<ReturnType<typeof parseDbUrl>, { backend: 'mongodb' }>);
-      made.push(repo);
-      return repo;
+      return freshRepo();
     },
     async corrupt(repo, entity, key) {
       if (entity !== 'gateways') throw new Error('only gateways');
@@ -48,5 +54,29 @@ if (!MONGO_URL) {
         await db?.dropDatabase().catch(() => {});
       }
     },
+  });
+
+  describe('MongoDB: schema', () => {
+    it('a database made by schema 2 migrates on: its accounts stay in use', async () => {
+      const repo = freshRepo();
+      await repo.connect();
+      try {
+        const db = (repo as unknown as { db: { collection(n: string): { insertOne(d: object): Promise<unknown> } } }).db;
+        for (const [i, m] of MONGO_MIGRATIONS.slice(0, 2).entries()) {
+          await m.up(db as never);
+          await db.collection('mdhub_schema').insertOne({ _id: i + 1, name: m.name, applied_at: Date.now() });
+        }
+        await db.collection('accounts').insertOne({
+          _id: 'simnow', id: 'simnow', kind: 'ctp', broker_id: '9999', user_id: '081234', fronts: ['tcp://180.168.146.187:10211'], app_id: '', notes: 'from schema 2',
+          password_enc: null, auth_code_enc: null, created_at: 1_795_570_500_000, updated_at: 1_795_570_500_000,
+        });
+        expect(await repo.migrate()).toEqual({ from: 2, to: 3 });
+        const a = await repo.list('accounts');
+        expect(a.bad).toEqual([]);
+        expect(a.rows).toEqual([expect.objectContaining({ id: 'simnow', enabled: true })]);
+      } finally {
+        await repo.close();
+      }
+    });
   });
 }

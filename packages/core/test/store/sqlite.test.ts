@@ -9,6 +9,7 @@ import { openRepository } from '../../src/store/open.js';
 import { parseDbUrl } from '../../src/store/url.js';
 import { ENTITIES } from '../../src/store/schema.js';
 import { repositoryContract } from './contract.js';
+import { SCHEMA2_ACCOUNT, migrateSqlTo } from './previous-schema.js';
 
 const dirs: string[] = [];
 const sqlite = (file: string): SqlRepository => new SqlRepository(parseDbUrl(`sqlite:${file}`) as Extract<ReturnType<typeof parseDbUrl>, { backend: 'sqlite' }>);
@@ -54,7 +55,7 @@ describe('SQLite: the foundation database migrates on', () => {
 
     const repo = await openRepository(`sqlite:${file}`, { schema: 'auto' });
     try {
-      expect(await repo.schema()).toEqual({ current: 2, latest: 2 });
+      expect(await repo.schema()).toEqual({ current: 3, latest: 3 });
       const g = await repo.list('gateways');
       expect(g.bad).toEqual([]);
       expect(g.rows.map((x) => [x.id, x.enabled, x.config])).toEqual([['sim-a', true, {}], ['sim-b', false, {}], ['sim-c', true, { latency: { medianMs: 5 } }]]);
@@ -67,6 +68,30 @@ describe('SQLite: the foundation database migrates on', () => {
       expect((await repo.list('plugins')).rows.map((p) => [p.package, p.kind, p.enabled])).toEqual([['@mdhub/gateway-sim', 'gateway', true]]);
       expect((await repo.get('settings', { key: 'note' }))?.value).toBe('kept');
       expect(await repo.revision()).toBe(1);
+    } finally {
+      await repo.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a database made by schema 2 migrates on: its accounts stay in use, and one can then be taken out of use', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-store-'));
+    const file = path.join(dir, 'v2.sqlite');
+    const old = sqlite(file);
+    await old.connect();
+    await migrateSqlTo(old.knex, 'sqlite', 2);
+    expect(await old.knex.schema.hasColumn('accounts', 'enabled')).toBe(false); // as schema 2 made it
+    await old.knex('accounts').insert(SCHEMA2_ACCOUNT);
+    await old.close();
+
+    const repo = await openRepository(`sqlite:${file}`, { schema: 'auto' });
+    try {
+      expect(await repo.schema()).toEqual({ current: 3, latest: 3 });
+      const a = await repo.list('accounts');
+      expect(a.bad).toEqual([]);
+      expect(a.rows).toEqual([expect.objectContaining({ id: 'simnow', notes: 'from schema 2', enabled: true })]);
+      await repo.write([{ op: 'put', entity: 'accounts', row: { ...a.rows[0]!, enabled: false } }]);
+      expect((await repo.get('accounts', { id: 'simnow' }))?.enabled).toBe(false);
     } finally {
       await repo.close();
       fs.rmSync(dir, { recursive: true, force: true });
