@@ -48,7 +48,7 @@ export async function api<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELET
 export function describe(err: unknown): string {
   if (err instanceof ApiError) {
     const reason = typeof err.details?.['reason'] === 'string' ? `: ${err.details['reason']}` : '';
-    return `${err.message}${reason} (${err.code})`;
+    return `${err.message}${reason}${err.message.includes(err.code) ? '' : ` (${err.code})`}`;
   }
   return String(err);
 }

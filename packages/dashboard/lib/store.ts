@@ -102,7 +102,17 @@ export const useLive = create<LiveState>((set, get) => ({
     hubHistory: push(get().hubHistory, { t: Date.now(), published_per_s: o.published_per_s, latency_p50_us: o.latency.p50_us, latency_p99_us: o.latency.p99_us }, HISTORY),
   }),
   onCounters: (counters) => set({ counters, lastMessageAt: Date.now() }),
-  onEvent: (ev) => set({ events: push(get().events, ev, 500), lastMessageAt: Date.now() }),
+  onEvent: (ev) => {
+    // Health and connection changes show at once, not at the next once-a-second figures.
+    let sources = get().sources;
+    const id = typeof ev['source'] === 'string' ? ev['source'] : null;
+    if (sources && id && (ev['kind'] === 'source_health' || ev['kind'] === 'source_state')) {
+      sources = sources.map((s) => (s.id !== id ? s : ev['kind'] === 'source_health'
+        ? { ...s, health: ev['health'] as SourceLive['health'], health_reason: (ev['reason'] as string | undefined) ?? null, feeding: ev['feeding'] === true }
+        : { ...s, state: String(ev['state']), reason: (ev['reason'] as string | undefined) ?? null }));
+    }
+    set({ events: push(get().events, ev, 500), sources, lastMessageAt: Date.now() });
+  },
   addLogs: (records) => {
     const logs = get().logs;
     logs.push(...records);

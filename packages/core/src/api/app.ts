@@ -242,6 +242,10 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
     return { ok: true };
   });
 
+  for (const op of ['enable', 'disable'] as const) {
+    route('post', `/accounts/:id/${op}`, { summary: `${op === 'enable' ? 'Enable' : 'Disable'} an account (its gateways ${op === 'enable' ? 'run again' : 'stop'} on every hub)` }, async (ctx) => ({ account: await o.service.enableAccount(actor(ctx), idParam(ctx), op === 'enable') }));
+  }
+
   // ---- gateways ----
   route('get', '/gateways', { summary: 'Gateway instances with their live state and health' }, async () => {
     const [{ rows }, groups] = await Promise.all([o.service.gateways(), o.service.groups()]);

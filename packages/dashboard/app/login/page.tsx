@@ -21,8 +21,11 @@ export default function LoginPage(): React.JSX.Element {
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The page is static HTML until React takes over: the buttons wait for that (a click before it would submit the form natively).
+  const [ready, setReady] = useState(false);
 
   useEffect(() => {
+    setReady(true);
     // Sent here to change the password (the session exists but must change it first)?
     if (new URLSearchParams(window.location.search).has('change')) {
       api<{ user: string; must_change: boolean }>('GET', '/session').then((s) => {
@@ -85,7 +88,7 @@ export default function LoginPage(): React.JSX.Element {
                 <div className="flex flex-col gap-1.5"><Label htmlFor="password">Password</Label>
                   <Input id="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} /></div>
                 {error ? <p role="alert" className="text-sm text-bad">{error}</p> : null}
-                <Button type="submit" disabled={busy}>{busy ? 'Logging in…' : 'Log in'}</Button>
+                <Button type="submit" disabled={busy || !ready}>{busy ? 'Logging in…' : 'Log in'}</Button>
               </form>
             </CardContent>
           </>
@@ -102,11 +105,11 @@ export default function LoginPage(): React.JSX.Element {
                     <Input id="current" type="password" autoComplete="current-password" required onChange={(e) => setCurrent(e.target.value)} /></div>
                 ) : null}
                 <div className="flex flex-col gap-1.5"><Label htmlFor="new-password">New password</Label>
-                  <Input id="new-password" type="password" autoComplete="new-password" required minLength={8} value={next} onChange={(e) => setNext(e.target.value)} /></div>
+                  <Input id="new-password" type="password" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.target.value)} /></div>
                 <div className="flex flex-col gap-1.5"><Label htmlFor="confirm-password">Repeat the new password</Label>
                   <Input id="confirm-password" type="password" autoComplete="new-password" required value={confirm} onChange={(e) => setConfirm(e.target.value)} /></div>
                 {error ? <p role="alert" className="text-sm text-bad">{error}</p> : null}
-                <Button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Change password'}</Button>
+                <Button type="submit" disabled={busy || !ready}>{busy ? 'Saving…' : 'Change password'}</Button>
               </form>
             </CardContent>
           </>

@@ -177,7 +177,7 @@ export default function AccountsPage(): React.JSX.Element {
         onConfirm={() => { const a = removing; setRemoving(null); if (a) void act(`Account ${a.id} removed`, () => api('DELETE', `/accounts/${encodeURIComponent(a.id)}`)); }} />
       <Confirm open={toggling !== null} onOpenChange={(o) => { if (!o) setToggling(null); }} title={`${toggling?.enabled ? 'Enable' : 'Disable'} account ${toggling?.account.id ?? ''}?`}
         description={toggling?.enabled ? 'Its gateways start again on every hub.' : 'Its gateways stop on every hub until it is enabled again.'} action={toggling?.enabled ? 'Enable' : 'Disable'} destructive={toggling?.enabled === false}
-        onConfirm={() => { const t = toggling; setToggling(null); if (t) void act(`Account ${t.account.id} ${t.enabled ? 'enabled' : 'disabled'}`, () => api('PATCH', `/accounts/${encodeURIComponent(t.account.id)}`, { enabled: t.enabled })); }} />
+        onConfirm={() => { const t = toggling; setToggling(null); if (t) void act(`Account ${t.account.id} ${t.enabled ? 'enabled' : 'disabled'}`, () => api('POST', `/accounts/${encodeURIComponent(t.account.id)}/${t.enabled ? 'enable' : 'disable'}`)); }} />
     </div>
   );
 }

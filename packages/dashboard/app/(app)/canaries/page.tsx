@@ -11,11 +11,11 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { HealthBadge } from '@/components/health';
 import { Empty, Loading } from '@/components/states';
 
-/** Age bands: fresh under 2 s, late under 10 s, stale beyond (a canary normally ticks every 0.5 s in session). */
+/** Age bands: fresh under 1 s, late under 3 s, stale beyond (in session a canary ticks every 0.5 s: outside one, every cell goes stale). */
 function band(ageMs: number | null): { word: 'fresh' | 'late' | 'stale' | 'never'; cls: string } {
   if (ageMs === null) return { word: 'never', cls: 'bg-muted text-muted-foreground' };
-  if (ageMs < 2000) return { word: 'fresh', cls: 'bg-ok/15 text-[oklch(0.42_0.13_150)]' };
-  if (ageMs < 10_000) return { word: 'late', cls: 'bg-warn/25 text-[oklch(0.45_0.12_65)]' };
+  if (ageMs < 1000) return { word: 'fresh', cls: 'bg-ok/15 text-[oklch(0.42_0.13_150)]' };
+  if (ageMs < 3000) return { word: 'late', cls: 'bg-warn/25 text-[oklch(0.45_0.12_65)]' };
   return { word: 'stale', cls: 'bg-bad/15 text-[oklch(0.48_0.2_27)]' };
 }
 
@@ -26,7 +26,7 @@ export default function CanariesPage(): React.JSX.Element {
 
   return (
     <div>
-      <PageHeader title="Canaries" description="Each group's most active contract, watched on every source: time since each source last delivered it, and how far behind the newest state it is. Fresh < 2 s, late < 10 s, stale beyond." />
+      <PageHeader title="Canaries" description="Each group's most active contract, watched on every source: time since each source last delivered it, and how far behind the newest state it is. Fresh < 1 s, late < 3 s, stale beyond." />
       <Card>
         <CardContent className="pt-4">
           {sources.length === 0 ? <Empty title="No sources run on this hub" /> : canaries.length === 0 ? (
@@ -51,8 +51,8 @@ export default function CanariesPage(): React.JSX.Element {
                       const b = band(k?.age_ms ?? null);
                       const label = `${s.id} on ${c.instrument ?? c.product}: ${b.word}${k?.age_ms !== null && k?.age_ms !== undefined ? `, ${age(k.age_ms)} ago` : ''}${k?.behind_ms ? `, ${Math.round(k.behind_ms)} ms behind` : ''}`;
                       return (
-                        <TableCell key={s.id}>
-                          <div aria-label={label} title={label} className={cn('inline-flex flex-col rounded-md px-2 py-1 text-xs', b.cls)}>
+                        <TableCell key={s.id} aria-label={label}>
+                          <div title={label} className={cn('inline-flex flex-col rounded-md px-2 py-1 text-xs', b.cls)}>
                             <span className="font-semibold">{b.word}</span>
                             <span>{k?.age_ms === null || k?.age_ms === undefined ? '–' : `${age(k.age_ms)} ago`}</span>
                             {k?.behind_ms ? <span>{Math.round(k.behind_ms)} ms behind</span> : null}
