@@ -1,7 +1,8 @@
 /**
  * `npm start` runs this before the hub: it builds the dashboard (a Next.js static export in
  * packages/dashboard/out) when it is missing or older than its sources, so the hub has pages to serve.
- * A failed build is reported and the hub starts anyway (its API, health and metrics do not need it).
+ * A failed build is reported and the hub starts anyway (its API, health and metrics do not need it);
+ * with `--strict` (the test command) a failed build fails.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,4 +27,10 @@ const out = fs.statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 if (out >= sources) process.exit(0);
 process.stderr.write(`mdhub: building the dashboard (${out === 0 ? 'not built yet' : 'its sources changed'}); this takes a minute the first time\n`);
 const r = spawnSync('npm', ['run', 'build', '--silent', '-w', '@mdhub/dashboard'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-if (r.status !== 0) process.stderr.write(`mdhub: the dashboard did not build (exit ${r.status}); the hub starts without it: npm run build:dashboard shows why\n`);
+if (r.status !== 0) {
+  if (process.argv.includes('--strict')) {
+    process.stderr.write(`mdhub: the dashboard did not build (exit ${r.status})\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`mdhub: the dashboard did not build (exit ${r.status}); the hub starts without it: npm run build:dashboard shows why\n`);
+}

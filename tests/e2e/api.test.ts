@@ -138,6 +138,28 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     expect(r.status).toBe(200);
     expect(JSON.stringify(r.body)).not.toContain('NEW-SECRET');
 
+    // an account can be disabled and enabled again (audited as such)
+    r = await c.call('POST', '/api/accounts/broker-a/disable');
+    expect([r.status, (r.body['account'] as { enabled: boolean }).enabled]).toEqual([200, false]);
+    r = await c.call('POST', '/api/accounts/broker-a/enable');
+    expect([r.status, (r.body['account'] as { enabled: boolean }).enabled]).toEqual([200, true]);
+    r = await c.call('POST', '/api/accounts/no-such/disable');
+    expect(r.status).toBe(404);
+    r = await c.call('GET', '/api/audit?action=account.disable');
+    expect(r.body['audit']).toEqual([expect.objectContaining({ actor: 'admin', target: 'broker-a' })]);
+
+    // the overview: up-time, published rate, the hub's own latency, simulated said plainly
+    r = await c.call('GET', '/api/overview');
+    expect(r.body).toMatchObject({ simulated: true, status: expect.any(String), version: expect.any(String), uptime_s: expect.any(Number), alerts: expect.any(Array) });
+    expect((r.body['sources'] as Array<{ id: string }>).map((x) => x.id)).toEqual(['sim-a', 'sim-b', 'sim-c']);
+    const lat = await waitFor('a latency figure', async () => {
+      const o = (await c.call('GET', '/api/overview')).body as { latency: { count: number; p50_us: number | null; p99_us: number | null }; published_per_s: number };
+      return o.latency.count > 0 && o.published_per_s > 0 ? o.latency : null;
+    }, 20_000, 500);
+    expect(lat.p50_us).toBeGreaterThan(0);
+    expect(lat.p99_us!).toBeGreaterThanOrEqual(lat.p50_us!);
+    expect((await fetch(`${base}/api/overview`)).status).toBe(401);
+
     // a gateway added through the API is started by the running hub; removed, it stops
     r = await c.call('POST', '/api/gateways', { id: 'sim-d', plugin: '@mdhub/gateway-sim', config: { market: { seed: 20260101 } } });
     expect(r.status).toBe(200);
@@ -187,6 +209,28 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
   });
 });
 
+describe('control API: allowed origins', () => {
+  it('--allowed-origins lets a named origin (a reverse proxy) change state and open the WebSocket; others stay refused', async () => {
+    const { WebSocket } = await import('ws');
+    const hub = fx.hub = await startHubProcess(['--allowed-origins', 'https://hub.example:8443']);
+    const base = `http://${hub.ready.http}`;
+    const c = client(base);
+    await c.call('POST', '/api/login', { username: 'admin', password: '123456' });
+    let r = await c.call('POST', '/api/password', { current: '123456', new: 'a-good-password' }, { origin: 'https://evil.example' });
+    expect([r.status, code(r)]).toEqual([403, 'MDH_ERR_API_FORBIDDEN_ORIGIN']);
+    r = await c.call('POST', '/api/password', { current: '123456', new: 'a-good-password' }, { origin: 'https://hub.example:8443' });
+    expect(r.status).toBe(200);
+    const opened = (origin: string): Promise<number> => new Promise((resolve) => {
+      const ws = new WebSocket(`ws://${hub.ready.http}/api/ws`, { headers: { cookie: c.cookie(), origin } });
+      ws.on('open', () => { ws.close(); resolve(101); });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => resolve(-1));
+    });
+    expect(await opened('https://hub.example:8443')).toBe(101);
+    expect(await opened('https://evil.example')).toBe(403);
+  });
+});
+
 describe('control API: the live WebSocket', () => {
   it('needs a session; pushes status events, filtered logs and per-source figures; a hard restart is seen going through restarting back to ok', async () => {
     const { WebSocket } = await import('ws');
@@ -213,10 +257,13 @@ describe('control API: the live WebSocket', () => {
       expect(await opened(ws)).toBe(101);
       ws.send('nonsense');
       await waitFor('a named error for a bad message', () => got.find((m) => m['topic'] === 'error'), 5000);
-      ws.send(JSON.stringify({ op: 'subscribe', topics: ['status', 'logs', 'sources'], log_level: 'warn' }));
+      ws.send(JSON.stringify({ op: 'subscribe', topics: ['status', 'logs', 'sources', 'hub'], log_level: 'warn' }));
       await waitFor('subscribed', () => got.find((m) => m['topic'] === 'subscribed'), 5000);
       const sources = await waitFor('sources with figures', () => got.filter((m) => m['topic'] === 'sources').map((m) => m['data'] as Array<{ id: string; health: string; ticks_per_s: number }>).find((d) => d.every((x) => x.health === 'ok') && d.some((x) => x.ticks_per_s > 0)), 20_000);
       expect(sources.map((x) => x.id)).toEqual(['sim-a', 'sim-b', 'sim-c']);
+      const overview = await waitFor('the hub topic', () => got.filter((m) => m['topic'] === 'hub').map((m) => m['data'] as { hub_id: string; published_per_s: number }).find((d) => d.published_per_s > 0), 10_000);
+      expect(overview.hub_id).toBe(hub.ready.hubId);
+      expect(got.some((m) => m['topic'] === 'counters')).toBe(false); // not subscribed
       const from = got.length;
       expect((await c.call('POST', '/api/gateways/sim-b/restart')).status).toBe(200);
       const health = (): string[] => got.slice(from).filter((m) => m['topic'] === 'status' && (m['event'] as Record<string, unknown>)['kind'] === 'source_health' && (m['event'] as Record<string, unknown>)['source'] === 'sim-b').map((m) => (m['event'] as Record<string, string>)['health']!);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketTick } from '@mdhub/protocol';
 import { Arbiter } from '../../src/dataplane/arbiter.js';
-import { BUCKETS, LAG_BOUNDS, OFFSET_BOUNDS, SourceWatch } from '../../src/dataplane/watch.js';
+import { BUCKETS, LAG_BOUNDS, LATENCY_BOUNDS_US, LatencyWindow, OFFSET_BOUNDS, SourceWatch } from '../../src/dataplane/watch.js';
 
 function arbiterWith(...ticks: Array<Partial<MarketTick> & { symbol: string; exchange: MarketTick['exchange'] }>): Arbiter {
   const a = new Arbiter({ groups: [{ name: 'g', policy: 'race', instruments: ['all'], sources: [] }] });
@@ -132,5 +132,27 @@ describe('bucket tables', () => {
     for (const b of OFFSET_BOUNDS) offsets.push(b, b - 0.001, b + 0.001);
     for (let i = 0; i < 20_000; i++) offsets.push((Math.random() - 0.5) * 24_000);
     for (const v of offsets) expect(BUCKETS.offset(v), `offset ${v}`).toBe(BUCKETS.search(OFFSET_BOUNDS, v));
+  });
+});
+
+describe('LatencyWindow (gateway receive → publish)', () => {
+  it('reads p50 and p99 as bucket upper bounds over the last minute, and forgets older slots', () => {
+    const w = new LatencyWindow();
+    expect(w.read(0)).toEqual({ count: 0, p50_us: null, p99_us: null });
+    for (let i = 0; i < 98; i++) w.add(120, 1000); // 120 µs → the 150 µs bucket
+    w.add(4200, 1000); // → 5000
+    w.add(2_000_000, 1000); // beyond the last bound
+    expect(w.read(1000)).toEqual({ count: 100, p50_us: 150, p99_us: 5000 });
+    // the table and the search agree on every bound and just past it
+    for (const b of LATENCY_BOUNDS_US) {
+      const x = new LatencyWindow();
+      x.add(b, 0);
+      expect(x.read(0).p50_us).toBe(b);
+      const y = new LatencyWindow();
+      y.add(b + 1, 0);
+      expect(y.read(0).p50_us).toBe(LATENCY_BOUNDS_US[LATENCY_BOUNDS_US.indexOf(b) + 1] ?? Infinity);
+    }
+    w.add(900, 65_000); // a minute later: the old slot is out of the window
+    expect(w.read(65_000)).toEqual({ count: 1, p50_us: 1000, p99_us: 1000 });
   });
 });
