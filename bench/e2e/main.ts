@@ -16,7 +16,7 @@
  *   npm run bench:e2e [-- --quick] [--sources 3] [--instruments 5000] [--rate 20000] [--duration S]
  *                        [--transport ipc|tcp] [--plot docs/img/latency-cdf.svg] [--cpu-prof]
  *                        [--sweep 60000,90000,...] [--sweep-sources prerendered|live] [--no-sweep]
- *                        [--no-storm] [--no-python] [--keep]
+ *                        [--no-storm] [--no-python] [--keep] [--dashboard]
  *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
@@ -42,6 +42,8 @@ import type { GatewaySpec, HubRun, Sample, WindowStats } from './hubrun.js';
 import { startHub, startSampler, waitSubscribed, windowStats } from './hubrun.js';
 import { cdfSvg } from './plot.js';
 import { summarizeProfile } from './profile.js';
+import { openDashboard } from './dashboard.js';
+import type { OpenDashboard } from './dashboard.js';
 import type { ProfileSummary } from './profile.js';
 import { forkTs, freePort, installCleanup, killAll, spawnTracked, trackDir, waitExit, waitMessage } from './procs.js';
 
@@ -67,6 +69,8 @@ const { values: argv } = parseArgs({
     /** Capacity sweep sources: `prerendered` (default: the tape is simulated before the step) or `live`. */
     'sweep-sources': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Main run with the dashboard open on its overview page in Chromium (the live views against the tick path). */
+    dashboard: { type: 'boolean', default: false },
     /** Main run: the measuring subscriber takes every tick even above its ceiling. */
     all: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -75,6 +79,9 @@ const { values: argv } = parseArgs({
 });
 
 const QUICK = argv.quick === true;
+const DASHBOARD = argv.dashboard === true;
+/** Live messages the dashboard's page received during the main run (with --dashboard). */
+let dashboardMessages: number | null = null;
 const SOURCES = Number(argv.sources ?? 3);
 const INSTRUMENTS = Number(argv.instruments ?? 5000);
 const TARGET_RATE = Number(argv.rate ?? 20_000);
@@ -441,6 +448,8 @@ async function measuredHubRun(o: {
   warmMs: number; maxWarmMs: number; durMs: number; python: boolean; cpuProf: boolean;
   /** Tape every source simulates before it subscribes (none: live simulation). */
   prerender?: Prerender;
+  /** The dashboard open on the overview page for the whole run. */
+  dashboard?: boolean;
 }): Promise<HubMeasure> {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
@@ -451,10 +460,15 @@ async function measuredHubRun(o: {
     ...(profDir ? { cpuProfDir: profDir } : {}),
   });
   let stopped = false;
+  let dash: OpenDashboard | null = null;
   try {
     await waitSubscribed(hub, SOURCES, o.prerender ? 120_000 : 30_000);
     await sub.ready;
     log(`  ${o.label}: hub pid ${hub.pid} up, sources subscribed, subscriber connected`);
+    if (o.dashboard) {
+      dash = await openDashboard(hub.ready.http!);
+      log(`  ${o.label}: the dashboard is open on the overview page (Chromium, live WebSocket)`);
+    }
     const sampler = startSampler(hub, sub.proc.pid ?? null);
     // The pyzmq subscriber starts now, its window comes later on stdin: its own start-up stays in the warm-up.
     let py: ReturnType<typeof startPython> | null = null;
@@ -500,6 +514,11 @@ async function measuredHubRun(o: {
       if (!prerender.covered) notes.push(`${o.label}: the pre-rendered tape did not cover the window and tail (${recs.length} of ${SOURCES} sources reported it); the rest was simulated live`);
     }
     const samples: Sample[] = await sampler.stop();
+    if (dash) {
+      dashboardMessages = await dash.messages();
+      await dash.close();
+      dash = null;
+    }
     const subRes = await finishSubscriber(sub);
     const pyRes = py ? await pyResultWithin(py, P.maxTailMs + 10_000) : null;
     await hub.stop();
@@ -534,6 +553,7 @@ async function measuredHubRun(o: {
       loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock, prerender,
     };
   } finally {
+    await dash?.close().catch(() => {});
     if (!stopped) await hub.stop();
   }
 }
@@ -728,7 +748,7 @@ async function main(): Promise<void> {
   log(`hub run: ${SOURCES} gateway-sim sources × ${INSTRUMENTS} instruments, clockRate ${clockRate.toFixed(3)}, ${DURATION_S} s measured`);
   const main = await measuredHubRun({
     label: 'main', clockRate, universe, patterns: mainOnSubset ? subsetPatterns : ['*'], subset: mainOnSubset ? subsetIdx : null, warmMs: P.warmMs, maxWarmMs: P.maxWarmMs, durMs: DURATION_S * 1000,
-    python: withPython, cpuProf: argv['cpu-prof'] === true,
+    python: withPython, cpuProf: argv['cpu-prof'] === true, dashboard: DASHBOARD,
   });
   log(`hub: e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
 
@@ -829,6 +849,7 @@ async function main(): Promise<void> {
     no_heap_growth_10min: { target: '10-minute soak (not run by bench:e2e)', value: null, pass: null },
   };
   const out = {
+    dashboard_open: DASHBOARD, dashboard_messages: dashboardMessages,
     raw_p50_us: raw.lat.p50,
     raw_p99_us: raw.lat.p99,
     e2e_p50_us: main.e2e.s.p50,

@@ -195,6 +195,16 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_API_BAD_REQUEST']);
     r = await c.call('GET', '/api/settings');
     expect(r.body).toMatchObject({ settings: expect.any(Array), overrides: expect.any(Array) });
+    // filter settings: validated by their schema, audited, removable
+    r = await c.call('POST', '/api/settings/cleansing', { value: { no_such_filter: true } });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_CONFIG_INVALID']);
+    r = await c.call('POST', '/api/settings/health', { value: { canaryLagMs: 400 } });
+    expect(r.status).toBe(200);
+    expect(((await c.call('GET', '/api/settings')).body['settings'] as Array<{ key: string; value: unknown }>)).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'health', value: { canaryLagMs: 400 } })]));
+    r = await c.call('POST', '/api/settings/nonsense', { value: 1 });
+    expect([r.status, code(r)]).toEqual([400, 'MDH_ERR_CONFIG_INVALID']);
+    expect((await c.call('DELETE', '/api/settings/health')).status).toBe(200);
+    expect(((await c.call('GET', '/api/settings')).body['settings'] as Array<{ key: string }>).some((x) => x.key === 'health')).toBe(false);
 
     // counters with source quality and canaries
     r = await c.call('GET', '/api/counters');

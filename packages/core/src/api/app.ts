@@ -293,6 +293,20 @@ export function buildApi(o: ApiOptions): { handle: (req: http.IncomingMessage, r
     return { settings: s.rows, overrides: s.overrides };
   });
 
+  const SettingBody = z.strictObject({ value: z.unknown(), hub: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional() });
+  const SettingQuery = z.strictObject({ hub: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional() });
+  route('post', '/settings/:key', { summary: 'Set a setting (cleansing filters, health thresholds), for every hub or one (hub); validated by its schema, applied live', body: SettingBody }, async (ctx) => {
+    const b = await body(ctx, SettingBody);
+    if (b.value === undefined) throw new MdhubError('MDH_ERR_API_BAD_REQUEST', { where: 'body', reason: 'value: required', fields: ['value'] });
+    await o.service.setSetting(actor(ctx), idParam(ctx, 'key'), b.value, b.hub);
+    return { ok: true };
+  });
+  route('delete', '/settings/:key', { summary: 'Remove a setting (back to the defaults), for every hub or one (?hub=)', query: SettingQuery }, async (ctx) => {
+    const q = parse(SettingQuery, ctx.query, 'query');
+    await o.service.unsetSetting(actor(ctx), idParam(ctx, 'key'), q.hub);
+    return { ok: true };
+  });
+
   route('get', '/plugins', { summary: 'Registered plugins' }, async () => ({ plugins: (await o.service.plugins()).rows }));
 
   route('get', '/logs', { summary: 'Recent log records, newest first (level, area, text, since, limit)', query: LogQuery }, (ctx) => {

@@ -88,8 +88,8 @@ export default function LogsPage(): React.JSX.Element {
                   const r = shown[v.index]!;
                   return (
                     <div key={v.key} data-level={r.level} className={cn('absolute left-0 right-0 flex gap-3 whitespace-nowrap px-3 hover:bg-muted', v.index % 2 ? 'bg-muted/30' : '')} style={{ top: v.start, height: ROW, lineHeight: `${ROW}px` }}>
-                      <span className="text-muted-foreground">{time(r.ts, true)}</span>
-                      <span className={cn('w-12 uppercase', LEVEL_CLS[r.level])}>{r.level}</span>
+                      <span className="shrink-0 text-muted-foreground">{time(r.ts, true)}</span>
+                      <span className={cn('w-12 shrink-0 uppercase', LEVEL_CLS[r.level])}>{r.level}</span>
                       <span className="truncate" title={line(r)}>{line(r)}</span>
                     </div>
                   );
