@@ -238,13 +238,13 @@ describe.skipIf(missing !== null)('dashboard in Chromium', () => {
     expect(levels.length).toBeGreaterThan(0);
     expect(new Set(levels)).toEqual(new Set(['error']));
     await log.getByText('MDH_ERR_ACCOUNT_DISABLED').first().waitFor();
+    await shot('logs');
     await page.getByLabel('Filter text').fill('ctp-e2e');
     await log.getByText(/gateway ctp-e2e not started/).first().waitFor();
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByRole('button', { name: 'Resume' }).waitFor();
     await page.getByLabel('Level').selectOption('info');
     await page.getByLabel('Filter text').fill('');
-    await shot('logs');
     await page.getByRole('button', { name: 'Resume' }).click();
 
     await go('Audit log', 'Audit log');
@@ -252,6 +252,13 @@ describe.skipIf(missing !== null)('dashboard in Chromium', () => {
     await page.getByRole('table', { name: 'Audit log' }).getByRole('cell', { name: 'account.disable' }).first().waitFor();
     await page.getByLabel('Filter audit log').fill('');
     await shot('audit');
+
+    // back on the overview: the hub is degraded and says why; the alerts of the run are listed
+    await go('Overview', 'Overview');
+    await page.getByRole('list', { name: 'Active problems' }).getByText(/ctp-e2e/).waitFor({ timeout: 10_000 });
+    await page.getByRole('list', { name: 'Recent alerts' }).getByText(/sim-c/).first().waitFor();
+    await page.waitForTimeout(3000); // a few points on the charts
+    await shot('overview');
   });
 
   it('logging out ends the session: the pages send the visitor back to the login', async () => {
