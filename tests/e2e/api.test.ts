@@ -151,6 +151,7 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     // the overview: up-time, published rate, the hub's own latency, simulated said plainly
     r = await c.call('GET', '/api/overview');
     expect(r.body).toMatchObject({ simulated: true, status: expect.any(String), version: expect.any(String), uptime_s: expect.any(Number), alerts: expect.any(Array) });
+    expect(r.body['published_per_s']).toBeNull(); // the first read has no interval yet: unknown, not 0
     expect((r.body['sources'] as Array<{ id: string }>).map((x) => x.id)).toEqual(['sim-a', 'sim-b', 'sim-c']);
     const lat = await waitFor('a latency figure', async () => {
       const o = (await c.call('GET', '/api/overview')).body as { latency: { count: number; p50_us: number | null; p99_us: number | null }; published_per_s: number };

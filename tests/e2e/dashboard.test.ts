@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a hub on simulated
  * sources, as an admin uses it, finding every control by its accessible name: log in and change the

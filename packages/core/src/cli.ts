@@ -24,6 +24,16 @@ import type { Actor } from './service/config-service.js';
 import { SecretBox, keyId, newKeyText, parseKeys, KEY_FILE, SECRET_KEY_ENV } from './store/secrets.js';
 import { seedDemo } from './store/seed.js';
 import { DEFAULT_ADMIN } from './store/passwords.js';
+import { Logger } from './hub/logger.js';
+import { MarketError } from './market/errors.js';
+import { parseCalendarFile, storedYearData } from './market/calendar-import.js';
+import { TradingCalendar } from './market/calendar.js';
+import { loadMarketData } from './market/products.js';
+import { DEFAULT_LAG_MIN, DEFAULT_LEAD_MIN, crontabLines, scheduleVerdict, shanghaiLabel } from './market/schedule.js';
+import type { ScheduleVerdict, TradingWindow } from './market/schedule.js';
+import { weekday } from './market/time.js';
+import { calendarInForce } from './service/calendar-in-force.js';
+import type { CalendarInForce } from './service/calendar-in-force.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -180,6 +190,21 @@ async function cmdStart(values: Values): Promise<void> {
     origins[key] = `--${flag}`;
   }
   const config = parseHubConfig({ ...file, ...env, ...flags }, 'settings', origins);
+  if (values['if-trading-day']) {
+    const lead = int(values, 'lead', 0, 720) ?? DEFAULT_LEAD_MIN;
+    const { calendar, note } = await calendarFor({ db: config.db, dataDir: config.dataDir });
+    const v = scheduleVerdict(calendar, nowMs(), lead);
+    const log = new Logger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) });
+    if (!v.start) {
+      log.info('schedule', `not starting (--if-trading-day): ${v.reason}`, { date: v.date, trading_day: v.dateIsTradingDay, next_open: new Date(v.next.open).toISOString(), ...(note ? { note } : {}) });
+      await log.flush();
+      process.exit(0); // nothing else runs: cron sees exit 0 and one line
+    }
+    log.info('schedule', `starting (--if-trading-day): ${v.reason}`, { date: v.date, ...(note ? { note } : {}) });
+    await log.flush();
+  } else if (values['lead'] !== undefined) {
+    throw usageError('--lead goes with --if-trading-day', COMMANDS.find((c) => c.name === 'start'));
+  }
   const hub = await startHub(config);
   const r = hub.ready;
   hub.log.info('hub', `mdhub ${r.hubId} running${r.simulated ? ' on SIMULATED sources (shifted market clock)' : ''}`, {
@@ -235,7 +260,13 @@ async function hubRequest(values: Values, op: string, args: Record<string, unkno
 
 async function cmdStop(values: Values): Promise<void> {
   const dataDir = str(values['data-dir']) ?? '.mdhub';
-  const ready = readReady(dataDir);
+  let ready: ReturnType<typeof readReady>;
+  try {
+    ready = readReady(dataDir);
+  } catch (err) {
+    if (values['if-running'] && err instanceof MdhubError && err.code === 'MDH_ERR_HUB_NOT_RUNNING') return out(`no hub runs with ${dataDir}`);
+    throw err;
+  }
   await controlRequest(ready.control, 'stop', { actor: actor().name });
   const until = Date.now() + 20_000;
   const alive = (): boolean => {
@@ -651,6 +682,174 @@ async function cmdAudit(values: Values): Promise<void> {
   });
 }
 
+// ---- schedule and calendar ----
+
+/**
+ * "Now" for the schedule commands: the wall clock, or MDHUB_NOW (an ISO time; a test hook, documented
+ * in docs/operations.md) so tests judge a holiday or a weekend at any hour.
+ */
+function nowMs(): number {
+  const fake = process.env['MDHUB_NOW'];
+  if (fake === undefined || fake === '') return Date.now();
+  return parseAt(fake, 'MDHUB_NOW');
+}
+
+/** An ISO time; without an offset it is Asia/Shanghai wall time (`2027-01-29T20:45`, `2027-01-29 20:45`). */
+function parseAt(text: string, what: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  const ms = m ? Date.parse(`${m[1]!}T${m[2]!}${m[3] ?? '+08:00'}`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new MdhubError('MDH_ERR_CLI_USAGE', { reason: `${what} is not a time: ${JSON.stringify(text)} (e.g. 2027-01-29T20:45 in Asia/Shanghai, or 2027-01-29T12:45Z)` });
+  return ms;
+}
+
+/**
+ * The calendar in force for a command: the shipped one with the years stored in the database. A
+ * database that cannot be read leaves the shipped calendar, with a note saying so.
+ */
+async function calendarFor(o: { db?: string | undefined; dataDir: string }): Promise<{ calendar: TradingCalendar; inForce?: CalendarInForce; note?: string }> {
+  try {
+    const h = await openService({ db: o.db, dataDir: o.dataDir, env: process.env, schema: 'check', createKey: false });
+    try {
+      const inForce = await calendarInForce(h.service);
+      return { calendar: inForce.calendar, inForce };
+    } finally {
+      await h.close();
+    }
+  } catch (err) {
+    return { calendar: new TradingCalendar(loadMarketData()), note: `the database could not be read, so imported calendar years are not applied: ${errorInfo(err).message}` };
+  }
+}
+
+const WEEKDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const isoDay = (d: string): string => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}`;
+const windowView = (w: TradingWindow): Record<string, unknown> => ({
+  trading_day: isoDay(w.tradingDay), part: w.part, open: new Date(w.open).toISOString(), close: new Date(w.close).toISOString(),
+  open_shanghai: shanghaiLabel(w.open), close_shanghai: shanghaiLabel(w.close),
+});
+
+async function cmdSchedule(sub: string, values: Values): Promise<void> {
+  if (sub === 'crontab') return cmdCrontab(values);
+  const at = values['at'] !== undefined ? parseAt(String(values['at']), '--at') : nowMs();
+  const lead = int(values, 'lead', 0, 720) ?? DEFAULT_LEAD_MIN;
+  const { calendar, inForce, note } = await calendarFor({ db: str(values['db']) ?? (process.env['MDHUB_DB_URL'] || undefined), dataDir: str(values['data-dir']) ?? '.mdhub' });
+  const v: ScheduleVerdict = scheduleVerdict(calendar, at, lead);
+  if (values['json']) {
+    return out(JSON.stringify({
+      at: new Date(at).toISOString(), at_shanghai: shanghaiLabel(at), date: isoDay(v.date), weekday: WEEKDAY[weekday(v.date)], date_is_trading_day: v.dateIsTradingDay,
+      trading_day: v.tradingDay === null ? null : isoDay(v.tradingDay), start: v.start, action: v.start ? 'run' : 'stay stopped', reason: v.reason, lead_min: lead,
+      current: v.current ? windowView(v.current) : null, next: windowView(v.next), calendar_ends_on: isoDay(calendar.dataEndsOn()),
+      imported_years: inForce?.imported.map((y) => y.year) ?? [], ...(note ? { note } : {}),
+    }, null, 2));
+  }
+  out(`at ${shanghaiLabel(at)} Asia/Shanghai (${WEEKDAY[weekday(v.date)]!}): ${isoDay(v.date)} is ${v.dateIsTradingDay ? 'a trading day' : 'not a trading day'}${v.tradingDay ? `; the instant belongs to trading day ${isoDay(v.tradingDay)}` : ''}`);
+  if (v.current) out(`open now: ${v.current.part} session of trading day ${isoDay(v.current.tradingDay)}, ${shanghaiLabel(v.current.open)} – ${shanghaiLabel(v.current.close)}`);
+  out(`next: ${v.next.part} session of trading day ${isoDay(v.next.tradingDay)}, ${shanghaiLabel(v.next.open)} – ${shanghaiLabel(v.next.close)}`);
+  out(`mdhub start --if-trading-day --lead ${lead}: ${v.start ? 'starts the hub' : 'exits without starting'} (${v.reason})`);
+  if (note) out(`note: ${note}`);
+}
+
+function cmdCrontab(values: Values): void {
+  const lead = int(values, 'lead', 0, 720) ?? DEFAULT_LEAD_MIN;
+  const lag = int(values, 'lag', 0, 720) ?? DEFAULT_LAG_MIN;
+  const zone = str(values['tz']) ?? (process.env['TZ'] || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new MdhubError('MDH_ERR_CLI_USAGE', { reason: `--tz names no time zone: ${zone} (IANA names: UTC, Asia/Shanghai, Europe/London)` });
+  }
+  const at = values['at'] !== undefined ? parseAt(String(values['at']), '--at') : nowMs();
+  const q = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  let start: string;
+  let stop: string;
+  const header: string[] = [];
+  if (values['docker']) {
+    const dir = path.resolve(str(values['compose-dir']) ?? '.');
+    // The compose service runs `mdhub start --if-trading-day`: on a non-trading day it exits 0 at once, and
+    // restart: on-failure does not restart a clean exit.
+    start = `cd ${q(dir)} && docker compose up -d`;
+    stop = `cd ${q(dir)} && docker compose down`;
+    header.push(
+      `# Docker: the hub service in ${path.join(dir, 'compose.yaml')} must run "mdhub start --if-trading-day --lead ${lead}" (it exits 0 on a non-trading day).`,
+      '# docker compose v2 (Ubuntu 24.04: docker-compose-v2). With the v1 docker-compose, write docker-compose instead of docker compose.',
+    );
+  } else {
+    const dataDir = path.resolve(str(values['data-dir']) ?? '.mdhub');
+    const cli = path.resolve(process.argv[1] ?? 'mdhub');
+    const base = `${q(process.execPath)} ${q(cli)}`;
+    const cfg = values['config'] !== undefined ? ` --config ${q(path.resolve(String(values['config'])))}` : '';
+    const logFile = path.join(dataDir, 'cron.log');
+    start = `${base} start --if-trading-day --lead ${lead} --data-dir ${q(dataDir)}${cfg} >> ${q(logFile)} 2>&1`;
+    stop = `${base} stop --if-running --data-dir ${q(dataDir)} >> ${q(logFile)} 2>&1`;
+  }
+  const lines = crontabLines({ calendar: new TradingCalendar(loadMarketData()), startCommand: start, stopCommand: stop, leadMin: lead, lagMin: lag, zone, at });
+  out([...lines.slice(0, 3), ...header, ...lines.slice(3)].join('\n'));
+}
+
+async function cmdCalendar(sub: string, values: Values, pos: string[], spec: CommandSpec): Promise<void> {
+  if (sub === 'import') {
+    const file = positional(pos, 0, 'FILE', spec);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new MarketError('MDH_ERR_CALENDAR_BAD_FILE', { file, reason: (err as Error).message }, err);
+    }
+    let years;
+    try {
+      years = parseCalendarFile(raw);
+    } catch (err) {
+      if (err instanceof MarketError) throw new MarketError(err.code, { file, ...err.details }, err.cause);
+      throw err;
+    }
+    const ends = Math.max(...years.map((y) => y.year));
+    await withService(values, async (h) => {
+      await h.service.importCalendar(actor(), years.map((y) => ({ year: y.year, data: storedYearData(y) })), path.resolve(file));
+      for (const y of years) out(`imported ${y.year}: ${y.holidays.length} weekday closures, ${y.noNightEvenings.length} evenings without a night session`);
+      out(`the calendar in force now ends on ${ends}-12-31 (if no later year is stored); running hubs read it at their next start, and their daily check sees it at once`);
+    });
+    return;
+  }
+  if (sub === 'remove') {
+    const year = Number(positional(pos, 0, 'YEAR', spec));
+    if (!Number.isInteger(year) || year < 2000 || year > 2100) throw usageError(`YEAR must be a year such as 2027, got ${JSON.stringify(pos[0])}`, spec);
+    await withService(values, async (h) => {
+      const stored = (await h.service.calendarOverrides()).rows.some((r) => r.id === String(year));
+      if (!stored) throw usageError(`${year} is not an imported year (mdhub calendar show lists them)`, spec);
+      await h.service.removeCalendarYear(actor(), year);
+      out(`removed the imported ${year}: the shipped calendar applies to it again`);
+    });
+    return;
+  }
+  // show
+  const year = pos[0] === undefined ? undefined : Number(pos[0]);
+  if (year !== undefined && (!Number.isInteger(year) || year < 2000 || year > 2100)) throw usageError(`YEAR must be a year such as 2027, got ${JSON.stringify(pos[0])}`, spec);
+  await withService(values, async (h) => {
+    const inForce = await calendarInForce(h.service);
+    const data = inForce.calendar.marketData();
+    const imported = new Map(inForce.imported.map((y) => [y.year, y]));
+    const years = year !== undefined ? [year] : data.holidayYears;
+    const view = years.map((y) => {
+      const imp = imported.get(y);
+      const inYear = (d: string): boolean => d.startsWith(String(y));
+      return {
+        year: y,
+        source: imp ? `imported ${new Date(imp.imported_at).toISOString()} from ${imp.source}` : data.holidayYears.includes(y) ? `shipped markets.json ${loadMarketData().version}` : 'no data: every weekday counts as a trading day',
+        holidays: data.holidays.filter(inYear).map(isoDay),
+        no_night_evenings: data.noNightEvenings.filter((d) => inYear(d) || (imp?.noNightEvenings.includes(d) ?? false)).map(isoDay),
+      };
+    });
+    const endsOn = isoDay(inForce.calendar.dataEndsOn());
+    if (values['json']) return out(JSON.stringify({ ends_on: endsOn, years: view, bad: inForce.bad }, null, 2));
+    out(`calendar data in force ends on ${endsOn}${inForce.imported.length ? ` (imported: ${inForce.imported.map((y) => y.year).join(', ')})` : ''}`);
+    for (const y of view) {
+      out(`\n${y.year}: ${y.source}`);
+      out(`  closed (weekdays): ${y.holidays.length ? y.holidays.map((d) => `${d} ${WEEKDAY[weekday(d.replaceAll('-', ''))]!}`).join(', ') : '-'}`);
+      out(`  no night session on the evenings of: ${y.no_night_evenings.length ? y.no_night_evenings.join(', ') : '-'}`);
+    }
+    for (const b of inForce.bad) out(`! stored year ${b.id} is malformed and ignored: ${b.reason}`);
+  });
+}
+
 /** Finds the command named by the first one or two words. */
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | null {
   const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
@@ -703,6 +902,8 @@ async function main(): Promise<void> {
       case 'secrets': return await cmdSecrets(sub, values);
       case 'user': return await cmdUser(sub, values, pos, spec);
       case 'audit': return await cmdAudit(values);
+      case 'schedule': return await cmdSchedule(sub, values);
+      case 'calendar': return await cmdCalendar(sub, values, pos, spec);
     }
   } catch (err) {
     fail(err);

@@ -22,7 +22,10 @@ import { HttpServer } from './hub/http.js';
 import { StaticFiles, dashboardDir } from './hub/static-files.js';
 import { buildApi } from './api/app.js';
 import { LiveFeed } from './api/live.js';
-import { AlertHook } from './hub/alerts.js';
+import { AlertHook, databaseAlert } from './hub/alerts.js';
+import { EmailAlerts } from './hub/email-alerts.js';
+import { CalendarWatch } from './hub/calendar-watch.js';
+import { calendarInForce } from './service/calendar-in-force.js';
 import { CORE_VERSION } from './version.js';
 import { DEFAULT_HEALTH, HealthMonitor } from './hub/source-health.js';
 import { HealthChecks } from './hub/health-checks.js';
@@ -156,7 +159,17 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
       context: (spec, dataDir) => scopes.gatewayContext(spec.id, spec.config, dataDir),
     });
   }));
+  c.register(TOKENS.CalendarWatch, single((r) => {
+    const clock = r.resolve<Clock>(TOKENS.Clock);
+    const log = r.resolve<Logger>(TOKENS.Logger);
+    return new CalendarWatch({
+      calendar: async () => (await calendarInForce(r.resolve<ConfigService>(TOKENS.ConfigService))).calendar,
+      now: () => clock.now(), simulated: clock.simulated, alert: (a) => r.resolve<AlertHook>(TOKENS.Alerts).emit(a),
+      warn: (msg, details) => log.warn('calendar', msg, details),
+    });
+  }));
   c.register(TOKENS.Alerts, single((r) => new AlertHook(r.resolve(TOKENS.Logger))));
+  c.register(TOKENS.EmailAlerts, single((r) => new EmailAlerts({ hubId: settings.hubId, store: r.resolve(TOKENS.ConfigService), log: r.resolve(TOKENS.Logger), env: r.resolve(TOKENS.Env) })));
   c.register(TOKENS.Health, single((r) => {
     const sup = r.resolve<Supervisor>(TOKENS.Supervisor);
     const initial = r.resolve<RuntimeConfig>(TOKENS.InitialRuntime);
@@ -213,6 +226,8 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     reporter: r.resolve(TOKENS.Reporter), service: r.resolve(TOKENS.ConfigService), supervisor: r.resolve(TOKENS.Supervisor), dataplane: r.resolve(TOKENS.DataPlane), log: r.resolve(TOKENS.Logger),
     onHealthSettings: (h) => r.resolve<HealthMonitor>(TOKENS.Health).configure({ ...DEFAULT_HEALTH, ...h }),
     onHealthChecks: (list) => r.resolve<HealthChecks>(TOKENS.HealthChecks).configure(list),
+    onAlertSettings: (a) => r.resolve<EmailAlerts>(TOKENS.EmailAlerts).configure(a),
+    onDatabase: (s) => r.resolve<AlertHook>(TOKENS.Alerts).emit(databaseAlert(s)),
     hubId: settings.hubId, status: r.resolve(TOKENS.StatusBus), simulated: r.resolve<Clock>(TOKENS.Clock).simulated, pollMs: settings.configPollMs,
   })));
   c.register(TOKENS.Metrics, single((r) => new HubMetrics(async () => {
@@ -220,13 +235,13 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     const rec = r.resolve<Reconciler>(TOKENS.Reconciler);
     return {
       stats: dp.alive ? await dp.stats(2000).catch(() => null) : null, sources: r.resolve<Supervisor>(TOKENS.Supervisor).info(),
-      db: { up: rec.db.up, revision: rec.db.revision, reloads: rec.db.reloads, reloadErrors: rec.db.reloadErrors }, dataplaneUp: dp.alive,
+      db: { up: rec.db.up, revision: rec.db.revision, reloads: rec.db.reloads, reloadErrors: rec.db.reloadErrors }, dataplaneUp: dp.alive, alertEmails: r.resolve<EmailAlerts>(TOKENS.EmailAlerts).counts,
       health: r.resolve<HealthMonitor>(TOKENS.Health).views(), healthCounters: r.resolve<HealthMonitor>(TOKENS.Health).counters(),
     };
   })));
   const startedAt = Date.now();
-  /** Published ticks per second, from the sequence between two samples at least 900 ms apart (the API and the WebSocket share it). */
-  const published = { at: 0, seq: 0, rate: 0 };
+  /** Published ticks per second, from the sequence between two reads at least 900 ms apart (the API and the WebSocket share it; null before the second). */
+  const published: { at: number; seq: number; rate: number | null } = { at: 0, seq: 0, rate: null };
   const overview = async (r: DependencyContainer): Promise<Record<string, unknown>> => {
     const hub = r.resolve<Hub>(Hub);
     const [stats, h] = [await hub.stats(), hub.health()];
@@ -235,14 +250,14 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     else if (now - published.at >= 900) Object.assign(published, { rate: Math.max(0, (stats.seq - published.seq) / ((now - published.at) / 1000)), at: now, seq: stats.seq });
     return {
       hub_id: h.hub_id, run_id: h.run_id, version: CORE_VERSION, simulated: h.simulated, started_at: startedAt, uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      status: h.status, reasons: h.reasons, db: h.db, seq: stats.seq, instruments: stats.instruments, published_per_s: Math.round(published.rate),
+      status: h.status, reasons: h.reasons, db: h.db, seq: stats.seq, instruments: stats.instruments, published_per_s: published.rate === null ? null : Math.round(published.rate), // null: the first read (no interval yet)
       latency: stats.latency, instrument_states: stats.instrumentStates,
       sources: h.sources.map((x) => ({ id: x.id, state: x.state, reason: x.reason, restarts: x.restarts, health: x.health, health_reason: x.health_reason, feeding: x.feeding })),
       alerts: r.resolve<AlertHook>(TOKENS.Alerts).recent.slice(-50).reverse(),
     };
   };
   c.register(TOKENS.Api, single((r) => buildApi({
-    service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), allowedOrigins: settings.allowedOrigins, logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q),
+    service: r.resolve(TOKENS.ConfigService), hub: () => r.resolve<Hub>(Hub), allowedOrigins: settings.allowedOrigins, secureCookie: settings.tlsCert !== undefined, logs: (q) => r.resolve<Logger>(TOKENS.Logger).recent(q),
     overview: () => overview(r),
   })));
   c.register(TOKENS.Live, single((r) => {
@@ -278,6 +293,7 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
     r.resolve<ReturnType<typeof buildApi>>(TOKENS.Api).handle,
     (req, socket, head) => r.resolve<LiveFeed>(TOKENS.Live).upgrade(req, socket, head),
     new StaticFiles(settings.dashboard === 'off' ? null : settings.dashboard ?? dashboardDir()),
+    settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { cert: settings.tlsCert, key: settings.tlsKey } : undefined,
   )));
   c.register(TOKENS.Control, single((r) => new ControlServer(r.resolve<RunFiles>(TOKENS.RunFiles).controlSocket, r.resolve<Hub>(Hub).controlHandlers())));
   c.register(Hub, single((r) => new Hub({
@@ -354,6 +370,11 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     c.register<SecretBox>(TOKENS.Secrets, { useValue: keys.box });
 
     const service = c.resolve<ConfigService>(TOKENS.ConfigService);
+    // The calendar in force: imported years (mdhub calendar import) take precedence over the shipped ones.
+    const inForce = await calendarInForce(service);
+    c.register<TradingCalendar>(TOKENS.Calendar, { useValue: inForce.calendar });
+    if (inForce.imported.length > 0) log.info('calendar', `imported calendar years in force: ${inForce.imported.map((y) => y.year).join(', ')}`, { years: inForce.imported.map((y) => ({ year: y.year, source: y.source, imported_at: y.imported_at })) });
+    for (const b of inForce.bad) log.warn('calendar', `stored calendar year ${b.id} is malformed and ignored (the shipped calendar applies): import it again`, { ...b }, 'MDH_ERR_CALENDAR_BAD_FILE');
     const actor = { name: `hub:${settings.hubId}`, hubId: settings.hubId };
     if (embedded) {
       const [g, gr] = await Promise.all([repo.list('gateways'), repo.list('groups')]);
@@ -367,12 +388,15 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     const runtime = await service.loadRuntime(settings.hubId);
     c.resolve<RuntimeReporter>(TOKENS.Reporter).report(runtime);
     c.register<RuntimeConfig>(TOKENS.InitialRuntime, { useValue: runtime });
+    const emailAlerts = c.resolve<EmailAlerts>(TOKENS.EmailAlerts);
+    emailAlerts.configure(runtime.alerts);
+    emailAlerts.attach(c.resolve<AlertHook>(TOKENS.Alerts));
+    emailAlerts.start();
+    stack.push('email alerts', () => emailAlerts.stop());
     if (runtime.gateways.length === 0) log.warn('hub', 'no gateway instance is enabled: the hub publishes heartbeats only');
 
     const clock = c.resolve<Clock>(TOKENS.Clock);
-    const calendar = c.resolve<TradingCalendar>(TOKENS.Calendar);
-    const expiry = calendar.dataExpiryWarning(clock.now());
-    if (expiry) log.warn('calendar', `trading-calendar data ends on ${expiry.endsOn} (${expiry.daysLeft} days left): past it, weekdays count as trading days; update markets.json`, { ...expiry }, 'MDH_ERR_CALENDAR_DATA_ENDING');
+    // The calendar data's end is checked by the calendar watch (at start, then daily: the calendar_ending alert).
 
     let hubRef: Hub | null = null;
     let healthRef: HealthMonitor | null = null;
@@ -382,6 +406,7 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
       linkTransport: settings.linkTransport, groups: runtime.groups, sendHighWaterMark: settings.sendHighWaterMark, cleansing: runtime.cleansing,
       startedAt: Date.now(), canaries: runtime.groups.map((g) => ({ group: g.name, canaries: g.canaries })),
       watch: { lagMs: { ...DEFAULT_HEALTH, ...runtime.health }.canaryLagMs },
+      ...(inForce.imported.length > 0 ? { calendar: inForce.calendar.marketData() } : {}),
     }, {
       onStatus: (ev) => {
         log.write({ level: WARN_EVENTS.has(ev.kind) ? 'warn' : INFO_EVENTS.has(ev.kind) ? 'info' : 'debug', ts: ev.ts, msg: ev.kind, area: 'status', details: ev }, false);
@@ -435,6 +460,14 @@ export async function startHub(settings: HubConfig, opts: StartOptions = {}): Pr
     hub.started(ready, stack);
     files.writeReady(ready);
     c.resolve<StatusBus>(TOKENS.StatusBus)({ kind: 'hub_started', simulated: clock.simulated, sources: ready.sources, host: os.hostname() });
+    // Calendar-data end (daily) and schedule alerts; pushed last, so a stop checks the schedule first.
+    const watch = c.resolve<CalendarWatch>(TOKENS.CalendarWatch);
+    watch.start();
+    void watch.hubStarted();
+    stack.push('calendar watch', () => {
+      watch.hubStopping();
+      watch.stop();
+    });
     return hub;
   } catch (err) {
     await stack.unwind(log);

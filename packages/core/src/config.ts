@@ -30,6 +30,14 @@ export const HubConfigSchema = z.strictObject({
    * the live WebSocket with a session: a dashboard served from another address, or a reverse proxy's.
    */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.:[\]-]{1,200}$/, 'an origin scheme://host[:port], no path')).max(20).default([]),
+  /** TLS for the HTTP listener (PEM files): the dashboard, the API and its WebSocket over https / wss. */
+  tlsCert: z.string().min(1).max(400).optional(),
+  tlsKey: z.string().min(1).max(400).optional(),
+  /**
+   * Plain HTTP on an address other than loopback (the logins and session cookies cross the network in the
+   * clear): only behind a TLS reverse proxy, or on a network you trust. Without it such a bind needs TLS.
+   */
+  insecureHttp: z.boolean().default(false),
   /** The dashboard's built files (a Next.js static export) served on the HTTP port; `off` serves none. Default: @mdhub/dashboard's out/. */
   dashboard: z.string().min(1).max(400).optional(),
   hubId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, _ or -').default(() => os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'hub'),
@@ -48,6 +56,31 @@ export const HubConfigSchema = z.strictObject({
 });
 
 export type HubConfig = z.infer<typeof HubConfigSchema>;
+
+/** Whether a host name or address is this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The HTTP listener's safety rule: one of the TLS files without the other is an error, and a listener
+ * beyond loopback needs TLS or an explicit `insecureHttp` (logins and session cookies would cross the
+ * network in the clear).
+ */
+export function checkHttpExposure(c: Pick<HubConfig, 'http' | 'tlsCert' | 'tlsKey' | 'insecureHttp'>, origins: Record<string, string> = {}): void {
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+    const setting = c.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
+    throw new MdhubError('MDH_ERR_CONFIG_INVALID', { source: origins[setting] ?? 'settings', setting, reason: 'TLS needs both a certificate (--tls-cert) and its key (--tls-key)' });
+  }
+  if (c.http === 'off' || c.tlsCert !== undefined || c.insecureHttp) return;
+  const host = c.http.slice(0, c.http.lastIndexOf(':'));
+  if (isLoopback(host)) return;
+  throw new MdhubError('MDH_ERR_CONFIG_INVALID', {
+    source: origins['http'] ?? 'settings', setting: 'http', value: c.http,
+    reason: `--http ${c.http} serves the dashboard and its logins beyond this machine: give --tls-cert FILE --tls-key FILE, or --insecure-http to accept plain HTTP (behind a TLS reverse proxy, or on a network you trust)`,
+  });
+}
 export type HubConfigInput = z.input<typeof HubConfigSchema>;
 
 /** Settings that moved into the database, with where they are now. */
@@ -66,7 +99,10 @@ export function parseHubConfig(input: unknown, source = 'config', origins: Recor
     if (typeof obj === 'object' && obj !== null && k in obj) throw new MdhubError('MDH_ERR_CONFIG_INVALID', { source: origins[k] ?? source, setting: k, reason: why });
   }
   const r = HubConfigSchema.safeParse(obj);
-  if (r.success) return r.data;
+  if (r.success) {
+    checkHttpExposure(r.data, origins);
+    return r.data;
+  }
   const first = r.error.issues[0]!;
   const unknownKeys = first.code === 'unrecognized_keys' ? (first as { keys?: string[] }).keys ?? [] : [];
   const setting = unknownKeys[0] ?? first.path.map(String).join('.');

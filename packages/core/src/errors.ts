@@ -47,8 +47,12 @@ export const CORE_ERRORS = {
   MDH_ERR_CONTROL_TIMEOUT: { message: 'the running hub did not answer on its control socket in time', retryable: true },
   MDH_ERR_TICK_REJECTED: { message: 'cleansing rejected a tick (sampled log record; details name the rule)', retryable: false },
   MDH_ERR_PUBLISH_OVERLOAD: { message: 'a send on the PUB socket failed: the tick is dropped (counted, status event "overload")', retryable: true },
+  MDH_ERR_ALERT_EMAIL_FAILED: { message: 'an alert email could not be sent (the SMTP server refused it or cannot be reached; details give the reason): logged and counted, the hub runs on', retryable: true },
+  MDH_ERR_ALERT_INCIDENT_STORE: { message: 'the alert-incident table cannot be read or written (the database is unreachable): the email goes out without de-duplication across hubs', retryable: true },
+  MDH_ERR_ALERT_RATE_LIMITED: { message: 'alert emails reached the hourly limit (alerts.maxPerHour): the rest are counted and summarised in the next email', retryable: true },
+  MDH_ERR_ALERT_SMTP_PASSWORD_MISSING: { message: 'alerts.smtp.user is set but MDHUB_SMTP_PASSWORD is not: the SMTP login is tried without a password', retryable: false },
   MDH_ERR_SNAPSHOT_BAD_REQUEST: { message: 'a snapshot-service request is malformed: not a msgpack map, an unknown op, or instruments not a list of vt_symbols', retryable: false },
-  MDH_ERR_CALENDAR_DATA_ENDING: { message: 'the trading-calendar data ends within 30 days (or has ended): update markets.json', retryable: false },
+  MDH_ERR_CALENDAR_DATA_ENDING: { message: 'the trading-calendar data ends within 30 days (or has ended): import the next year with mdhub calendar import (alert calendar_ending, daily)', retryable: false },
 } as const;
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS;

@@ -33,6 +33,10 @@ export const TOKENS = {
   HealthChecks: Symbol.for('mdhub.HealthChecks'),
   /** The alert hook (hub/alerts.ts). */
   Alerts: Symbol.for('mdhub.Alerts'),
+  /** Calendar-data end and schedule alerts (hub/calendar-watch.ts). */
+  CalendarWatch: Symbol.for('mdhub.CalendarWatch'),
+  /** Email alerts over SMTP (hub/email-alerts.ts). */
+  EmailAlerts: Symbol.for('mdhub.EmailAlerts'),
   Reconciler: Symbol.for('mdhub.Reconciler'),
   Metrics: Symbol.for('mdhub.Metrics'),
   Http: Symbol.for('mdhub.Http'),

@@ -32,6 +32,11 @@ const TABLE: Record<string, { wrongType: unknown; outOfRange: unknown; misspelle
   configPollMs: { wrongType: '1s', outOfRange: 10, misspelled: 'configPollMS' },
   logLevel: { wrongType: 3, outOfRange: 'verbose', misspelled: 'loglevel' },
   logFormat: { wrongType: false, outOfRange: 'xml', misspelled: 'logformat' },
+  allowedOrigins: { wrongType: 'https://proxy.example', outOfRange: Array.from({ length: 21 }, (_, i) => `https://p${i}.example`), misspelled: 'allowedOrigin' },
+  dashboard: { wrongType: 1, outOfRange: '', misspelled: 'dashbord' },
+  tlsCert: { wrongType: 1, outOfRange: '', misspelled: 'tlscert' },
+  tlsKey: { wrongType: 1, outOfRange: '', misspelled: 'tlskey' },
+  insecureHttp: { wrongType: 'yes', outOfRange: 1, misspelled: 'insecureHTTP' },
 };
 
 describe('hub settings', () => {
@@ -60,6 +65,19 @@ describe('hub settings', () => {
       expect(m.reason).toContain(`unknown setting ${bad.misspelled}`);
     });
   }
+
+  it('an HTTP listener beyond loopback needs TLS or --insecure-http; TLS needs both files', () => {
+    for (const http of ['127.0.0.1:7700', '127.1.2.3:0', 'localhost:7700', '[::1]:7700', 'off']) expect(parseHubConfig({ http }).http).toBe(http);
+    for (const http of ['0.0.0.0:7700', '192.168.1.20:7700', '[::]:7700', 'hub.lan:7700']) {
+      const r = refusal({ http }, { http: '--http' });
+      expect([r.code, r.setting, r.source]).toEqual(['MDH_ERR_CONFIG_INVALID', 'http', '--http']);
+      expect(r.reason).toContain('--tls-cert FILE --tls-key FILE, or --insecure-http');
+      expect(parseHubConfig({ http, insecureHttp: true }).http).toBe(http);
+      expect(parseHubConfig({ http, tlsCert: 'c.pem', tlsKey: 'k.pem' }).http).toBe(http);
+    }
+    expect(refusal({ tlsCert: 'c.pem' }).setting).toBe('tlsKey');
+    expect(refusal({ tlsKey: 'k.pem' }).setting).toBe('tlsCert');
+  });
 
   it('points a misspelling at the setting it resembles', () => {
     expect(refusal({ sendHighWatermark: 5 }).reason).toContain('did you mean sendHighWaterMark');

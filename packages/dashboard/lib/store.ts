@@ -28,7 +28,7 @@ export interface SourcePoint {
 
 export interface HubPoint {
   t: number;
-  published_per_s: number;
+  published_per_s: number | null;
   latency_p50_us: number | null;
   latency_p99_us: number | null;
 }

@@ -61,7 +61,8 @@ export interface Overview {
   db: { up: boolean; revision: number; error: string | null };
   seq: number;
   instruments: number;
-  published_per_s: number;
+  /** null on the hub's first read (no interval yet). */
+  published_per_s: number | null;
   latency: { count: number; p50_us: number | null; p99_us: number | null };
   instrument_states: { ok: number; stale: number; suspect: number };
   sources: Array<{ id: string; state: string; reason: string | null; restarts: number; health: Health | null; health_reason: string | null; feeding: boolean }>;

@@ -29,6 +29,8 @@ const HUB: Record<string, FlagSpec> = {
   'data-dir': { type: 'string', arg: 'DIR', description: 'data folder of the running hub; default .mdhub' },
 };
 const JSON_OUT: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON instead of a table' } };
+const LEAD: FlagSpec = { type: 'string', arg: 'MIN', description: 'minutes before a session opens that the hub starts, default 10' };
+const AT: FlagSpec = { type: 'string', arg: 'TIME', description: 'the moment to judge instead of now: ISO, e.g. 2027-01-29T20:45 (no offset: Asia/Shanghai) or 2027-01-29T12:45Z' };
 const PASSWORD_STDIN: FlagSpec = { type: 'boolean', description: 'read the password from standard input (first line); a terminal is prompted without echo' };
 
 export const COMMANDS: CommandSpec[] = [
@@ -51,9 +53,11 @@ export const COMMANDS: CommandSpec[] = [
       'config-poll-ms': { type: 'string', arg: 'MS', description: 'how often the configuration revision is polled, default 1000' },
       'log-level': { type: 'string', arg: 'LEVEL', description: 'debug, info (default), warn or error' },
       'log-format': { type: 'string', arg: 'json|pretty', description: 'log format; default pretty on a terminal, json otherwise' },
+      'if-trading-day': { type: 'boolean', description: 'start only when a trading session opens within the lead time or is open (the calendar in force); otherwise exit 0 with one log line (cron)' },
+      lead: LEAD,
     },
   },
-  { name: 'stop', summary: 'stop the hub running with a data folder (through its control socket)', uses: 'hub', flags: { ...HUB } },
+  { name: 'stop', summary: 'stop the hub running with a data folder (through its control socket)', uses: 'hub', flags: { ...HUB, 'if-running': { type: 'boolean', description: 'exit 0 when no hub runs with the data folder (cron)' } } },
   { name: 'status', summary: 'show the running hub: endpoints, health, sources', uses: 'hub', flags: { ...HUB, ...JSON_OUT } },
   {
     name: 'tail', summary: 'print live ticks (rb2701.SHFE, *.SHFE, *)', positionals: 'INSTRUMENT...',
@@ -195,6 +199,23 @@ export const COMMANDS: CommandSpec[] = [
       limit: { type: 'string', arg: 'N', description: 'at most N entries (default 100)' },
     },
   },
+  {
+    name: 'schedule crontab', summary: 'print the crontab that starts the hub before each session and stops it after (times in the host zone)',
+    flags: {
+      'data-dir': { type: 'string', arg: 'DIR', description: 'the data folder the scheduled hub uses (made absolute); default .mdhub' },
+      config: { type: 'string', arg: 'FILE', description: 'process settings file the scheduled hub starts with (made absolute)' },
+      lead: LEAD,
+      lag: { type: 'string', arg: 'MIN', description: 'minutes after a session closes that the hub stops, default 10' },
+      tz: { type: 'string', arg: 'ZONE', description: "the zone cron runs in (IANA, e.g. UTC, Asia/Shanghai); default the host's (TZ)" },
+      docker: { type: 'boolean', description: 'docker compose up -d / down lines instead of mdhub start / stop' },
+      'compose-dir': { type: 'string', arg: 'DIR', description: 'with --docker: the folder of compose.yaml, default the current one' },
+      at: { type: 'string', arg: 'TIME', description: 'the date whose zone offset is used (a zone with daylight saving), default now' },
+    },
+  },
+  { name: 'schedule check', summary: 'say what a scheduled start would do at a moment, and why: the session open or next, whether it is a trading day', uses: 'db', flags: { ...DB, ...JSON_OUT, at: AT, lead: LEAD } },
+  { name: 'calendar import', summary: 'store a newer trading calendar (markets.json, or {"year":2027,"holidays":[...]}); it takes precedence over the shipped one', uses: 'db', positionals: 'FILE', flags: { ...DB } },
+  { name: 'calendar show', summary: 'list the calendar in force: holidays, evenings without a night session, where each year comes from', uses: 'db', positionals: '[YEAR]', flags: { ...DB, ...JSON_OUT } },
+  { name: 'calendar remove', summary: 'remove an imported year (the shipped calendar applies to it again)', uses: 'db', positionals: 'YEAR', flags: { ...DB } },
   { name: 'user list', summary: 'list dashboard users', uses: 'db', flags: { ...DB, ...JSON_OUT } },
   { name: 'user add', summary: 'add a dashboard user', uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'the user must change the password at first login' } } },
   { name: 'user reset-password', summary: "set a dashboard user's password", uses: 'db', positionals: 'NAME', flags: { ...DB, 'password-stdin': PASSWORD_STDIN, 'must-change': { type: 'boolean', description: 'must change it at next login' } } },

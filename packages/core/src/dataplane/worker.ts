@@ -6,10 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Exchange, HubState, LogRecord, StatusEvent } from '@mdhub/protocol';
 import { EXCHANGES } from '@mdhub/protocol';
-import { clockFromParams, marketCalendar, productOfSymbol } from '../market/index.js';
+import { TradingCalendar, clockFromParams, marketCalendar, productOfSymbol, useMarketCalendar } from '../market/index.js';
 import { defaultCleansingMarket } from '../cleansing/market.js';
 import { PluginScopes } from '../plugin/scope.js';
-import type { ClockParams } from '../market/types.js';
+import type { ClockParams, MarketData } from '../market/types.js';
 import type { InstrumentRef } from '../plugin/manifest.js';
 import type { GroupConfig } from './arbiter.js';
 import { BindError, DataPlane } from './dataplane.js';
@@ -31,6 +31,8 @@ export interface WorkerInit {
   /** Canary products per group, and the lag behind a canary at which the watch reports at once. */
   canaries?: CanaryGroup[];
   watch?: { lagMs: number; watchMs?: number; reportMs?: number };
+  /** The hub's calendar in force when it has imported years (docs/operations.md#calendar-updates); else the shipped one. */
+  calendar?: MarketData;
 }
 
 export type ToWorker =
@@ -134,6 +136,7 @@ function referenceData(dp: DataPlane): Array<Record<string, unknown>> {
 }
 
 async function main(): Promise<void> {
+  if (init.calendar) useMarketCalendar(new TradingCalendar(init.calendar));
   let check: BuiltCheck | undefined;
   let plane: DataPlane | null = null;
   // Each filter instance is created from a plugin scope of its own (what the plugin API promises, nothing else).

@@ -37,3 +37,13 @@ export class AlertHook {
     }
   }
 }
+
+/**
+ * The alert for the configuration database going away (`db_unreachable`, critical) or coming back
+ * (`db_recovered`, info): the reconciler's poll decides, the hub hands this to the hook.
+ */
+export function databaseAlert(s: { up: false; reason: string } | { up: true; downMs: number }): AlertEvent {
+  return s.up
+    ? { severity: 'info', alert: 'db_recovered', message: `the configuration database is reachable again after ${Math.round(s.downMs / 1000)} s` }
+    : { severity: 'critical', alert: 'db_unreachable', code: 'MDH_ERR_DB_UNREACHABLE', message: `the configuration database is unreachable: ${s.reason}; ticks keep flowing on the last applied configuration` };
+}

@@ -4,7 +4,9 @@
  * `/api` (api/app.ts: everything but the login needs a session), its WebSocket `/api/ws`, and the dashboard's
  * static files (static-files.ts) on every other path.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import { MdhubError } from '../errors.js';
 import type { HealthReport } from './health.js';
@@ -33,12 +35,38 @@ export class HttpServer {
     private readonly upgrade?: (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void,
     /** The dashboard's files. */
     private readonly files?: StaticFiles,
+    /** PEM files: serve https (and wss) instead of http. */
+    private readonly tls?: { cert: string; key: string },
   ) {}
+
+  /** `https` when the listener has TLS. */
+  get scheme(): 'http' | 'https' {
+    return this.tls ? 'https' : 'http';
+  }
 
   async start(): Promise<string | null> {
     const hp = parseHostPort(this.listen);
     if (!hp) return null;
-    const server = http.createServer((req, res) => void this.serve(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void this.serve(req, res);
+    let server: http.Server;
+    if (this.tls) {
+      const read = (setting: 'tlsCert' | 'tlsKey', file: string): Buffer => {
+        try {
+          return fs.readFileSync(file);
+        } catch (err) {
+          throw new MdhubError('MDH_ERR_CONFIG_FILE_UNREADABLE', { setting, file, reason: (err as Error).message }, err);
+        }
+      };
+      const cert = read('tlsCert', this.tls.cert);
+      const key = read('tlsKey', this.tls.key);
+      try {
+        server = https.createServer({ cert, key }, handler);
+      } catch (err) {
+        throw new MdhubError('MDH_ERR_CONFIG_INVALID', { setting: 'tlsCert', reason: `the TLS certificate and key do not make a server: ${(err as Error).message}` }, err);
+      }
+    } else {
+      server = http.createServer(handler);
+    }
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       if (this.upgrade && new URL(req.url ?? '/', 'http://x').pathname === '/api/ws') this.upgrade(req, socket, head);

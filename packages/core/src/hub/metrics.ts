@@ -18,6 +18,8 @@ export interface MetricsSnapshot {
   health?: Array<{ id: string; health: string; feeding: boolean }>;
   /** Hard restarts the health monitor decided and circuit-breaker openings, per source. */
   healthCounters?: { restarts: Record<string, number>; breakerOpened: Record<string, number> };
+  /** Alert emails by result (sent, failed, rate_limited), since the hub started. */
+  alertEmails?: Record<string, number>;
 }
 
 const HEALTH_VALUES = ['ok', 'degraded', 'stale', 'restarting', 'dead', 'circuit_open', 'stopped'] as const;
@@ -88,6 +90,8 @@ export class HubMetrics {
       (s) => Object.entries(stat(s)?.instrumentStates ?? {}).map(([k, v]) => [{ state: k }, v]));
     define('counter', 'instrument_state_changes_total', 'Changes of an instrument\'s data state (instrument_state events).', [], (s) => (stat(s) ? [[{}, stat(s)!.instrumentStateChanges ?? 0]] : []));
     define('gauge', 'pub_high_water_mark', 'Messages the PUB socket queues per subscriber before it drops for that subscriber (--send-hwm); a stalled subscriber holds up to this many.', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.highWaterMark]] : []));
+    define('counter', 'alert_emails_total', 'Alert emails by result: sent, failed (the SMTP server refused or was unreachable), rate_limited (over alerts.maxPerHour; summarised in the next email).', ['result'],
+      (s) => Object.entries(s.alertEmails ?? {}).map(([result, n]) => [{ result }, n]));
     define('gauge', 'dataplane_up', '1 while the data-plane worker answers.', [], (s) => [[{}, s.dataplaneUp ? 1 : 0]]);
     define('gauge', 'db_up', '1 while the configuration database answers (ticks flow either way).', [], (s) => [[{}, s.db.up ? 1 : 0]]);
     define('gauge', 'config_revision', 'Configuration revision this hub has applied.', [], (s) => [[{}, s.db.revision]]);

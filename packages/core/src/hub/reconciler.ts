@@ -64,6 +64,10 @@ export interface ReconcilerDeps {
   onHealthSettings?(h: RuntimeConfig['health']): void;
   /** The enabled health-check plugins (or their configurations) changed. */
   onHealthChecks?(list: RuntimeConfig['healthChecks']): Promise<void>;
+  /** The email-alert settings changed. */
+  onAlertSettings?(a: RuntimeConfig['alerts']): void;
+  /** The configuration database became unreachable (`up: false`, with the reason) or reachable again (with how long it was down). */
+  onDatabase?(s: { up: false; reason: string } | { up: true; downMs: number }): void;
   /** Poll period, ms (default 1000). */
   pollMs?: number;
   /** Longest wait between retries while the database is unreachable, ms (default 30 s). */
@@ -96,6 +100,7 @@ export class Reconciler {
   private cleansing: RuntimeConfig['cleansing'] | null = null;
   private health: RuntimeConfig['health'] | null = null;
   private healthChecks: RuntimeConfig['healthChecks'] | null = null;
+  private alerts: RuntimeConfig['alerts'] | null = null;
   /** A revision whose reload failed, and when to try it again (backoff, so a bad change cannot loop). */
   private failedRevision = -1;
   private retryAt = 0;
@@ -116,6 +121,7 @@ export class Reconciler {
     this.cleansing = rc.cleansing;
     this.health = rc.health;
     this.healthChecks = rc.healthChecks;
+    this.alerts = rc.alerts;
     this.db.revision = rc.revision;
     this.schedule(this.deps.pollMs ?? 1000);
   }
@@ -190,6 +196,7 @@ export class Reconciler {
     this.db.lastError = reason;
     this.deps.status({ kind: 'db_unreachable', reason, since: this.db.since });
     this.deps.log.error('config', 'the configuration database is unreachable: ticks keep flowing on the last applied configuration; retrying with backoff', { reason }, 'MDH_ERR_DB_UNREACHABLE');
+    this.deps.onDatabase?.({ up: false, reason });
   }
 
   private recovered(): void {
@@ -199,6 +206,7 @@ export class Reconciler {
     this.db.lastError = null;
     this.deps.status({ kind: 'db_recovered', down_ms: downMs });
     this.deps.log.info('config', 'the configuration database is reachable again', { down_ms: downMs });
+    this.deps.onDatabase?.({ up: true, downMs });
   }
 
   /**
@@ -243,6 +251,10 @@ export class Reconciler {
     if (!same(this.health, next.health)) {
       this.health = next.health;
       this.deps.onHealthSettings?.(next.health);
+    }
+    if (!same(this.alerts, next.alerts)) {
+      this.alerts = next.alerts;
+      this.deps.onAlertSettings?.(next.alerts);
     }
     if (!same(this.healthChecks, next.healthChecks)) {
       this.healthChecks = next.healthChecks;

@@ -119,6 +119,8 @@ interface SourceRec {
   fault: Fault;
   /** The supervisor's restart count when this record last saw the process (a change: a new process). */
   proc: number;
+  /** A fault alert went out and no recovery yet (its recovery is announced even from `restarting`). */
+  alerted: boolean;
 }
 
 export interface SourceHealthView {
@@ -238,11 +240,13 @@ export class HealthMonitor {
     for (const f of facts) {
       let r = this.recs.get(f.id);
       if (!r) {
-        r = { id: f.id, health: 'restarting', reason: 'starting', since: now, feeding: false, everFed: false, badSince: 0, goodSince: 0, killed: false, fault: null, proc: f.restarts };
+        r = { id: f.id, health: 'restarting', reason: 'starting', since: now, feeding: false, everFed: false, badSince: 0, goodSince: 0, killed: false, fault: null, proc: f.restarts, alerted: false };
         this.recs.set(f.id, r);
       }
       if (f.restarts !== r.proc) {
         // A new process: its faults are judged afresh (a confirmation never carries over a restart).
+        // One this monitor did not kill ended by itself (a crash): the supervisor restarts it; say so.
+        if (!r.killed && f.breaker !== 'open') this.restartAlert(r, `source ${r.id} ended by itself${f.reason ? ` (${f.reason})` : ''}: the supervisor restarts it`);
         r.proc = f.restarts;
         r.killed = false;
         if (r.badSince !== 0) r.badSince = now;
@@ -382,7 +386,21 @@ export class HealthMonitor {
     }
   }
 
+  private restartAlert(r: SourceRec, message: string): void {
+    r.alerted = true;
+    this.o.alert({ severity: 'warning', alert: 'source_restart', source: r.id, message });
+  }
+
   private alertFor(id: string, previous: SourceHealthValue, health: SourceHealthValue, reason: string): void {
+    const r = this.recs.get(id);
+    if (r && (health === 'circuit_open' || health === 'dead' || (health === 'stale' && !reason.startsWith('recovered')))) r.alerted = true;
+    if (r && FEEDING.has(health) && !FEEDING.has(previous) && previous === 'restarting' && r.alerted) {
+      // Back from a restart that followed a fault alert: the recovery closes that incident.
+      r.alerted = false;
+      this.o.alert({ severity: 'info', alert: 'source_recovered', source: id, message: `source ${id} feeds again (${health}) after a restart` });
+      return;
+    }
+    if (r && FEEDING.has(health)) r.alerted = false;
     if (health === 'circuit_open') this.o.alert({ severity: 'critical', alert: 'source_circuit_open', source: id, code: 'MDH_ERR_GATEWAY_CIRCUIT_OPEN', message: `source ${id}: ${reason}` });
     else if (health === 'dead') this.o.alert({ severity: 'warning', alert: 'source_dead', source: id, code: 'MDH_ERR_SOURCE_DEAD', message: `source ${id} is dead: ${reason}` });
     else if (health === 'stale' && !reason.startsWith('recovered')) this.o.alert({ severity: 'warning', alert: 'source_stale', source: id, code: 'MDH_ERR_SOURCE_STALE', message: `source ${id} is stale: ${reason}` });
@@ -423,7 +441,7 @@ export class HealthMonitor {
     r.killed = true;
     this.restarts[r.id] = (this.restarts[r.id] ?? 0) + 1;
     this.o.event({ kind: 'source_restart', source: r.id, reason: j.reason, fault: j.fault, confirmed_ms: Math.round(age) });
-    this.o.alert({ severity: 'warning', alert: 'source_restart', source: r.id, message: `source ${r.id} is hard-restarted: ${j.reason}` });
+    this.restartAlert(r, `source ${r.id} is hard-restarted: ${j.reason}`);
     this.o.kill(r.id, `${j.fault}: ${j.reason}`);
   }
 }

@@ -228,8 +228,16 @@ function auctionOn(day: string, r: AuctionRule): Auction {
 
 let shared: TradingCalendar | undefined;
 
-/** A shared calendar built from the packaged markets.json. */
+/** A shared calendar built from the packaged markets.json (or the one set by {@link useMarketCalendar}). */
 export function marketCalendar(): TradingCalendar {
   shared ??= new TradingCalendar();
   return shared;
+}
+
+/**
+ * Makes `calendar` the shared one of this thread (the data-plane worker, given the hub's calendar in
+ * force with imported years); call before anything reads {@link marketCalendar}.
+ */
+export function useMarketCalendar(calendar: TradingCalendar): void {
+  shared = calendar;
 }

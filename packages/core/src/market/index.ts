@@ -12,7 +12,7 @@ export {
   SESSION_TEMPLATES, parseMarketData, loadMarketData, listProducts, findProduct, productOfSymbol,
 } from './products.js';
 export {
-  TradingCalendar, marketCalendar, TRADING_DAY_ROLL, NIGHT_TAIL_END, DATA_EXPIRY_WARN_DAYS,
+  TradingCalendar, marketCalendar, useMarketCalendar, TRADING_DAY_ROLL, NIGHT_TAIL_END, DATA_EXPIRY_WARN_DAYS,
 } from './calendar.js';
 export { systemClock, simulatedClock, clockFromParams, defaultSimAnchor, resumeSimAnchor, marketSleep } from './clock.js';
 export type { SimulatedClockOptions } from './clock.js';
@@ -20,3 +20,9 @@ export { vendorTime } from './vendor-time.js';
 export type { VendorTimeInput, VendorTimeResult } from './vendor-time.js';
 export { parseInstrumentPattern, parseInstrumentPatterns, matchesPattern, matchesAny } from './patterns.js';
 export type { InstrumentPattern } from './patterns.js';
+export {
+  tradingWindows, windowAt, nextWindow, scheduleVerdict, inSchedule, crontabLines, zoneOffsetMin, weekdayField, shanghaiLabel,
+  DEFAULT_LEAD_MIN, DEFAULT_LAG_MIN, START_GRACE_MIN, SCHEDULE_EARLY_MIN, SCHEDULE_LATE_MIN,
+} from './schedule.js';
+export type { TradingWindow, ScheduleVerdict, CrontabOptions } from './schedule.js';
+// calendar-import.ts (zod) stays out of this barrel: the light plugin API and gateway children load it.

@@ -19,7 +19,7 @@ import {
   AccountSchema, CanarySchema, FrontSchema, GroupCleansingSchema, HubIdSchema, IdSchema, PatternListSchema,
 } from '../store/schema.js';
 import type {
-  AccountRow, AuditRecord, BadRow, CalendarOverrideRecord, GatewayRecord, GroupRecord, GroupSource, HubOverrideRecord, PluginRecord, SettingRecord, UserRecord,
+  AccountRow, AlertIncidentRecord, AuditRecord, BadRow, CalendarOverrideRecord, GatewayRecord, GroupRecord, GroupSource, HubOverrideRecord, PluginRecord, SettingRecord, UserRecord,
 } from '../store/schema.js';
 import type { SecretBox } from '../store/secrets.js';
 import { SecretBox as Box } from '../store/secrets.js';
@@ -59,9 +59,39 @@ export const HealthSettingsSchema = z.strictObject({
 });
 export type HealthSettingsValue = z.infer<typeof HealthSettingsSchema>;
 
+/** The decided recipient of email alerts (ARCHITECTURE.md; issue 20): the default of `alerts.to`. */
+export const DEFAULT_ALERT_RECIPIENT = 'ryanflavor@163.com';
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+/**
+ * Email alerts (docs/operations.md, "Email alerts"). Off until `enabled` is true and an SMTP host is
+ * set; the SMTP password is never stored here: the hub reads it from MDHUB_SMTP_PASSWORD.
+ */
+export const AlertSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  smtp: z.strictObject({
+    host: z.string().min(1).max(255),
+    /** 587 (STARTTLS when the server offers it) by default; 465 with `secure`. */
+    port: z.number().int().min(1).max(65_535).default(587),
+    /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+    secure: z.boolean().default(false),
+    /** Login name; the password comes from MDHUB_SMTP_PASSWORD. */
+    user: z.string().min(1).max(255).optional(),
+  }).optional(),
+  from: z.string().min(3).max(255).optional(),
+  to: z.array(z.email()).min(1).max(50).default([DEFAULT_ALERT_RECIPIENT]),
+  /** Alerts below this severity send nothing. */
+  minSeverity: z.enum(['info', 'warning', 'critical']).default('warning'),
+  /** At most this many emails per rolling hour; the rest are counted and summarised in the next one. */
+  maxPerHour: z.number().int().min(1).max(10_000).default(20),
+  /** A daily summary at this host-local time (HH:MM); none when absent. */
+  dailySummary: z.string().regex(HHMM, 'a time HH:MM').optional(),
+}).refine((a) => !a.enabled || a.smtp !== undefined, { message: 'enabled email alerts need smtp.host', path: ['smtp'] });
+export type AlertSettingsValue = z.infer<typeof AlertSettingsSchema>;
+
 export const SETTINGS: Readonly<Record<string, { schema: z.ZodType; description: string; hubOverride: boolean }>> = {
   cleansing: { schema: CleansingSettingsSchema, description: 'cleansing before the race: enabled, thresholds, rules disabled everywhere, rejection-log sampling (docs/cleansing.md)', hubOverride: true },
   health: { schema: HealthSettingsSchema, description: 'source-health thresholds in ms: canaryLagMs, holdDownMs, confirmMs, deadAfterMs, noDataMs, groupSilentMs … (docs/health.md)', hubOverride: true },
+  alerts: { schema: AlertSettingsSchema, description: 'email alerts: enabled, smtp {host, port, secure, user}, from, to, minSeverity, maxPerHour, dailySummary (docs/operations.md; password in MDHUB_SMTP_PASSWORD)', hubOverride: false },
 };
 /** Settings the hub keeps for itself (not settable with `mdhub settings set`). */
 const INTERNAL_SETTINGS = new Set(['secrets.key_id']);
@@ -176,6 +206,8 @@ export interface RuntimeConfig {
   health: HealthSettingsValue;
   /** Enabled health-check plugins (loaded and their configuration checked). */
   healthChecks: Array<{ plugin: string; config: unknown }>;
+  /** Email alerts (the `alerts` setting; absent or malformed: off). */
+  alerts?: AlertSettingsValue;
   /** Rows the store could not parse (skipped). */
   bad: BadRow[];
   /** Registered plugins that this version does not run (reserved kinds). */
@@ -622,6 +654,46 @@ export class ConfigService {
     await this.audit(actor, 'settings.unset', key, { hub: hubId ?? null });
   }
 
+  // ---- alert incidents (one email per incident across the hubs sharing this database) ----
+
+  /** Claims an incident: true for the first hub to insert its key (that hub sends the email). */
+  claimIncident(row: AlertIncidentRecord): Promise<boolean> {
+    return this.repo.insertIfAbsent('alertIncidents', row);
+  }
+
+  incident(key: string): Promise<AlertIncidentRecord | undefined> {
+    return this.repo.get('alertIncidents', { incident_key: key });
+  }
+
+  async incidents(): Promise<AlertIncidentRecord[]> {
+    return (await this.repo.list('alertIncidents')).rows;
+  }
+
+  /** Records what happened to a claimed incident (sent, closed): the row is replaced. */
+  async updateIncident(row: AlertIncidentRecord): Promise<void> {
+    await this.repo.write([{ op: 'put', entity: 'alertIncidents', row }]);
+  }
+
+  // ---- calendar overrides ----
+
+  /** Calendar years imported with `mdhub calendar import` (docs/operations.md#calendar-updates), one row per year. */
+  async calendarOverrides(): Promise<{ rows: CalendarOverrideRecord[]; bad: BadRow[] }> {
+    return this.repo.list('calendarOverrides');
+  }
+
+  /** Stores calendar years (already validated by the market module), replacing any stored before for the same years. */
+  async importCalendar(actor: Actor, years: ReadonlyArray<{ year: number; data: unknown }>, source: string): Promise<void> {
+    const now = this.now();
+    await this.repo.write(years.map((y) => ({ op: 'put' as const, entity: 'calendarOverrides' as const, row: { id: String(y.year), source: source.slice(0, 500), data: y.data, imported_at: now } })));
+    await this.audit(actor, 'calendar.import', years.map((y) => y.year).join(','), { source: source.slice(0, 500) });
+  }
+
+  /** Removes a stored calendar year: the shipped calendar applies to it again. */
+  async removeCalendarYear(actor: Actor, year: number): Promise<void> {
+    await this.repo.write([{ op: 'remove', entity: 'calendarOverrides', key: { id: String(year) } }]);
+    await this.audit(actor, 'calendar.remove', String(year));
+  }
+
   // ---- users ----
 
   async users(): Promise<Array<Omit<UserRecord, 'password_hash'>>> {
@@ -888,6 +960,10 @@ export class ConfigService {
     const h = HealthSettingsSchema.safeParse(hubH ?? globalH ?? {});
     if (!h.success) bad.push({ table: hubH !== undefined ? 'hub_overrides' : 'settings', key: 'health', reason: describeIssues(h.error.issues) });
 
+    const globalA = settings.rows.find((s) => s.key === 'alerts')?.value;
+    const a = AlertSettingsSchema.safeParse(globalA ?? {});
+    if (!a.success) bad.push({ table: 'settings', key: 'alerts', reason: describeIssues(a.error.issues) });
+
     const globalC = settings.rows.find((s) => s.key === 'cleansing')?.value;
     const hubC = overrides.rows.find((o) => o.hub_id === hubId && o.key === 'cleansing')?.value;
     const c = CleansingSettingsSchema.safeParse(hubC ?? globalC ?? {});
@@ -931,7 +1007,7 @@ export class ConfigService {
     const checked = cleansingConfigSchema.safeParse(options);
     if (!checked.success) bad.push({ table: 'settings', key: 'cleansing', reason: describeIssues(checked.error.issues) });
     return {
-      revision, gateways: out, skipped, groups: rtGroups, bad, notes, health: h.success ? h.data : {}, healthChecks,
+      revision, gateways: out, skipped, groups: rtGroups, bad, notes, health: h.success ? h.data : {}, healthChecks, alerts: a.success ? a.data : AlertSettingsSchema.parse({}),
       cleansing: { enabled: cs.enabled, options: checked.success ? options : { filters }, plugins: filterPackages },
     };
   }

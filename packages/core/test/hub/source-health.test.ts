@@ -377,3 +377,38 @@ describe('stopping on purpose', () => {
     expect(h.killed).toEqual([]);
   });
 });
+
+describe('alerts that open and close email incidents', () => {
+  it('a process that ends by itself is a source_restart alert, and its return after the restart is source_recovered', () => {
+    const h = harness(['a', 'b'], { settings: { holdDownMs: 0 } });
+    h.watch({});
+    expect(h.health('a')).toBe('ok');
+    h.set('a', { running: false, state: 'stopped', restarts: 1, reason: 'exit code 1' });
+    expect(h.health('a')).toBe('restarting');
+    expect(h.alerts.map((x) => x.alert)).toEqual(['source_restart']);
+    h.set('a', { running: true, state: 'subscribed', reason: null });
+    expect(h.health('a')).toBe('ok');
+    expect(h.alerts.map((x) => x.alert)).toEqual(['source_restart', 'source_recovered']);
+  });
+
+  it('a dead source killed and restarted by the monitor recovers with source_recovered (no second restart alert for its own kill)', () => {
+    const h = harness(['a', 'b'], { settings: { holdDownMs: 0 } });
+    h.watch({});
+    h.set('a', { silentMs: DEFAULT_HEALTH.deadAfterMs + 1 });
+    h.advance(DEFAULT_HEALTH.confirmMs);
+    h.set('a', { silentMs: DEFAULT_HEALTH.deadAfterMs + DEFAULT_HEALTH.confirmMs + 1 });
+    expect(h.killed).toEqual(['a']);
+    h.set('a', { running: true, state: 'subscribed', silentMs: 100, restarts: 1 });
+    expect(h.health('a')).toBe('ok');
+    expect(h.alerts.map((x) => x.alert)).toEqual(['source_dead', 'source_restart', 'source_recovered']);
+  });
+
+  it('a first start is no recovery', () => {
+    const h = harness(['a']);
+    h.set('a', { state: 'connecting', wasSubscribed: false, upMs: 100 });
+    h.set('a', { state: 'subscribed' });
+    h.watch({});
+    expect(h.health('a')).toBe('ok');
+    expect(h.alerts).toEqual([]);
+  });
+});
