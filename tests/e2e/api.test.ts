@@ -4,6 +4,11 @@
  * works; logins are rate-limited; bodies are validated with named errors; a state-changing request from
  * a foreign origin is refused; secrets never come back; admin actions land in the audit log with who.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mdhub, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 
@@ -239,6 +244,50 @@ describe('control API: allowed origins', () => {
     });
     expect(await opened('https://hub.example:8443')).toBe(101);
     expect(await opened('https://evil.example')).toBe(403);
+  });
+});
+
+describe('control API: TLS and exposure', () => {
+  it('beyond loopback the hub needs TLS or --insecure-http; with a certificate it serves https and wss with a Secure cookie', async () => {
+    // plain HTTP on every interface: refused at start, saying what to add
+    await expect(mdhub(['start', '--data-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-e2e-')), '--http', '0.0.0.0:0', '--pub', 'tcp://127.0.0.1:*', '--snapshot', 'tcp://127.0.0.1:*']))
+      .rejects.toThrow(/MDH_ERR_CONFIG_INVALID[\s\S]*--tls-cert FILE --tls-key FILE, or --insecure-http/);
+    // a self-signed certificate for 127.0.0.1
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-tls-'));
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const ca = fs.readFileSync(cert);
+    const hub = fx.hub = await startHubProcess(['--tls-cert', cert, '--tls-key', key]);
+    const call = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> => new Promise((resolve, reject) => {
+      const req = https.request(`https://${hub.ready.http}${p}`, { method, ca, headers }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    const login = await call('POST', '/api/login', { username: 'admin', password: '123456' });
+    expect(login.status).toBe(200);
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/;\s*secure/i);
+    const cookie = setCookie.split(';')[0]!;
+    expect((await call('POST', '/api/password', { current: '123456', new: 'a-good-password' }, { cookie })).status).toBe(200);
+    expect((await call('GET', '/', undefined, {})).body).toContain('<html');
+    // plain HTTP on the TLS port is not served
+    await expect(fetch(`http://${hub.ready.http}/healthz`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(`wss://${hub.ready.http}/api/ws`, { ca, headers: { cookie, origin: `https://${hub.ready.http}` } });
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ op: 'subscribe', topics: ['sources'] })));
+      ws.on('message', (d) => resolve(String(d)));
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(JSON.parse(first)).toMatchObject({ topic: 'subscribed' });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

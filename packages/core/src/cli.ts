@@ -183,6 +183,7 @@ async function cmdStart(values: Values): Promise<void> {
     ['clock-rate', 'clockRate', num], ['send-hwm', 'sendHighWaterMark', num], ['config-poll-ms', 'configPollMs', num],
     ['log-level', 'logLevel', (v, f) => v[f]], ['log-format', 'logFormat', (v, f) => v[f]],
     ['dashboard', 'dashboard', (v, f) => v[f]], ['allowed-origins', 'allowedOrigins', (v, f) => String(v[f]).split(',').map((x) => x.trim()).filter((x) => x !== '')],
+    ['tls-cert', 'tlsCert', (v, f) => v[f]], ['tls-key', 'tlsKey', (v, f) => v[f]], ['insecure-http', 'insecureHttp', (v, f) => v[f] === true],
   ];
   for (const [flag, key, read] of map) {
     if (values[flag] === undefined) continue;
@@ -207,11 +208,12 @@ async function cmdStart(values: Values): Promise<void> {
   }
   const hub = await startHub(config);
   const r = hub.ready;
+  const web = config.tlsCert !== undefined ? 'https' : 'http';
   hub.log.info('hub', `mdhub ${r.hubId} running${r.simulated ? ' on SIMULATED sources (shifted market clock)' : ''}`, {
-    pub: r.pub, snapshot: r.snapshot, http: r.http, ...(r.http ? { dashboard: `http://${r.http}/` } : {}), sources: r.sources, run_id: r.runId, db: r.db,
+    pub: r.pub, snapshot: r.snapshot, http: r.http, ...(r.http ? { dashboard: `${web}://${r.http}/` } : {}), sources: r.sources, run_id: r.runId, db: r.db,
   });
   if (process.stdout.isTTY) {
-    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: http://${r.http}/healthz   metrics: http://${r.http}/metrics\n  dashboard: http://${r.http}/   (log in as admin / 123456, then change the password)\n  api:    http://${r.http}/api   (docs/api.md)\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
+    process.stdout.write(`\n  ticks:  ${r.pub}   (try: npm run tail -- '*.SHFE'   or   /usr/bin/python3 examples/python/subscriber.py)\n  health: ${web}://${r.http}/healthz   metrics: ${web}://${r.http}/metrics\n  dashboard: ${web}://${r.http}/   (log in as admin / 123456, then change the password)\n  api:    ${web}://${r.http}/api   (docs/api.md)\n  config: npx mdhub gateway list   (changes apply live)\n  stop:   Ctrl-C or npx mdhub stop\n\n`);
   }
   let stopping = false;
   const stop = (sig: string): void => {

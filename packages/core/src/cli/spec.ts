@@ -37,7 +37,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'start', summary: 'run the hub (the embedded default: SQLite and three simulated sources)',
     flags: {
-      config: { type: 'string', arg: 'FILE', description: 'JSON file of process settings (camelCase keys: dataDir, db, pub, snapshot, http, hubId, linkTransport, sendHighWaterMark, simAnchor, clockRate, configPollMs, logLevel, logFormat, dashboard, allowedOrigins)' },
+      config: { type: 'string', arg: 'FILE', description: 'JSON file of process settings (camelCase keys: dataDir, db, pub, snapshot, http, hubId, linkTransport, sendHighWaterMark, simAnchor, clockRate, configPollMs, logLevel, logFormat, dashboard, allowedOrigins, tlsCert, tlsKey, insecureHttp)' },
       'data-dir': { type: 'string', arg: 'DIR', description: 'database, secret key, ready.json (real endpoints), control socket, record of child processes; default .mdhub' },
       db: DB['db']!,
       pub: { type: 'string', arg: 'ENDPOINT', description: 'PUB endpoint, default tcp://127.0.0.1:7701; tcp://0.0.0.0:7701 serves the LAN; tcp://127.0.0.1:* picks a free port' },
@@ -45,6 +45,9 @@ export const COMMANDS: CommandSpec[] = [
       http: { type: 'string', arg: 'HOST:PORT', description: 'the dashboard, the control API, /healthz and /metrics; default 127.0.0.1:7700; off to disable' },
       dashboard: { type: 'string', arg: 'DIR|off', description: "the dashboard's built files served on the HTTP port; default @mdhub/dashboard's out/ (npm start builds it when missing); off serves none" },
       'allowed-origins': { type: 'string', arg: 'ORIGIN,...', description: 'origins besides the hub\'s own that may change state through the API and open its WebSocket (a reverse proxy: https://hub.example:443)' },
+      'tls-cert': { type: 'string', arg: 'FILE', description: 'PEM certificate: the HTTP listener serves https and wss (with --tls-key)' },
+      'tls-key': { type: 'string', arg: 'FILE', description: 'PEM private key of --tls-cert' },
+      'insecure-http': { type: 'boolean', description: 'allow plain HTTP on an address other than loopback (behind a TLS reverse proxy, or a network you trust); without it such an --http needs TLS' },
       'hub-id': { type: 'string', arg: 'ID', description: 'names the hub on the wire and its IPC sockets; default the host name' },
       link: { type: 'string', arg: 'ipc|tcp', description: 'gateway link transport, default ipc (abstract sockets)' },
       'sim-anchor': { type: 'string', arg: 'ISO', description: 'simulated hubs: market time at start, e.g. 2026-11-25T09:35:00+08:00; default the latest trading day 09:35' },
