@@ -42,11 +42,11 @@ describe('mdhub schedule crontab', () => {
     expect(jobs(text)[0]).toContain('--lead 15');
   });
 
-  it('--docker prints docker compose up -d / down (v2, v1 noted)', async () => {
+  it('--docker prints docker compose up -d hub / stop hub (v2, v1 noted)', async () => {
     const text = await mdhub(['schedule', 'crontab', '--docker', '--compose-dir', '/opt/mdhub', '--tz', 'Asia/Shanghai']);
     expect(jobs(text)).toEqual([
-      '45 8 * * 1-5 cd /opt/mdhub && docker compose up -d', '25 15 * * 1-5 cd /opt/mdhub && docker compose down',
-      '45 20 * * 1-5 cd /opt/mdhub && docker compose up -d', '40 2 * * 2-6 cd /opt/mdhub && docker compose down',
+      '45 8 * * 1-5 cd /opt/mdhub && docker compose --env-file docker/.env -f docker/compose.yaml up -d hub', '25 15 * * 1-5 cd /opt/mdhub && docker compose --env-file docker/.env -f docker/compose.yaml stop hub',
+      '45 20 * * 1-5 cd /opt/mdhub && docker compose --env-file docker/.env -f docker/compose.yaml up -d hub', '40 2 * * 2-6 cd /opt/mdhub && docker compose --env-file docker/.env -f docker/compose.yaml stop hub',
     ]);
     expect(text).toMatch(/docker-compose/);
   });

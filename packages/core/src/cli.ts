@@ -768,10 +768,12 @@ function cmdCrontab(values: Values): void {
     const dir = path.resolve(str(values['compose-dir']) ?? '.');
     // The compose service runs `mdhub start --if-trading-day`: on a non-trading day it exits 0 at once, and
     // restart: on-failure does not restart a clean exit.
-    start = `cd ${q(dir)} && docker compose up -d`;
-    stop = `cd ${q(dir)} && docker compose down`;
+    // The hub only: MariaDB (the configuration and the alert incidents) keeps running between sessions.
+    const compose = 'docker compose --env-file docker/.env -f docker/compose.yaml';
+    start = `cd ${q(dir)} && ${compose} up -d hub`;
+    stop = `cd ${q(dir)} && ${compose} stop hub`;
     header.push(
-      `# Docker: the hub service in ${path.join(dir, 'compose.yaml')} must run "mdhub start --if-trading-day --lead ${lead}" (it exits 0 on a non-trading day).`,
+      `# Docker: ${path.join(dir, 'docker/compose.yaml')}'s hub service runs "mdhub start --if-trading-day --lead ${lead}" (it exits 0 on a non-trading day); the database keeps running.`,
       '# docker compose v2 (Ubuntu 24.04: docker-compose-v2). With the v1 docker-compose, write docker-compose instead of docker compose.',
     );
   } else {
