@@ -178,7 +178,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'plugin remove', summary: 'unregister a plugin (refused while a gateway uses it)', uses: 'db', positionals: 'PACKAGE', flags: { ...DB } },
 
   { name: 'settings list', summary: 'list settings (every hub) and per-hub overrides', uses: 'db', flags: { ...DB, ...JSON_OUT } },
-  { name: 'settings set', summary: 'set a setting (cleansing): for every hub, or one with --hub', uses: 'db', positionals: 'KEY JSON', flags: { ...DB, hub: { type: 'string', arg: 'HUB', description: 'only for this hub' } } },
+  { name: 'settings set', summary: 'set a setting (cleansing, health, alerts): for every hub, or one with --hub', uses: 'db', positionals: 'KEY JSON', flags: { ...DB, hub: { type: 'string', arg: 'HUB', description: 'only for this hub' } } },
   { name: 'settings unset', summary: 'remove a setting or a per-hub override', uses: 'db', positionals: 'KEY', flags: { ...DB, hub: { type: 'string', arg: 'HUB', description: 'the per-hub override' } } },
 
   { name: 'db migrate', summary: 'create or upgrade the schema (and the must-change admin user when there is none)', uses: 'db', flags: { ...DB } },
