@@ -133,7 +133,9 @@ class SimGateway implements Gateway {
     const copies = replica.queued;
     const realMs = Math.round(performance.now() - t0);
     const waitMs = (stretch.fromMs - clock.now()) / clock.rate;
-    if (waitMs > 0) await sleep(waitMs);
+    // A timer may fire up to a millisecond early against the high-resolution clock: wait until the market
+    // clock has truly reached fromMs (the source subscribes then, never before).
+    for (let left = waitMs; left > 0 && !this.stopped; left = (stretch.fromMs - clock.now()) / clock.rate) await sleep(Math.max(1, left));
     const late = waitMs < 0 ? replica.startDeliveryAt(clock.now()) : 0;
     this.ctx.log(late > 0 ? 'warn' : 'info', 'tape pre-rendered', {
       from_ms: stretch.fromMs, until_ms: stretch.untilMs, copies, discarded_late: late, real_ms: realMs, late_ms: Math.max(0, Math.round(-waitMs)),
