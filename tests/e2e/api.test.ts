@@ -222,6 +222,15 @@ describe('control API: configuration, logs, counters, OpenAPI', () => {
     expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/api/login', '/api/accounts', '/api/accounts/{id}', '/api/gateways/{id}/restart', '/api/logs', '/api/audit']));
     expect(Object.keys(paths['/api/accounts']!['post']!.requestBody!.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['id', 'kind', 'broker_id', 'password']));
     expect((await fetch(`${base}/api/openapi.json`)).status).toBe(401);
+
+    // every documented route but the login refuses an anonymous caller
+    const routes = Object.entries(paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), p.replace(/^\/api/, '').replace(/\{[^}]+\}/g, 'x')] as const));
+    expect(routes.length).toBeGreaterThan(30);
+    for (const [m, p] of routes) {
+      if (p === '/login') continue;
+      const anon = await fetch(`${base}/api${p}`, { method: m, ...(m === 'GET' || m === 'DELETE' ? {} : { body: '{}' }) });
+      expect([`${m} ${p}`, anon.status]).toEqual([`${m} ${p}`, 401]);
+    }
   });
 });
 
