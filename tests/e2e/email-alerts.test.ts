@@ -4,43 +4,24 @@
  * once as an incident however many alerts it raises (stale, restarted …), and once more when it
  * feeds again; /metrics counts what was sent.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpReceiver } from '../../packages/core/test/smtp-receiver.js';
+import type { ReceivedMail } from '../../packages/core/test/smtp-receiver.js';
 import { mdhub, startHubProcess, useHubAndClient, waitFor } from './helpers.js';
 
 const fx = useHubAndClient();
 
-interface Mail {
-  to: string[];
-  raw: string;
-  subject: string;
-}
-
-const mails: Mail[] = [];
-let server: SMTPServer;
+let receiver: Awaited<ReturnType<typeof startSmtpReceiver>>;
+let mails: ReceivedMail[] = [];
 let port = 0;
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: raw.replace(/=\r\n/g, ''), subject: /^Subject: (.*)$/mi.exec(head)?.[1] ?? '' });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  port = (server.server.address() as net.AddressInfo).port;
+  receiver = await startSmtpReceiver();
+  ({ mails, port } = receiver);
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await receiver.close();
 });
 
 describe('email alerts', () => {

@@ -9,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpReceiver } from '../smtp-receiver.js';
+import type { ReceivedMail } from '../smtp-receiver.js';
 import { ConfigService } from '../../src/service/config-service.js';
 import type { Actor } from '../../src/service/config-service.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
@@ -25,49 +26,18 @@ import { formatDuration } from '../../src/hub/alert-incidents.js';
 
 const ACTOR: Actor = { name: 'cli:tester' };
 
-interface Mail {
-  from: string;
-  to: string[];
-  subject: string;
-  text: string;
-}
-
-/** Decodes what nodemailer sends: headers, then a text body (7bit or quoted-printable). */
-function parseMail(raw: string, envelope: { mailFrom: false | { address: string }; rcptTo: Array<{ address: string }> }): Mail {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  let body = raw.slice(split + 4);
-  const header = (name: string): string => new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1] ?? '';
-  if (/quoted-printable/i.test(header('Content-Transfer-Encoding'))) {
-    body = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    body = Buffer.from(body, 'latin1').toString('utf8');
-  }
-  return { from: envelope.mailFrom ? envelope.mailFrom.address : '', to: envelope.rcptTo.map((r) => r.address), subject: header('Subject'), text: body.replace(/\r\n/g, '\n') };
-}
-
-const mails: Mail[] = [];
-let server: SMTPServer;
+let receiver: Awaited<ReturnType<typeof startSmtpReceiver>>;
+let mails: ReceivedMail[] = [];
 let port = 0;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push(parseMail(Buffer.concat(chunks).toString('utf8'), session.envelope));
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  port = (server.server.address() as net.AddressInfo).port;
+  receiver = await startSmtpReceiver();
+  ({ mails, port } = receiver);
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await receiver.close();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
