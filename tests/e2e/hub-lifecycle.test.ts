@@ -113,7 +113,7 @@ describe('hub lifecycle', () => {
       const hb = beats.find((b) => b['state'] === 'running')!;
       expect(hb['started_at'] as number).toBeGreaterThanOrEqual(t0);
       expect(hb['started_at'] as number).toBeLessThanOrEqual(Date.now());
-      expect(hb).toMatchObject({ run_id: hub.ready.runId, features: [], v: 1 });
+      expect(hb).toMatchObject({ run_id: hub.ready.runId, features: ["batch"], v: 1 });
       await mdhub(['stop', '--data-dir', hub.dataDir]);
       await waitFor('a stopping heartbeat', () => beats.some((b) => b['state'] === 'stopping'), 10_000);
       sub.close();

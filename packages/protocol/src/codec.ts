@@ -282,21 +282,34 @@ function readStr(b: Uint8Array, pos: number, strs: string[], k: number): number 
  * generic path.
  */
 function decodeTemplated(b: Uint8Array): Tick | null {
-  if (b.length < TEMPLATE.length) return null;
+  const out: TemplatedRead = { tick: null, end: 0 };
+  return decodeTemplatedAt(b, 0, b.length, out) && out.end === b.length ? out.tick : null;
+}
+
+interface TemplatedRead {
+  tick: Tick | null;
+  end: number;
+}
+
+/** The fast path at `start` of `b` (not past `limit`): fills `out` and returns true, or false when the layout differs. */
+function decodeTemplatedAt(whole: Uint8Array, start: number, limit: number, out: TemplatedRead): boolean {
+  if (limit - start < TEMPLATE.length) return false;
+  const b = start === 0 && limit === whole.length ? whole : whole.subarray(start, limit);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < CHECK32_AT.length; i++) if (dv.getUint32(CHECK32_AT[i]!) !== CHECK32[i]) return null;
-  for (let i = 0; i < CHECK8_AT.length; i++) if (b[CHECK8_AT[i]!] !== CHECK8[i]) return null;
+  for (let i = 0; i < CHECK32_AT.length; i++) if (dv.getUint32(CHECK32_AT[i]!) !== CHECK32[i]) return false;
+  for (let i = 0; i < CHECK8_AT.length; i++) if (b[CHECK8_AT[i]!] !== CHECK8[i]) return false;
   const strs: string[] = new Array<string>(STR_KEY_BYTES.length);
   let pos = TEMPLATE.length;
   for (let k = 0; k < STR_KEY_BYTES.length; k++) {
     const key = STR_KEY_BYTES[k]!;
-    if (pos + key.length > b.length) return null;
-    for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return null;
+    if (pos + key.length > b.length) return false;
+    for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return false;
     pos = readStr(b, pos + key.length, strs, k);
-    if (pos < 0) return null;
+    if (pos < 0) return false;
   }
-  if (pos !== b.length) return null;
-  return readTick(dv, strs);
+  out.tick = readTick(dv, strs);
+  out.end = start + pos;
+  return true;
 }
 
 /**
@@ -314,6 +327,11 @@ export function decodeTick(payload: Uint8Array): Tick {
   } catch (err) {
     throw new ProtocolError('MDH_ERR_WIRE_BAD_MESSAGE', { bytes: payload.length }, err);
   }
+  return checkTick(obj);
+}
+
+/** Validates a generically decoded tick map (any encoder's layout); throws MDH_ERR_WIRE_BAD_TICK. */
+function checkTick(obj: unknown): Tick {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     throw new ProtocolError('MDH_ERR_WIRE_BAD_TICK', { reason: 'not a map' });
   }
@@ -328,6 +346,110 @@ export function decodeTick(payload: Uint8Array): Tick {
     if (typeof t[f] !== 'number') throw new ProtocolError('MDH_ERR_WIRE_BAD_TICK', { field: f, expected: 'number' });
   }
   return t as unknown as Tick;
+}
+
+/**
+ * Wire v1.1 batch stream (topic `batch.<EXCHANGE>.`): the ticks of one exchange the hub published while
+ * handling one gateway message, as one message. Each tick is the same v1 map as on its per-tick topic.
+ */
+export interface TickBatch {
+  run_id: string;
+  /** `seq` of the first and the last tick in the batch (for diagnostics: the range also holds other exchanges' ticks). */
+  first_seq: number;
+  last_seq: number;
+  ticks: Tick[];
+}
+
+/** Most ticks and bytes (about) in one batch message. */
+export const TICK_BATCH_MAX_TICKS = 256;
+export const TICK_BATCH_MAX_BYTES = 64 * 1024;
+
+const BATCH_HEAD_KEYS = ['run_id', 'first_seq', 'last_seq'] as const;
+const BATCH_KEY_BYTES = [...BATCH_HEAD_KEYS, 'ticks'].map((k) => Uint8Array.from(encode(k)));
+
+/**
+ * Encodes a batch message from already-encoded tick maps (the hub's per-tick payloads, copied as they
+ * are): `{run_id, first_seq, last_seq, ticks: [...]}` with the array as array32.
+ */
+export function encodeTickBatch(runId: string, firstSeq: number, lastSeq: number, ticks: readonly Uint8Array[]): Buffer {
+  const head = encode({ run_id: runId, first_seq: firstSeq, last_seq: lastSeq });
+  let size = head.length + BATCH_KEY_BYTES[3]!.length + 5;
+  for (const t of ticks) size += t.length;
+  const out = Buffer.allocUnsafe(size);
+  out.set(head, 0);
+  out[0] = 0x84; // four entries: the three of `head` and `ticks`
+  let pos = head.length;
+  out.set(BATCH_KEY_BYTES[3]!, pos);
+  pos += BATCH_KEY_BYTES[3]!.length;
+  out[pos] = 0xdd;
+  out.writeUInt32BE(ticks.length, pos + 1);
+  pos += 5;
+  for (const t of ticks) {
+    out.set(t, pos);
+    pos += t.length;
+  }
+  return out;
+}
+
+/** Reads a msgpack unsigned integer at pos: [value, next] or null. */
+function readUint(b: Uint8Array, dv: DataView, pos: number): [number, number] | null {
+  const h = b[pos];
+  if (h === undefined) return null;
+  if (h <= 0x7f) return [h, pos + 1];
+  if (h === 0xcc && pos + 2 <= b.length) return [b[pos + 1]!, pos + 2];
+  if (h === 0xcd && pos + 3 <= b.length) return [dv.getUint16(pos + 1), pos + 3];
+  if (h === 0xce && pos + 5 <= b.length) return [dv.getUint32(pos + 1), pos + 5];
+  if (h === 0xcf && pos + 9 <= b.length) return [dv.getUint32(pos + 1) * 4294967296 + dv.getUint32(pos + 5), pos + 9];
+  return null;
+}
+
+function keyAt(b: Uint8Array, pos: number, key: Uint8Array): boolean {
+  if (pos + key.length > b.length) return false;
+  for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return false;
+  return true;
+}
+
+/** The hub's own batch layout, read without a generic decoder: null when the bytes differ from it. */
+function decodeTickBatchFast(b: Uint8Array): TickBatch | null {
+  if (b[0] !== 0x84) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let pos = 1;
+  if (!keyAt(b, pos, BATCH_KEY_BYTES[0]!)) return null;
+  const strs: string[] = [''];
+  pos = readStr(b, pos + BATCH_KEY_BYTES[0]!.length, strs, 0);
+  if (pos < 0 || !keyAt(b, pos, BATCH_KEY_BYTES[1]!)) return null;
+  const first = readUint(b, dv, pos + BATCH_KEY_BYTES[1]!.length);
+  if (first === null || !keyAt(b, first[1], BATCH_KEY_BYTES[2]!)) return null;
+  const last = readUint(b, dv, first[1] + BATCH_KEY_BYTES[2]!.length);
+  if (last === null || !keyAt(b, last[1], BATCH_KEY_BYTES[3]!)) return null;
+  pos = last[1] + BATCH_KEY_BYTES[3]!.length;
+  if (b[pos] !== 0xdd || pos + 5 > b.length) return null;
+  const n = dv.getUint32(pos + 1);
+  pos += 5;
+  const ticks = new Array<Tick>(n);
+  const read: TemplatedRead = { tick: null, end: 0 };
+  for (let i = 0; i < n; i++) {
+    if (!decodeTemplatedAt(b, pos, b.length, read)) return null;
+    ticks[i] = read.tick!;
+    pos = read.end;
+  }
+  if (pos !== b.length) return null;
+  return { run_id: strs[0]!, first_seq: first[0], last_seq: last[0], ticks };
+}
+
+/**
+ * Decodes and validates a batch message (topic `batch.<EXCHANGE>.`). The hub's layout takes a fast path;
+ * any other valid msgpack is decoded generically. Throws MDH_ERR_WIRE_BAD_MESSAGE (not msgpack, not a
+ * batch map) or MDH_ERR_WIRE_BAD_TICK (a tick in it is malformed).
+ */
+export function decodeTickBatch(payload: Uint8Array): TickBatch {
+  const fast = decodeTickBatchFast(payload);
+  if (fast !== null) return fast;
+  const m = decodeEvent<Record<string, unknown>>(payload);
+  if (typeof m['run_id'] !== 'string' || !Number.isInteger(m['first_seq']) || !Number.isInteger(m['last_seq']) || !Array.isArray(m['ticks'])) {
+    throw new ProtocolError('MDH_ERR_WIRE_BAD_MESSAGE', { reason: 'not a batch: run_id, first_seq, last_seq and ticks expected' });
+  }
+  return { run_id: m['run_id'], first_seq: m['first_seq'] as number, last_seq: m['last_seq'] as number, ticks: (m['ticks'] as unknown[]).map(checkTick) };
 }
 
 /** Heartbeat, every ≤ 500 ms on topic `heartbeat`: tells a quiet market from a dead hub. */
@@ -347,7 +469,7 @@ export interface Heartbeat {
   started_at: number;
   /** `starting` (sources not yet up), `running`, `degraded` (/healthz degraded or down), `stopping`. */
   state: HubState;
-  /** Additive v1 features this hub serves (e.g. `batch` once the batch stream exists); empty today. */
+  /** Additive v1 features this hub serves: `batch` (the batch stream, topic `batch.<EXCHANGE>.`). */
   features: string[];
 }
 

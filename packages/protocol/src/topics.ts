@@ -8,12 +8,21 @@ import { EXCHANGES, parseVtSymbol } from './tick.js';
  *   tick.<EXCHANGE>.<symbol>.   one instrument; the trailing dot stops `rb2601` matching `rb26010`
  *   tick.<EXCHANGE>.            every instrument of an exchange
  *   tick.                       every tick
+ *   batch.<EXCHANGE>.           wire v1.1: an exchange's ticks of one publish turn as one message
+ *   batch.                      every exchange's batches
  *   status | log | heartbeat    hub events (exact names; nothing else starts with them)
  */
 export const TICK_TOPIC_PREFIX = 'tick.';
 export const STATUS_TOPIC = 'status';
 export const LOG_TOPIC = 'log';
 export const HEARTBEAT_TOPIC = 'heartbeat';
+/** Wire v1.1 (announced as heartbeat feature `batch`): the batch stream. */
+export const BATCH_TOPIC_PREFIX = 'batch.';
+export const BATCH_FEATURE = 'batch';
+
+export function batchTopic(exchange: string): string {
+  return `batch.${exchange}.`;
+}
 
 export function tickTopic(exchange: string, symbol: string): string {
   return `tick.${exchange}.${symbol}.`;

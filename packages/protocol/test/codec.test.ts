@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchHeader, Tick } from '../src/index.js';
 import {
   BatchDecoder, BatchEncoder, FLOAT_FIELDS, encodeFloatMap, StringInterner, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeBatch, decodeTick, emptyMarketTick, encodeBatch, stateKey,
+  BATCH_TOPIC_PREFIX, batchTopic, decodeTickBatch, encodeTickBatch,
 } from '../src/index.js';
 
 function sampleTick(over: Partial<Tick> = {}): Tick {
@@ -291,5 +292,34 @@ describe('decodeTick fast path', () => {
     expect(() => decodeTick(bytes)).toThrow(/MDH_ERR_WIRE/);
     const cut = new TickEncoder().encode(sampleTick()).subarray(0, 900);
     expect(() => decodeTick(cut)).toThrow(/MDH_ERR_WIRE/);
+  });
+});
+
+describe('batch stream payload (wire v1.1)', () => {
+  it('carries the per-tick payloads unchanged and decodes them through the fast path and a generic decoder alike', () => {
+    const enc = new TickEncoder();
+    const ticks = [sampleTick({ seq: 10, iseq: 3 }), sampleTick({ symbol: 'hc2601', name: '', seq: 12, iseq: 1 }), sampleTick({ seq: 15, iseq: 4, last_price: 3121.5 })];
+    const payload = encodeTickBatch('r-1', 10, 15, ticks.map((t) => enc.encode(t)));
+    const generic = decode(payload) as { run_id: string; first_seq: number; last_seq: number; ticks: unknown[] };
+    expect(generic).toMatchObject({ run_id: 'r-1', first_seq: 10, last_seq: 15 });
+    expect(generic.ticks).toEqual(ticks);
+    expect(decodeTickBatch(payload)).toEqual({ run_id: 'r-1', first_seq: 10, last_seq: 15, ticks });
+  });
+
+  it('decodes a batch another encoder wrote (generic path), and names what is wrong with a bad one', () => {
+    const t = sampleTick();
+    const other = encode({ ticks: [t], last_seq: 42, run_id: 'r-1', first_seq: 42 });
+    expect(decodeTickBatch(other)).toEqual({ run_id: 'r-1', first_seq: 42, last_seq: 42, ticks: [t] });
+    expect(() => decodeTickBatch(Uint8Array.from([0xc1]))).toThrow(/MDH_ERR_WIRE_BAD_MESSAGE/);
+    expect(() => decodeTickBatch(encode({ run_id: 'r-1', ticks: [] }))).toThrow(/MDH_ERR_WIRE_BAD_MESSAGE/);
+    expect(() => decodeTickBatch(encode({ run_id: 'r-1', first_seq: 1, last_seq: 1, ticks: [{ ...t, seq: 'x' }] }))).toThrow(/MDH_ERR_WIRE_BAD_TICK/);
+    // A batch cut short is not read as a shorter one.
+    const whole = encodeTickBatch('r-1', 1, 2, [new TickEncoder().encode(t), new TickEncoder().encode(t)]);
+    expect(() => decodeTickBatch(whole.subarray(0, whole.length - 3))).toThrow(/MDH_ERR_WIRE_BAD_MESSAGE/);
+  });
+
+  it('names the topic per exchange', () => {
+    expect(batchTopic('SHFE')).toBe('batch.SHFE.');
+    expect(batchTopic('SHFE').startsWith(BATCH_TOPIC_PREFIX)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import * as zmq from 'zeromq';
 import type { Exchange, Heartbeat, HubState, LogRecord, MarketTick, StatusEvent, Tick } from '@mdhub/protocol';
 import {
-  BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent, encodeFloatMap,
+  BATCH_FEATURE, BatchDecoder, BatchView, EXCHANGES, HEARTBEAT_TOPIC, LOG_TOPIC, STATUS_TOPIC, StringInterner, TickEncoder, WIRE_VERSION, decodeEvent, encodeEvent, encodeFloatMap,
 } from '@mdhub/protocol';
 import type { CleansingStats } from '../cleansing/index.js';
 import type { Clock } from '../market/types.js';
@@ -10,6 +10,7 @@ import type { GroupConfig, InstrumentState, SourceCounters, Takeover } from './a
 import { Arbiter } from './arbiter.js';
 import type { CanaryGroup, CanaryView, PublishLatency, SourceQuality, WatchReport } from './watch.js';
 import { LatencyWindow, SourceWatch } from './watch.js';
+import { BatchStream } from './batch-stream.js';
 import { marketCalendar } from '../market/calendar.js';
 import { productOfSymbol } from '../market/products.js';
 import type { TradingCalendar } from '../market/calendar.js';
@@ -225,6 +226,8 @@ export class DataPlane {
   readonly watch = new SourceWatch();
   /** Gateway receive → publish, the last minute (the dashboard's overview, `/metrics`). */
   private readonly latency = new LatencyWindow();
+  /** The batch stream (wire v1.1): each exchange's ticks of one publish turn as one message. */
+  private readonly batches: BatchStream;
   private readonly calendar: TradingCalendar = marketCalendar();
   private watchTimer: NodeJS.Timeout | null = null;
   private takeovers = 0;
@@ -238,6 +241,7 @@ export class DataPlane {
     });
     this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000 });
     this.pub.onDrop = (err) => this.overloaded(err);
+    this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload));
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
     // disconnected), so no request can hold memory.
     this.router = new zmq.Router({ linger: 0, maxMessageSize: SNAPSHOT_MAX_REQUEST });
@@ -391,6 +395,7 @@ export class DataPlane {
         r.instruments.push(state.vt);
       }
     }
+    this.batches.flush();
     for (const r of replaced.values()) {
       this.takeovers++;
       this.statesReplaced += r.instruments.length;
@@ -428,6 +433,14 @@ export class DataPlane {
 
   /** Processes one gateway batch: decode, cleanse, arbitrate, publish. */
   handleBatch(id: string, msg: Uint8Array, counters: LinkCounters, decoder?: BatchDecoder): void {
+    try {
+      this.handleLinkMessage(id, msg, counters, decoder);
+    } finally {
+      this.batches.flush(); // the batch stream: this turn's ticks, one message per exchange
+    }
+  }
+
+  private handleLinkMessage(id: string, msg: Uint8Array, counters: LinkCounters, decoder?: BatchDecoder): void {
     const recvUs = nowUs();
     let dec = decoder ?? this.directDecoders.get(id);
     if (!dec) this.directDecoders.set(id, (dec = new BatchDecoder(this.interner)));
@@ -585,7 +598,9 @@ export class DataPlane {
     out.hub_pub_ts = pubUs;
     if (out.gw_recv_ts > 0) this.latency.add(pubUs - out.gw_recv_ts, pubUs / 1000);
     out.run_id = this.opts.runId;
-    this.pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
+    const payload = this.encoder.encode(out, st.encodeMemo);
+    this.pub.send(st.topic, payload);
+    this.batches.add(st.exchange, payload, out.seq);
   }
 
   private lastOverloadEvent = 0;
@@ -642,7 +657,7 @@ export class DataPlane {
     const hb: Heartbeat = {
       hub_id: this.opts.hubId, run_id: this.opts.runId, seq: this.seq, ts: Date.now(),
       market_ts: Math.round(this.opts.clock.now()), simulated: this.opts.clock.simulated, v: WIRE_VERSION,
-      started_at: this.opts.startedAt ?? this.startedAt, state: this.hubState, features: [],
+      started_at: this.opts.startedAt ?? this.startedAt, state: this.hubState, features: [BATCH_FEATURE],
     };
     this.pub.send(HEARTBEAT_TOPIC, encodeEvent(hb));
   }

@@ -1,0 +1,65 @@
+/**
+ * The batch stream (wire v1.1, heartbeat feature `batch`): every tick the data plane publishes while
+ * handling one gateway message goes out once more, grouped by exchange, as one message on topic
+ * `batch.<EXCHANGE>.`. A wide subscriber then pays the per-message cost (a receive, a topic match, a
+ * callback turn) once per burst instead of once per tick. The per-tick payloads are copied as they are,
+ * so both streams carry the same bytes for a tick; libzmq filters topics at the publisher, so a hub
+ * whose subscribers take no batch topic sends nothing more than before.
+ */
+import { TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, batchTopic, encodeTickBatch } from '@mdhub/protocol';
+
+interface Pending {
+  topic: Buffer;
+  items: Uint8Array[];
+  bytes: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** Bytes of the batch map around its ticks (keys, run id, two sequence numbers, array header). */
+const HEAD_BYTES = 128;
+
+export class BatchStream {
+  private readonly pending = new Map<string, Pending>();
+  /** Exchanges with ticks waiting, in the order they got their first (a short list: flushed every turn). */
+  private readonly waiting: Pending[] = [];
+  /** Batch messages handed to the socket. */
+  sent = 0;
+
+  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
+
+  /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch. */
+  add(exchange: string, payload: Uint8Array, seq: number): void {
+    let p = this.pending.get(exchange);
+    if (p === undefined) this.pending.set(exchange, (p = { topic: Buffer.from(batchTopic(exchange)), items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
+    if (p.items.length > 0 && (p.items.length >= TICK_BATCH_MAX_TICKS || p.bytes + payload.length > TICK_BATCH_MAX_BYTES)) this.flushOne(p);
+    if (p.items.length === 0) {
+      p.firstSeq = seq;
+      this.waiting.push(p);
+    }
+    p.items.push(payload);
+    p.bytes += payload.length;
+    p.lastSeq = seq;
+  }
+
+  /** Sends every exchange's waiting ticks: at the end of each publish turn. */
+  flush(): void {
+    if (this.waiting.length === 0) return;
+    for (const p of this.waiting) if (p.items.length > 0) this.emit(p);
+    this.waiting.length = 0;
+  }
+
+  private flushOne(p: Pending): void {
+    this.emit(p);
+    const i = this.waiting.indexOf(p);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  private emit(p: Pending): void {
+    const payload = encodeTickBatch(this.runId, p.firstSeq, p.lastSeq, p.items);
+    p.items = [];
+    p.bytes = HEAD_BYTES;
+    this.sent++;
+    this.send(p.topic, payload);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The batch stream (wire v1.1): the data plane publishes each exchange's ticks of one link message once
+ * more as one message on `batch.<EXCHANGE>.`. Both streams must carry the same ticks in the same order,
+ * batches must stay within their bounds, and a burst must cost far fewer messages than ticks.
+ */
+import * as zmq from 'zeromq';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Exchange, MarketTick, Tick } from '@mdhub/protocol';
+import {
+  TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch,
+} from '@mdhub/protocol';
+import { BatchStream } from '../../src/dataplane/batch-stream.js';
+import { DataPlane } from '../../src/dataplane/dataplane.js';
+import { simulatedClock } from '../../src/market/index.js';
+
+const T0 = Date.parse('2026-11-25T09:40:00+08:00');
+const clock = simulatedClock({ anchorMs: T0 });
+let dp: DataPlane | null = null;
+const socks: Array<{ close(): void }> = [];
+
+afterEach(async () => {
+  for (const s of socks.splice(0)) s.close();
+  await dp?.close();
+  dp = null;
+});
+
+function tick(symbol: string, exchange: Exchange, dt: number, volume: number): MarketTick {
+  return {
+    ...emptyMarketTick(symbol, exchange), datetime: dt, trading_day: '20261125', volume, last_price: 3100, bid_price_1: 3099,
+    ask_price_1: 3100, bid_volume_1: 3, ask_volume_1: 4, localtime: dt + 3, gateway_name: 'a',
+  };
+}
+
+function sample(seq: number, exchange: Exchange = 'SHFE'): Tick {
+  return { ...tick(`x${seq}`, exchange, T0, 1), seq, iseq: 1, source: 'a', gw_recv_ts: 1, hub_recv_ts: 2, hub_pub_ts: 3, run_id: 'r' } as Tick;
+}
+
+describe('BatchStream', () => {
+  it('groups a turn by exchange, keeps order, and says which seqs each batch spans', () => {
+    const sent: Array<{ topic: string; payload: Buffer }> = [];
+    const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), payload }));
+    const enc = new TickEncoder();
+    const order: Array<[Exchange, number]> = [['SHFE', 1], ['DCE', 2], ['SHFE', 3], ['CZCE', 4], ['DCE', 5]];
+    for (const [ex, seq] of order) bs.add(ex, enc.encode(sample(seq, ex)), seq);
+    expect(sent).toEqual([]); // nothing goes out before the turn ends
+    bs.flush();
+    expect(sent.map((s) => s.topic)).toEqual(['batch.SHFE.', 'batch.DCE.', 'batch.CZCE.']);
+    const decoded = sent.map((s) => decodeTickBatch(s.payload));
+    expect(decoded.map((b) => [b.first_seq, b.last_seq, b.ticks.map((t) => t.seq)])).toEqual([[1, 3, [1, 3]], [2, 5, [2, 5]], [4, 4, [4]]]);
+    bs.flush();
+    expect(sent).toHaveLength(3); // an empty turn sends nothing
+  });
+
+  it(`splits a long turn at ${TICK_BATCH_MAX_TICKS} ticks or ${TICK_BATCH_MAX_BYTES} bytes, in order`, () => {
+    const sent: Buffer[] = [];
+    const bs = new BatchStream('r', (_t, payload) => sent.push(payload));
+    const enc = new TickEncoder();
+    for (let seq = 1; seq <= 1000; seq++) bs.add('SHFE', enc.encode(sample(seq)), seq);
+    bs.flush();
+    const batches = sent.map((p) => decodeTickBatch(p));
+    expect(batches.flatMap((b) => b.ticks.map((t) => t.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    for (const [i, p] of sent.entries()) {
+      expect(p.length).toBeLessThanOrEqual(TICK_BATCH_MAX_BYTES);
+      expect(batches[i]!.ticks.length).toBeLessThanOrEqual(TICK_BATCH_MAX_TICKS);
+    }
+    expect(sent.length).toBeLessThan(1000 / 50);
+  });
+});
+
+describe('DataPlane batch stream', () => {
+  it('carries exactly the per-tick topics\' ticks, in the same order, in far fewer messages; the heartbeat announces it', async () => {
+    const runId = 'run-batch';
+    dp = new DataPlane({ hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [] });
+    const ep = await dp.start();
+    const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 5000, receiveHighWaterMark: 0 });
+    socks.push(sub);
+    sub.connect(ep.pub);
+    sub.subscribe('heartbeat');
+    let hb: Record<string, unknown> | null = null;
+    while (hb === null) {
+      const [topic, payload] = await sub.receive();
+      if (topic!.toString() === 'heartbeat') hb = decodeEvent(payload!);
+    }
+    expect(hb['features']).toEqual(['batch']);
+    sub.subscribe('tick.');
+    sub.subscribe('batch.');
+    await new Promise((r) => setTimeout(r, 200)); // the subscriptions reach the PUB socket
+    await dp.addGateway('a');
+    dp.setHealth('a', true);
+    const exchanges: Exchange[] = ['SHFE', 'DCE', 'CZCE', 'CFFEX'];
+    const counters = { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
+    let n = 0;
+    for (let msg = 1; msg <= 20; msg++) {
+      // 20 link messages of 150 ticks over 4 exchanges and 40 instruments: a burst each.
+      const ticks = Array.from({ length: 150 }, (_, i) => tick(`s${i % 40}`, exchanges[i % 4]!, T0 - 60_000 + msg * 1000 + i, msg * 1000 + i));
+      n += ticks.length;
+      dp.handleBatch('a', encodeBatch({ runId, gatewayId: 'a', batchSeq: msg, sentNs: 0 }, ticks), counters);
+    }
+    expect(dp.stats().seq).toBe(n);
+    const perTick: Tick[] = [];
+    const batched: Tick[] = [];
+    let batchMessages = 0;
+    while (perTick.length < n || batched.length < n) {
+      const [topic, payload] = await sub.receive();
+      const t = topic!.toString();
+      if (t.startsWith('tick.')) perTick.push(decodeTick(payload!));
+      else if (t.startsWith('batch.')) {
+        const b = decodeTickBatch(payload!);
+        batchMessages++;
+        expect(b.run_id).toBe(runId);
+        expect(t).toBe(`batch.${b.ticks[0]!.exchange}.`);
+        for (const x of b.ticks) expect(x.exchange).toBe(b.ticks[0]!.exchange);
+        batched.push(...b.ticks);
+      }
+    }
+    expect(batched).toHaveLength(n);
+    // Same ticks (every field), same order per instrument; all together they are every seq once.
+    const byInstrument = (ts: Tick[]): Map<string, Tick[]> => {
+      const m = new Map<string, Tick[]>();
+      for (const x of ts) m.set(`${x.symbol}.${x.exchange}`, [...(m.get(`${x.symbol}.${x.exchange}`) ?? []), x]);
+      return m;
+    };
+    expect(byInstrument(batched)).toEqual(byInstrument(perTick));
+    expect(batched.map((x) => x.seq).sort((a, b) => a - b)).toEqual(perTick.map((x) => x.seq));
+    expect(batchMessages).toBe(20 * 4); // one message per exchange per link message
+  });
+});
