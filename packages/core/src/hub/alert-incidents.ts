@@ -13,7 +13,12 @@
  * | `group_down` (`group_down:<group>`)                       | `group_recovered`     |
  * | `group_silent` (`group_silent:<group>`)                   | `group_ticking`       |
  * | `db_unreachable` (`db`)                                   | `db_recovered`        |
- * | any other alert, e.g. `calendar_ending`, `hub_outside_schedule` (`<alert>:<subject>`) | none: it expires after {@link GENERIC_EXPIRY_MS}, so a condition that persists is mailed again about daily |
+ * | `hub_outside_schedule` (`hub_outside_schedule:<hub id>`: about the hub itself, one per hub) | none: it expires like the next row |
+ * | any other alert, e.g. `calendar_ending` (`<alert>:<subject>`, `<alert>:hub` without a source or group) | none: it expires after {@link GENERIC_EXPIRY_MS}, so a condition that persists is mailed again about daily |
+ *
+ * Hubs sharing a database share an incident when they share its key: a source, a group and the
+ * calendar are the same for all of them; an alert about one hub (its start or stop outside the
+ * schedule) is keyed by that hub's id, so another hub's never counts as a repeat of it.
  */
 import type { AlertEvent } from './source-health.js';
 
@@ -35,8 +40,11 @@ export type IncidentAction =
 
 const SOURCE_FAULT_WORD: Readonly<Record<string, string>> = { source_stale: 'stale', source_dead: 'dead', source_restart: 'restarted' };
 
-/** What an alert does to incidents. */
-export function classify(a: AlertEvent): IncidentAction {
+/** Alerts about the hub that raises them, not about something hubs share: their incidents are per hub. */
+const HUB_SCOPED: ReadonlySet<string> = new Set(['hub_outside_schedule']);
+
+/** What an alert does to incidents; `hubId` is the hub that raised it (keys the alerts about a hub itself). */
+export function classify(a: AlertEvent, hubId?: string): IncidentAction {
   const src = a.source ?? '?';
   const grp = a.group ?? '?';
   const word = SOURCE_FAULT_WORD[a.alert];
@@ -52,7 +60,8 @@ export function classify(a: AlertEvent): IncidentAction {
     case 'db_recovered': return { does: 'close', bases: ['db'] };
   }
   const subject = a.source ?? a.group;
-  return { does: 'open', base: `${a.alert}:${subject ?? 'hub'}`, title: `${a.alert.replace(/_/g, ' ')}${subject ? ` ${subject}` : ''}`, expires: true };
+  const scope = subject ?? (HUB_SCOPED.has(a.alert) && hubId ? hubId : 'hub');
+  return { does: 'open', base: `${a.alert}:${scope}`, title: `${a.alert.replace(/_/g, ' ')}${subject ? ` ${subject}` : ''}`, expires: true };
 }
 
 /** What the operator does next, per alert. */

@@ -170,7 +170,7 @@ export class EmailAlerts {
   /** The hook's listener: decides synchronously (open, repeat, close) and queues the I/O. */
   onAlert(a: AlertRecord): void {
     if (!this.active) return;
-    const act = classify(a);
+    const act = classify(a, this.o.hubId);
     if (act.does === 'open') {
       if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[this.settings.minSeverity]) return;
       const cur = this.open.get(act.base);

@@ -234,6 +234,37 @@ describe('email alerts', () => {
     await a.repo.close();
   });
 
+  it('an alert about a hub itself (hub_outside_schedule) is an incident per hub; the calendar is shared', async () => {
+    const { open, hub } = await database();
+    const a = await open();
+    const b = hub(a.repo);
+    const { n: na } = await notifier(a.service, { hubId: 'hub-a' });
+    const { n: nb } = await notifier(b.service, { hubId: 'hub-b' });
+    const outside = (ts: number): AlertRecord => at(ts, { severity: 'warning', alert: 'hub_outside_schedule', message: 'the hub started at 2026-12-07 06:00 Asia/Shanghai, outside its schedule' });
+    const ending = (ts: number): AlertRecord => at(ts, { severity: 'warning', alert: 'calendar_ending', code: 'MDH_ERR_CALENDAR_DATA_ENDING', message: 'trading-calendar data ends in 24 days' });
+    na.onAlert(outside(t0));
+    na.onAlert(ending(t0));
+    await na.idle();
+    // Hours later another hub starts outside its schedule: a fact of its own, not a repeat of hub-a's.
+    nb.onAlert(outside(t0 + 3 * 3600_000));
+    nb.onAlert(ending(t0 + 3 * 3600_000));
+    await nb.idle();
+    expect(mails.map((m) => m.subject)).toEqual([
+      '[mdhub hub-a] WARNING hub outside schedule',
+      '[mdhub hub-a] WARNING calendar ending',
+      '[mdhub hub-b] WARNING hub outside schedule',
+    ]);
+    expect(mails[0]!.text).toContain('Incident: hub_outside_schedule:hub-a#0');
+    expect(mails[2]!.text).toContain('Incident: hub_outside_schedule:hub-b#0');
+    // A hub restarted outside its schedule (a fresh process) repeats its own incident: no email.
+    const { n: nb2 } = await notifier(b.service, { hubId: 'hub-b' });
+    nb2.onAlert(outside(t0 + 4 * 3600_000));
+    await nb2.idle();
+    expect(mails).toHaveLength(3);
+    await Promise.all([na.stop(), nb.stop(), nb2.stop()]);
+    await a.repo.close();
+  });
+
   it('at most maxPerHour emails; the rest are counted and summarised in the next one', async () => {
     const { open } = await database();
     const { service, repo } = await open();
