@@ -16,7 +16,7 @@ import { COMMANDS, overview, usageOf } from './cli/spec.js';
 import type { CommandSpec } from './cli/spec.js';
 import { openService, startHub } from './composition.js';
 import type { ServiceHandle } from './composition.js';
-import { parseHubConfig, readConfigFile } from './config.js';
+import { logFileOptions, parseHubConfig, readConfigFile } from './config.js';
 import { MdhubError, errorInfo } from './errors.js';
 import { RemoteError, controlRequest } from './hub/control.js';
 import { readReady } from './hub/run-files.js';
@@ -181,7 +181,8 @@ async function cmdStart(values: Values): Promise<void> {
     ['data-dir', 'dataDir', (v, f) => v[f]], ['db', 'db', (v, f) => v[f]], ['pub', 'pub', (v, f) => v[f]], ['snapshot', 'snapshot', (v, f) => v[f]],
     ['http', 'http', (v, f) => v[f]], ['hub-id', 'hubId', (v, f) => v[f]], ['link', 'linkTransport', (v, f) => v[f]], ['sim-anchor', 'simAnchor', (v, f) => v[f]],
     ['clock-rate', 'clockRate', num], ['send-hwm', 'sendHighWaterMark', num], ['config-poll-ms', 'configPollMs', num],
-    ['log-level', 'logLevel', (v, f) => v[f]], ['log-format', 'logFormat', (v, f) => v[f]],
+    ['log-level', 'logLevel', (v, f) => v[f]], ['log-format', 'logFormat', (v, f) => v[f]], ['log-dir', 'logDir', (v, f) => v[f]],
+    ['log-files-kept', 'logFilesKept', num], ['log-file-mb', 'logFileMb', num],
     ['dashboard', 'dashboard', (v, f) => v[f]], ['allowed-origins', 'allowedOrigins', (v, f) => String(v[f]).split(',').map((x) => x.trim()).filter((x) => x !== '')],
     ['tls-cert', 'tlsCert', (v, f) => v[f]], ['tls-key', 'tlsKey', (v, f) => v[f]], ['insecure-http', 'insecureHttp', (v, f) => v[f] === true],
   ];
@@ -195,7 +196,8 @@ async function cmdStart(values: Values): Promise<void> {
     const lead = int(values, 'lead', 0, 720) ?? DEFAULT_LEAD_MIN;
     const { calendar, note } = await calendarFor({ db: config.db, dataDir: config.dataDir });
     const v = scheduleVerdict(calendar, nowMs(), lead);
-    const log = new Logger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) });
+    const file = logFileOptions(config);
+    const log = new Logger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}), ...(file ? { file } : {}) });
     if (!v.start) {
       log.info('schedule', `not starting (--if-trading-day): ${v.reason}`, { date: v.date, trading_day: v.dateIsTradingDay, next_open: new Date(v.next.open).toISOString(), ...(note ? { note } : {}) });
       await log.flush();
@@ -203,6 +205,7 @@ async function cmdStart(values: Values): Promise<void> {
     }
     log.info('schedule', `starting (--if-trading-day): ${v.reason}`, { date: v.date, ...(note ? { note } : {}) });
     await log.flush();
+    log.close();
   } else if (values['lead'] !== undefined) {
     throw usageError('--lead goes with --if-trading-day', COMMANDS.find((c) => c.name === 'start'));
   }

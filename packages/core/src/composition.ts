@@ -11,7 +11,7 @@ import path from 'node:path';
 import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { LogRecord, StatusEvent } from '@mdhub/protocol';
 import type { HubConfig } from './config.js';
-import { embeddedDbUrl } from './config.js';
+import { embeddedDbUrl, logFileOptions } from './config.js';
 import { DataPlaneHandle } from './dataplane/handle.js';
 import { MdhubError } from './errors.js';
 import { Supervisor } from './gateway/supervisor.js';
@@ -94,7 +94,10 @@ export function createHubContainer(settings: HubConfig, opts: StartOptions = {})
   c.register(TOKENS.Settings, { useValue: settings });
   c.register(TOKENS.Env, { useValue: opts.env ?? process.env });
   c.register(TOKENS.RunId, { useValue: crypto.randomUUID() });
-  c.register(TOKENS.Logger, single(() => new Logger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}) })));
+  c.register(TOKENS.Logger, single(() => {
+    const file = logFileOptions(settings);
+    return new Logger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}), ...(file ? { file } : {}) });
+  }));
   c.register(TOKENS.RunFiles, single((r) => new RunFiles(settings.dataDir, r.resolve(TOKENS.Logger))));
   c.register(TOKENS.Repository, single(() => createRepository(dbUrl)));
   c.register(TOKENS.Plugins, single(() => new PluginRegistry()));

@@ -53,7 +53,19 @@ export const HubConfigSchema = z.strictObject({
   configPollMs: z.number().int().min(100).max(60_000).default(1000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   logFormat: z.enum(['json', 'pretty']).optional(),
+  /** Folder of the rotated JSON log files (a new file daily and at logFileMb), or `off`. Default: `<dataDir>/logs`. */
+  logDir: z.string().min(1).max(400).optional(),
+  /** Log files kept in all, the current one included (older ones are deleted when a file rotates). */
+  logFilesKept: z.number().int().min(1).max(1000).default(14),
+  /** Largest log file before it rotates, MB. */
+  logFileMb: z.number().int().min(1).max(10_000).default(100),
 });
+
+/** Where a hub's log files go: `null` when they are off. */
+export function logFileOptions(c: Pick<HubConfig, 'dataDir' | 'logDir' | 'logFilesKept' | 'logFileMb'>): { dir: string; keep: number; maxBytes: number } | null {
+  if (c.logDir === 'off') return null;
+  return { dir: c.logDir ?? path.join(c.dataDir, 'logs'), keep: c.logFilesKept, maxBytes: c.logFileMb * 1024 * 1024 };
+}
 
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 

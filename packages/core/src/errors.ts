@@ -52,6 +52,7 @@ export const CORE_ERRORS = {
   MDH_ERR_ALERT_RATE_LIMITED: { message: 'alert emails reached the hourly limit (alerts.maxPerHour): the rest are counted and summarised in the next email', retryable: true },
   MDH_ERR_ALERT_SMTP_PASSWORD_MISSING: { message: 'alerts.smtp.user is set but MDHUB_SMTP_PASSWORD is not: the SMTP login is tried without a password', retryable: false },
   MDH_ERR_SNAPSHOT_BAD_REQUEST: { message: 'a snapshot-service request is malformed: not a msgpack map, an unknown op, or instruments not a list of vt_symbols', retryable: false },
+  MDH_ERR_LOG_FILE: { message: 'the log folder cannot be written (--log-dir): the hub logs to stdout and stderr only', retryable: false },
   MDH_ERR_CALENDAR_DATA_ENDING: { message: 'the trading-calendar data ends within 30 days (or has ended): import the next year with mdhub calendar import (alert calendar_ending, daily)', retryable: false },
 } as const;
 

@@ -6,6 +6,8 @@
 import { pino, multistream, destination } from 'pino';
 import type { Logger as Pino, DestinationStream } from 'pino';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { LogLevel, LogRecord } from '@mdhub/protocol';
 
 const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
@@ -13,12 +15,90 @@ const LEVEL_RANK: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 
 /** Records the log API can read back (about 100k: ~30 MB at most). */
 export const RING_SIZE = 100_000;
 
+/** Rotated JSON log files (pino-roll): `<dir>/mdhub.<date>.<n>.log`, a new file daily and at `maxBytes`; `current.log` links the newest. */
+export interface LogFileOptions {
+  dir: string;
+  /** Files kept in all, the one being written included (older ones are deleted at a rotation). */
+  keep: number;
+  maxBytes: number;
+}
+
 export interface LoggerOptions {
   level?: LogLevel;
   /** `pretty` on a terminal by default, else `json`. */
   format?: 'json' | 'pretty';
   /** Where records go (tests): one stream for every level instead of stdout / stderr. */
   stream?: DestinationStream;
+  /** Also write every record as a JSON line to rotated files. */
+  file?: LogFileOptions;
+}
+
+/**
+ * The log file's stream while pino-roll opens it (asynchronously): records written meanwhile wait here
+ * (bounded), so the first lines of a run reach the file too. If the file cannot be opened they are
+ * dropped and the hub logs to stdout / stderr only, saying so once.
+ */
+class FileStream {
+  private dest: Flushable | null = null;
+  private waiting: string[] | null = [];
+  private waitingBytes = 0;
+  private failed = false;
+  private settle: () => void = () => {};
+  /** Settles once the file is open, or off: a flush before exit waits for it, so no early record is lost. */
+  readonly settled = new Promise<void>((r) => { this.settle = r; });
+
+  write(line: string): void {
+    if (this.dest !== null) this.dest.write(line);
+    else if (this.waiting !== null && this.waitingBytes < MAX_PENDING_BYTES) {
+      this.waiting.push(line);
+      this.waitingBytes += line.length;
+    }
+  }
+
+  attach(dest: Flushable): void {
+    this.dest = dest;
+    for (const line of this.waiting ?? []) dest.write(line);
+    this.waiting = null;
+    this.settle();
+  }
+
+  /** Turns the file off; false when it already was. */
+  fail(): boolean {
+    if (this.failed) return false;
+    this.failed = true;
+    this.dest = null;
+    this.waiting = null;
+    this.settle();
+    return true;
+  }
+
+  flush(cb: (err?: Error) => void): void {
+    void this.settled.then(() => {
+      if (this.dest?.flush) this.dest.flush(cb);
+      else cb();
+    });
+  }
+
+  end(): void {
+    (this.dest as { end?: () => void } | null)?.end?.();
+  }
+}
+
+type RollStream = Flushable & { on(ev: 'error', fn: (err: Error) => void): void };
+
+async function openLogFile(f: LogFileOptions): Promise<RollStream> {
+  // The folder first: pino-roll links current.log right after it starts opening the file, and SonicBoom
+  // makes a missing folder only asynchronously.
+  await fs.promises.mkdir(f.dir, { recursive: true });
+  await fs.promises.access(f.dir, fs.constants.W_OK);
+  const roll = createRequire(import.meta.url)('pino-roll') as (o: Record<string, unknown>) => Promise<RollStream>;
+  return roll({
+    file: path.join(f.dir, 'mdhub'), extension: '.log', dateFormat: 'yyyy-MM-dd', frequency: 'daily', size: `${Math.max(1, Math.ceil(f.maxBytes / 1024))}k`,
+    symlink: true, limit: { count: f.keep, removeOtherLogFiles: true },
+    // Written synchronously (pino's own default for files): a record is on disk when the call returns, so
+    // nothing is lost at an exit or a crash. Records come a few a second, never per tick.
+    sync: true,
+  });
 }
 
 /** Most bytes of log records waiting for a slow reader of stdout or stderr before new ones are dropped. */
@@ -47,15 +127,40 @@ export class Logger {
   private readonly pino: Pino;
   private readonly sinks: Array<(rec: LogRecord) => void> = [];
   private readonly outputs: Flushable[] = [];
+  private readonly file: FileStream | null = null;
   readonly level: LogLevel;
+  /** The log files' folder, when records also go to files. */
+  readonly fileDir: string | null;
 
   constructor(opts: LoggerOptions = {}) {
     this.level = opts.level ?? 'info';
     const format = opts.format ?? (process.stdout.isTTY ? 'pretty' : 'json');
+    let dest = opts.stream ?? streams(format, this.outputs);
+    this.fileDir = opts.file?.dir ?? null;
+    if (opts.file) {
+      const file = (this.file = new FileStream());
+      this.outputs.push(file as unknown as Flushable);
+      // Files always get JSON lines (for tools and for support), whatever the terminal shows.
+      dest = multistream([{ level: 'debug', stream: file as unknown as DestinationStream }, { level: 'debug', stream: dest }]);
+      const off = (err: unknown): void => {
+        if (!file.fail()) return;
+        this.warn('log', `log files off: ${opts.file!.dir} cannot be written (${err instanceof Error ? err.message : String(err)})`, { dir: opts.file!.dir }, 'MDH_ERR_LOG_FILE');
+      };
+      openLogFile(opts.file).then((s) => {
+        // A write or rotation that fails later (disk full, folder removed) turns files off; never a crash.
+        s.on('error', off);
+        file.attach(s);
+      }, off);
+    }
     this.pino = pino({
       level: this.level, base: null, timestamp: false, messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
-    }, opts.stream ?? streams(format, this.outputs));
+    }, dest);
+  }
+
+  /** Closes the log file (after {@link flush}): the process is about to exit. */
+  close(): void {
+    this.file?.end();
   }
 
   /** Waits (at most `timeoutMs`) until buffered records are written: before the process exits. */

@@ -1,4 +1,7 @@
 /** The hub's logger: JSON records in the wire's log shape; a plugin's malformed record is logged, never a crash. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '@mdhub/protocol';
@@ -47,3 +50,61 @@ describe('the recent-records ring', () => {
     expect(log.recent({ since: Date.now() + 1000 })).toEqual([]);
   });
 });
+
+describe('log files', () => {
+  const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-logs-'));
+  const readLines = (f: string): Array<Record<string, unknown>> => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('writes every record as a JSON line, the first ones too, and rotates by size keeping the newest files', async () => {
+    const dir = tmp();
+    const log = new Logger({ level: 'info', stream: { write: () => {} }, file: { dir, keep: 2, maxBytes: 20 * 1024 } });
+    log.info('hub', 'record 0: written before the file is open');
+    // A hub logs in small groups, not in one burst (a rotation happens once the file's writes drain).
+    for (let i = 1; i < 1100; i++) {
+      log.info('hub', `record ${i}`, { pad: 'x'.repeat(100) });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    await log.flush();
+    // ~150 KB at 20 KB a file: at least six rotations; old files are deleted at each, 2 kept in all.
+    const numbered = (): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('mdhub.')).sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
+    const last = (): string => fs.readFileSync(path.join(dir, 'current.log'), 'utf8').trim().split('\n').at(-1) ?? '';
+    await waitUntil(() => numbered().length === 2 && Number(numbered()[1]!.split('.')[2]) >= 6 && last().includes('"record 1099"'));
+    const files = numbered();
+    expect(fs.realpathSync(path.join(dir, 'current.log'))).toBe(fs.realpathSync(path.join(dir, files[1]!)));
+    const newest = readLines(path.join(dir, files[1]!));
+    expect(newest.at(-1)).toMatchObject({ level: 'info', area: 'hub', msg: 'record 1099' });
+    // Nothing lost or reordered inside what was kept.
+    const kept = files.flatMap((f) => readLines(path.join(dir, f))).map((r) => Number(String(r['msg']).split(' ')[1]));
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 1100 - kept.length + i));
+    log.close();
+  });
+
+  it('keeps the first records of a run (written before pino-roll opened the file)', async () => {
+    const dir = tmp();
+    const log = new Logger({ level: 'info', stream: { write: () => {} }, file: { dir, keep: 2, maxBytes: 1024 * 1024 } });
+    log.warn('hub', 'the first record', undefined, 'MDH_ERR_X');
+    await waitUntil(() => fs.existsSync(path.join(dir, 'current.log')) && fs.readFileSync(path.join(dir, 'current.log'), 'utf8').includes('the first record'));
+    expect(readLines(path.join(dir, 'current.log'))[0]).toMatchObject({ level: 'warn', code: 'MDH_ERR_X', msg: 'the first record' });
+    log.close();
+  });
+
+  it('a folder it cannot write turns files off with a named warning; logging goes on', async () => {
+    const parent = tmp();
+    fs.writeFileSync(path.join(parent, 'not-a-dir'), '');
+    let text = '';
+    const log = new Logger({ level: 'info', stream: { write: (s: string) => { text += s; } }, file: { dir: path.join(parent, 'not-a-dir', 'logs'), keep: 2, maxBytes: 1024 * 1024 } });
+    log.info('hub', 'still logged');
+    await waitUntil(() => text.includes('MDH_ERR_LOG_FILE'));
+    log.info('hub', 'and after');
+    expect(text).toContain('still logged');
+    expect(text).toContain('and after');
+  });
+});
+
+async function waitUntil(fn: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
