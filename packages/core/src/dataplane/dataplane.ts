@@ -9,7 +9,10 @@ import type { Clock } from '../market/types.js';
 import type { GroupConfig, InstrumentState, SourceCounters, Takeover } from './arbiter.js';
 import { Arbiter } from './arbiter.js';
 import type { CanaryGroup, CanaryView, PublishLatency, SourceQuality, WatchReport } from './watch.js';
-import { LatencyWindow, SourceWatch } from './watch.js';
+import { LatencyWindow, SourceWatch, StageLatency } from './watch.js';
+import type { LatencyStage, StageHistogram } from './watch.js';
+import { threadLoopLag } from './loop-lag.js';
+import type { LoopLag } from './loop-lag.js';
 import { BatchStream } from './batch-stream.js';
 import { marketCalendar } from '../market/calendar.js';
 import { productOfSymbol } from '../market/products.js';
@@ -99,6 +102,10 @@ export interface DataPlaneStats {
   subscribers: { highWaterMark: number };
   /** Gateway receive → hub publish over the last minute (percentiles are bucket upper bounds). */
   latency: PublishLatency;
+  /** Per-stage latency histograms since the hub started (`/metrics`). */
+  stages: Record<LatencyStage, StageHistogram>;
+  /** The data-plane thread's event-loop lag (last 10 s window; null before the first). */
+  loopLag: LoopLag | null;
 }
 
 /** A msgpack map of `fields` plus one key holding an array of already-encoded msgpack values. */
@@ -226,6 +233,8 @@ export class DataPlane {
   readonly watch = new SourceWatch();
   /** Gateway receive → publish, the last minute (the dashboard's overview, `/metrics`). */
   private readonly latency = new LatencyWindow();
+  private readonly stages = new StageLatency();
+  private readonly loopLag = threadLoopLag();
   /** The batch stream (wire v1.1): each exchange's ticks of one publish turn as one message. */
   private readonly batches: BatchStream;
   private readonly calendar: TradingCalendar = marketCalendar();
@@ -596,7 +605,10 @@ export class DataPlane {
     out.hub_recv_ts = recvUs;
     const pubUs = nowUs();
     out.hub_pub_ts = pubUs;
-    if (out.gw_recv_ts > 0) this.latency.add(pubUs - out.gw_recv_ts, pubUs / 1000);
+    if (out.gw_recv_ts > 0) {
+      this.latency.add(pubUs - out.gw_recv_ts, pubUs / 1000);
+      this.stages.add(out.gw_recv_ts, recvUs, pubUs);
+    }
     out.run_id = this.opts.runId;
     const payload = this.encoder.encode(out, st.encodeMemo);
     this.pub.send(st.topic, payload);
@@ -773,6 +785,8 @@ export class DataPlane {
       instrumentStateChanges: this.dataStateChanges,
       subscribers: { highWaterMark: this.pub.highWaterMark },
       latency: this.latency.read(nowUs() / 1000),
+      stages: this.stages.read(),
+      loopLag: this.loopLag.read(),
     };
   }
 

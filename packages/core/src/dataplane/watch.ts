@@ -427,3 +427,46 @@ export class LatencyWindow {
     return { count, p50_us: percentile(counts, LATENCY_BOUNDS_US, 0.5), p99_us: percentile(counts, LATENCY_BOUNDS_US, 0.99) };
   }
 }
+
+/** The stages of a tick's way through the hub that `/metrics` shows as histograms. */
+export const LATENCY_STAGES = ['link', 'dataplane', 'total'] as const;
+export type LatencyStage = (typeof LATENCY_STAGES)[number];
+
+/** One stage's histogram since the hub started: counts per bucket of {@link LATENCY_BOUNDS_US} (the last is +Inf), not cumulative. */
+export interface StageHistogram {
+  counts: number[];
+  sum_us: number;
+  count: number;
+}
+
+/**
+ * Each published tick's latency by stage, since the hub started (Prometheus histograms are cumulative):
+ * `link` gateway process hands it over → the data plane takes it off the link (gw_recv_ts → hub_recv_ts),
+ * `dataplane` → published (hub_recv_ts → hub_pub_ts), `total` both (gw_recv_ts → hub_pub_ts). One clock:
+ * the hub host's. A negative figure (a gateway stamp a hair ahead of the data plane's clock) counts as 0.
+ */
+export class StageLatency {
+  private readonly counts = LATENCY_STAGES.map(() => new Float64Array(LATENCY_BOUNDS_US.length + 1));
+  private readonly sums = new Float64Array(LATENCY_STAGES.length);
+
+  add(gwUs: number, recvUs: number, pubUs: number): void {
+    this.one(0, recvUs - gwUs);
+    this.one(1, pubUs - recvUs);
+    this.one(2, pubUs - gwUs);
+  }
+
+  private one(stage: number, us: number): void {
+    const v = us > 0 ? us : 0;
+    this.counts[stage]![v <= 10_000 ? LATENCY_TABLE[Math.ceil(v / 50)]! : bucket(LATENCY_BOUNDS_US, v)]!++;
+    this.sums[stage]! += v;
+  }
+
+  read(): Record<LatencyStage, StageHistogram> {
+    const out = {} as Record<LatencyStage, StageHistogram>;
+    LATENCY_STAGES.forEach((name, i) => {
+      const counts = Array.from(this.counts[i]!);
+      out[name] = { counts, sum_us: this.sums[i]!, count: counts.reduce((a, b) => a + b, 0) };
+    });
+    return out;
+  }
+}

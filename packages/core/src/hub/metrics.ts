@@ -6,6 +6,9 @@
 import v8 from 'node:v8';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { DataPlaneStats } from '../dataplane/dataplane.js';
+import { threadLoopLag } from '../dataplane/loop-lag.js';
+import type { LoopLag } from '../dataplane/loop-lag.js';
+import { LATENCY_BOUNDS_US, LATENCY_STAGES } from '../dataplane/watch.js';
 import type { GatewayInfo } from '../gateway/supervisor.js';
 
 /** What one scrape reads. */
@@ -102,6 +105,47 @@ export class HubMetrics {
       [{ thread: 'control' }, v8.getHeapStatistics().used_heap_size],
     ]);
     define('gauge', 'rss_bytes', 'Resident set size of the hub process.', [], () => [[{}, process.memoryUsage.rss()]]);
+    define('gauge', 'event_loop_lag_seconds', 'Event-loop lag per thread (control, dataplane) over the last 10 s window, by quantile (0.5, 0.99, 1 = max).', ['thread', 'quantile'], (s) => {
+      const rows: Rows = [];
+      const put = (thread: string, l: LoopLag | null | undefined): void => {
+        if (!l) return;
+        rows.push([{ thread, quantile: '0.5' }, l.p50_ms / 1000], [{ thread, quantile: '0.99' }, l.p99_ms / 1000], [{ thread, quantile: '1' }, l.max_ms / 1000]);
+      };
+      put('control', threadLoopLag().read());
+      put('dataplane', stat(s)?.loopLag);
+      return rows;
+    });
+    this.registry.registerMetric(this.stageHistogram() as never);
+  }
+
+  /**
+   * `mdhub_tick_latency_seconds{stage}`: a Prometheus histogram per stage of a published tick's way
+   * through the hub, filled in the data plane (one table read per tick and stage) and exposed as it is:
+   * prom-client's Histogram observes values one by one, so this metric hands the registry its buckets.
+   */
+  private stageHistogram(): object {
+    const name = 'mdhub_tick_latency_seconds';
+    const help = 'Published ticks by latency and stage, since the hub started: link (gateway process hands it over → data plane takes it), dataplane (→ published), total (gateway receive → publish).';
+    const les = [...LATENCY_BOUNDS_US.map((b) => String(b / 1e6)), '+Inf'];
+    return {
+      name, help, type: 'histogram', aggregator: 'sum',
+      get: async () => {
+        const values: Array<{ metricName: string; labels: Labels; value: number }> = [];
+        const stages = this.snap?.stats?.stages;
+        if (stages) {
+          for (const stage of LATENCY_STAGES) {
+            const h = stages[stage];
+            let cum = 0;
+            h.counts.forEach((c, i) => {
+              cum += c;
+              values.push({ metricName: `${name}_bucket`, labels: { stage, le: les[i]! }, value: cum });
+            });
+            values.push({ metricName: `${name}_sum`, labels: { stage }, value: h.sum_us / 1e6 }, { metricName: `${name}_count`, labels: { stage }, value: h.count });
+          }
+        }
+        return { name, help, type: 'histogram', aggregator: 'sum', values };
+      },
+    };
   }
 
   /** One scrape: a fresh snapshot, then the exposition text. */
