@@ -45,6 +45,8 @@ for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$HTTP/healthz" >/tmp/mdhub-
 curl -fsS "http://127.0.0.1:$HTTP/healthz" | head -c 300; echo
 curl -fsS "http://127.0.0.1:$HTTP/" | grep -q '/_next/static/' || { echo "the image does not serve the built dashboard"; exit 1; }
 step "the dashboard is served"
+"$DOCKER" exec "$NAME" sh -c 'test -s /data/logs/current.log && tail -n 1 /data/logs/current.log | grep -q "\"level\""' || { echo "no JSON log file in the volume (/data/logs/current.log)"; exit 1; }
+step "log files on the volume: /data/logs/current.log"
 [ "$("$DOCKER" inspect -f '{{.Config.User}}' "$NAME")" = mdhub ] || { echo "the container does not run as mdhub"; exit 1; }
 for _ in $(seq 1 40); do [ "$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ] && break; sleep 1; done
 HEALTH=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$NAME")
