@@ -1,17 +1,21 @@
 /**
  * A strategy-side subscriber with @mdhub/client.
  *   npx tsx examples/typescript/subscriber.ts                      # every tick
- *   npx tsx examples/typescript/subscriber.ts rb2601.SHFE '*.CZCE'
- * Endpoint: MDHUB_PUB (default tcp://127.0.0.1:7701).
+ *   npx tsx examples/typescript/subscriber.ts rb2601.SHFE 'rb*.SHFE' '*.CZCE'
+ * Endpoints: MDHUB_PUB (default tcp://127.0.0.1:7701) and MDHUB_SNAPSHOT (default tcp://127.0.0.1:7702;
+ * empty: no snapshots). With the snapshot service every subscription starts with its instruments'
+ * current state and gaps are recovered; see docs/client.md.
  */
 import { connect, type Tick } from '@mdhub/client';
 
 const patterns = process.argv.slice(2);
-const client = connect({ endpoint: process.env['MDHUB_PUB'] ?? 'tcp://127.0.0.1:7701' });
+const snapshot = process.env['MDHUB_SNAPSHOT'] ?? 'tcp://127.0.0.1:7702';
+const client = connect({ endpoint: process.env['MDHUB_PUB'] ?? 'tcp://127.0.0.1:7701', ...(snapshot ? { snapshotEndpoint: snapshot } : {}) });
 
-client.on('hub_down', (e: { silentMs: number }) => console.log(`hub silent for ${e.silentMs} ms`));
-client.on('hub_restart', () => console.log('hub restarted: seq restarts, subscriptions carry on'));
-client.on('gap', (e: { instrument: string; expected: number; got: number }) => console.log(`gap on ${e.instrument}: expected iseq ${e.expected}, got ${e.got}`));
+client.on('hub_down', (e) => console.log(`hub silent for ${e.silentMs} ms`));
+client.on('hub_restart', (e) => console.log(`hub restarted (run ${e.runId}): a fresh snapshot follows`));
+client.on('gap', (e) => console.log(`gap on ${e.instrument} (${e.reason}): expected ${e.expected}, got ${e.got}${e.recovering ? ', recovering' : ''}`));
+client.on('instrument_state', (e) => console.log(`${e.instrument} is ${e.state}${e.reason ? `: ${e.reason}` : ''}`));
 
 // Callback style:
 client.subscribe(patterns.length > 0 ? patterns : ['*'], (t: Tick) => {
@@ -20,6 +24,6 @@ client.subscribe(patterns.length > 0 ? patterns : ['*'], (t: Tick) => {
 });
 
 // Async-iterator style would be:
-//   for await (const t of client.subscribe('rb2601.SHFE')) { ... }
+//   for await (const t of client.subscribe('rb2601.SHFE', { signal })) { ... }
 
 process.on('SIGINT', () => void client.close().then(() => process.exit(0)));

@@ -1,4 +1,15 @@
-export type { ClientOptions, ClientEvent } from './client.js';
-export { MdhubClient, Subscription, connect } from './client.js';
+export type { ClientOptions, ClientStats, EventsOptions } from './client.js';
+export { MdhubClient, connect } from './client.js';
+export type { SubscribeOptions, TickHandler } from './subscription.js';
+export { Subscription } from './subscription.js';
+export type { ClientEvent, ClientEventMap, ClientEventType, ClientListeners, SnapshotReason } from './events.js';
+export type { ClientErrorCode } from './errors.js';
+export { ClientError, CLIENT_ERRORS } from './errors.js';
+export type { OverflowPolicy } from './queue.js';
+export type { Pattern } from './patterns.js';
+export { parsePattern, matchesPattern, productCode } from './patterns.js';
+export type { GapReason, SnapshotData } from './router.js';
+export type { InstrumentDataState, InstrumentInfo } from './snapshot.js';
+export type { LatencyStats, LatencySummary } from './latency.js';
 export type { Tick, MarketTick, Exchange, Heartbeat, StatusEvent, LogRecord } from '@mdhub/protocol';
 export { stateKey, vtSymbol, parseVtSymbol } from '@mdhub/protocol';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_ERRORS } from '@mdhub/protocol';
+import { CLIENT_ERRORS } from '@mdhub/client';
 import { CORE_ERRORS } from '../src/errors.js';
 import { MARKET_ERRORS } from '../src/market/errors.js';
 import { CLEANSING_ERRORS } from '../src/cleansing/errors.js';
@@ -18,7 +19,7 @@ import { CTP_ERRORS } from '../../gateway-ctp/src/errors.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const catalogs: Record<string, Record<string, { message: string; retryable: boolean }>> = {
   '@mdhub/protocol': PROTOCOL_ERRORS, '@mdhub/core': CORE_ERRORS, '@mdhub/core market': MARKET_ERRORS, '@mdhub/core cleansing': CLEANSING_ERRORS, '@mdhub/core plugin': PLUGIN_ERRORS,
-  '@mdhub/gateway-ctp': CTP_ERRORS,
+  '@mdhub/gateway-ctp': CTP_ERRORS, '@mdhub/client': CLIENT_ERRORS,
 };
 
 function sourceFiles(dir: string): string[] {
