@@ -18,6 +18,12 @@ interface Pending {
 
 /** Bytes of the batch map around its ticks (keys, run id, two sequence numbers, array header). */
 const HEAD_BYTES = 128;
+/**
+ * Longest a published tick waits in a batch, µs: a long turn (a gateway message of a whole burst) sends
+ * what it has every 250 µs instead of at its end, so the first ticks of a burst are not held for the last.
+ * Every exchange's batch goes out at once, so a flush keeps the hub-wide seq contiguous across them.
+ */
+export const BATCH_MAX_WAIT_US = 250;
 
 export class BatchStream {
   private readonly pending = new Map<string, Pending>();
@@ -28,8 +34,16 @@ export class BatchStream {
 
   constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
 
-  /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch. */
-  add(exchange: string, payload: Uint8Array, seq: number): void {
+  /** When the oldest waiting tick was published, µs. */
+  private oldestUs = 0;
+
+  /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch; `nowUs`: its hub_pub_ts. */
+  add(exchange: string, payload: Uint8Array, seq: number, nowUs: number): void {
+    if (this.waiting.length === 0) this.oldestUs = nowUs;
+    else if (nowUs - this.oldestUs >= BATCH_MAX_WAIT_US) {
+      this.flush();
+      this.oldestUs = nowUs;
+    }
     let p = this.pending.get(exchange);
     if (p === undefined) this.pending.set(exchange, (p = { topic: Buffer.from(batchTopic(exchange)), items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
     if (p.items.length > 0 && (p.items.length >= TICK_BATCH_MAX_TICKS || p.bytes + payload.length > TICK_BATCH_MAX_BYTES)) this.flushOne(p);

@@ -612,7 +612,7 @@ export class DataPlane {
     out.run_id = this.opts.runId;
     const payload = this.encoder.encode(out, st.encodeMemo);
     this.pub.send(st.topic, payload);
-    this.batches.add(st.exchange, payload, out.seq);
+    this.batches.add(st.exchange, payload, out.seq, pubUs);
   }
 
   private lastOverloadEvent = 0;

@@ -9,7 +9,7 @@ import type { Exchange, MarketTick, Tick } from '@mdhub/protocol';
 import {
   TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch,
 } from '@mdhub/protocol';
-import { BatchStream } from '../../src/dataplane/batch-stream.js';
+import { BATCH_MAX_WAIT_US, BatchStream } from '../../src/dataplane/batch-stream.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
@@ -41,7 +41,7 @@ describe('BatchStream', () => {
     const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), payload }));
     const enc = new TickEncoder();
     const order: Array<[Exchange, number]> = [['SHFE', 1], ['DCE', 2], ['SHFE', 3], ['CZCE', 4], ['DCE', 5]];
-    for (const [ex, seq] of order) bs.add(ex, enc.encode(sample(seq, ex)), seq);
+    for (const [ex, seq] of order) bs.add(ex, enc.encode(sample(seq, ex)), seq, 1000 + seq);
     expect(sent).toEqual([]); // nothing goes out before the turn ends
     bs.flush();
     expect(sent.map((s) => s.topic)).toEqual(['batch.SHFE.', 'batch.DCE.', 'batch.CZCE.']);
@@ -55,7 +55,7 @@ describe('BatchStream', () => {
     const sent: Buffer[] = [];
     const bs = new BatchStream('r', (_t, payload) => sent.push(payload));
     const enc = new TickEncoder();
-    for (let seq = 1; seq <= 1000; seq++) bs.add('SHFE', enc.encode(sample(seq)), seq);
+    for (let seq = 1; seq <= 1000; seq++) bs.add('SHFE', enc.encode(sample(seq)), seq, 1000);
     bs.flush();
     const batches = sent.map((p) => decodeTickBatch(p));
     expect(batches.flatMap((b) => b.ticks.map((t) => t.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
@@ -64,6 +64,20 @@ describe('BatchStream', () => {
       expect(batches[i]!.ticks.length).toBeLessThanOrEqual(TICK_BATCH_MAX_TICKS);
     }
     expect(sent.length).toBeLessThan(1000 / 50);
+  });
+
+  it(`sends what waits once the oldest tick has waited ${BATCH_MAX_WAIT_US} µs, every exchange at once`, () => {
+    const sent: Array<{ topic: string; seqs: number[] }> = [];
+    const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), seqs: decodeTickBatch(payload).ticks.map((t) => t.seq) }));
+    const enc = new TickEncoder();
+    bs.add('SHFE', enc.encode(sample(1)), 1, 10_000);
+    bs.add('DCE', enc.encode(sample(2, 'DCE')), 2, 10_100);
+    bs.add('SHFE', enc.encode(sample(3)), 3, 10_200);
+    expect(sent).toEqual([]);
+    bs.add('SHFE', enc.encode(sample(4)), 4, 10_000 + BATCH_MAX_WAIT_US); // the first has waited long enough
+    expect(sent).toEqual([{ topic: 'batch.SHFE.', seqs: [1, 3] }, { topic: 'batch.DCE.', seqs: [2] }]);
+    bs.flush();
+    expect(sent.at(-1)).toEqual({ topic: 'batch.SHFE.', seqs: [4] });
   });
 });
 
@@ -122,6 +136,8 @@ describe('DataPlane batch stream', () => {
     };
     expect(byInstrument(batched)).toEqual(byInstrument(perTick));
     expect(batched.map((x) => x.seq).sort((a, b) => a - b)).toEqual(perTick.map((x) => x.seq));
-    expect(batchMessages).toBe(20 * 4); // one message per exchange per link message
+    // At least one message per exchange and link message; more when a turn outlasts the batch's 250 µs wait.
+    expect(batchMessages).toBeGreaterThanOrEqual(20 * 4);
+    expect(batchMessages).toBeLessThanOrEqual(n / 3);
   });
 });
