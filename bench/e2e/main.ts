@@ -205,9 +205,9 @@ interface SubHandle {
   ready: Promise<ReadyMsg>;
 }
 
-function startSubscriber(label: string, endpoint: string, patterns: string[], storm = false, readyAfterMs?: number, cpuProfDir?: string): SubHandle {
+function startSubscriber(label: string, endpoint: string, patterns: string[], storm = false, readyAfterMs?: number, cpuProfDir?: string, batch: 'auto' | 'off' = 'auto'): SubHandle {
   const keysFile = path.join(TMP, `keys-${label}.f64`);
-  const args = ['--endpoint', endpoint, '--keys', keysFile, ...patterns.flatMap((p) => ['--pattern', p])];
+  const args = ['--endpoint', endpoint, '--keys', keysFile, '--batch', batch, ...patterns.flatMap((p) => ['--pattern', p])];
   if (storm) args.push('--storm');
   if (readyAfterMs !== undefined) args.push('--ready-after', String(readyAfterMs));
   const proc = forkTs('subscriber.ts', args, process.env, cpuProfDir);
@@ -353,7 +353,7 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
     sub = forkTs('raw.ts', ['sub', '--endpoint', endpoint, '--mode', mode]);
     await waitMessage(sub, 'raw sub ready', isMsg<ReadyMsg>('ready'), 60_000);
   } else {
-    client = startSubscriber('ceiling', endpoint, ['*'], false, 300);
+    client = startSubscriber('ceiling', endpoint, ['*'], false, 300, undefined, 'off'); // the per-tick client's ceiling (a raw publisher sends no heartbeat, so no batch stream)
     sub = client.proc;
     await client.ready;
   }
@@ -411,6 +411,17 @@ interface HubMeasure {
   hubClock: ReadyInfo['clock'];
   /** Sources with a pre-rendered tape: the stretch's end, and whether it covered the window and tail. */
   prerender: { sources: number; real_s_max: number; late_s_max: number; until_market_ms_min: number; covered: boolean } | null;
+  /** The other subscribers of the run, each measured the same way as the main one. */
+  extras: Array<{ label: string; sub: SubResult; e2e: HistSummary; loss: LossReport }>;
+}
+
+/** A subscriber that runs beside the measuring one (issue 21's client comparison). */
+interface ExtraSubscriber {
+  label: string;
+  patterns: string[];
+  batch: 'auto' | 'off';
+  /** Universe indices it takes (for the loss check); null: all. */
+  subset: Set<number> | null;
 }
 
 /** Worst latency of a second at which the start-up transient counts as over (steady bursts here: 30–150 ms). */
@@ -450,11 +461,18 @@ async function measuredHubRun(o: {
   prerender?: Prerender;
   /** The dashboard open on the overview page for the whole run. */
   dashboard?: boolean;
+  /** The measuring subscriber's `batch` option (default auto). */
+  batch?: 'auto' | 'off';
+  /** Subscribers beside the measuring one, with the same window. */
+  extras?: ExtraSubscriber[];
+  /** The pyzmq subscriber's topic prefixes (default: the per-tick topics of `patterns`). */
+  pythonPrefixes?: string[];
 }): Promise<HubMeasure> {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
   const profDir = o.cpuProf ? fs.mkdtempSync(path.join(OUT_DIR, `cpuprof-${o.label}-`)) : undefined;
-  const sub = startSubscriber(o.label, endpoint, o.patterns, false, undefined, profDir);
+  const sub = startSubscriber(o.label, endpoint, o.patterns, false, undefined, profDir, o.batch ?? 'auto');
+  const extras = (o.extras ?? []).map((x) => ({ x, h: startSubscriber(`${o.label}-${x.label}`, endpoint, x.patterns, false, undefined, undefined, x.batch) }));
   const hub = await startHub({
     label: o.label, gateways: simGateways(SOURCES, INSTRUMENTS, o.prerender), clockRate: o.clockRate, linkTransport: TRANSPORT, pubPort: port,
     ...(profDir ? { cpuProfDir: profDir } : {}),
@@ -464,6 +482,7 @@ async function measuredHubRun(o: {
   try {
     await waitSubscribed(hub, SOURCES, o.prerender ? 120_000 : 30_000);
     await sub.ready;
+    for (const e of extras) await e.h.ready;
     log(`  ${o.label}: hub pid ${hub.pid} up, sources subscribed, subscriber connected`);
     if (o.dashboard) {
       dash = await openDashboard(hub.ready.http!);
@@ -473,7 +492,7 @@ async function measuredHubRun(o: {
     // The pyzmq subscriber starts now, its window comes later on stdin: its own start-up stays in the warm-up.
     let py: ReturnType<typeof startPython> | null = null;
     if (o.python) {
-      py = startPython(endpoint, 0, 0, 0, o.patterns.includes('*') ? ['tick.'] : o.patterns.map(pyPrefix));
+      py = startPython(endpoint, 0, 0, 0, o.pythonPrefixes ?? (o.patterns.includes('*') ? ['tick.'] : o.patterns.map(pyPrefix)));
       if (py.proc.pid !== undefined) sampler.setPy(py.proc.pid);
     }
     const warm = await settle(sub.proc, o.warmMs, o.maxWarmMs);
@@ -483,6 +502,7 @@ async function measuredHubRun(o: {
     const toNs = fromNs + o.durMs * 1e6;
     const collectFromNs = fromNs - 1.0e9;
     tell(sub.proc, { t: 'window', fromNs, toNs, collectFromNs, collectToNs: Number.MAX_VALUE });
+    for (const e of extras) tell(e.h.proc, { t: 'window', fromNs, toNs, collectFromNs, collectToNs: Number.MAX_VALUE });
     const pyStopNs = toNs + P.tailMs * 1e6;
     py?.setWindow(fromNs, toNs, pyStopNs);
     await sleep((toNs - monoNs()) / 1e6 + P.tailMs);
@@ -520,6 +540,7 @@ async function measuredHubRun(o: {
       dash = null;
     }
     const subRes = await finishSubscriber(sub);
+    const extraRes = await Promise.all(extras.map(async (e) => ({ x: e.x, r: await finishSubscriber(e.h) })));
     const pyRes = py ? await pyResultWithin(py, P.maxTailMs + 10_000) : null;
     await hub.stop();
     stopped = true;
@@ -551,6 +572,7 @@ async function measuredHubRun(o: {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
       hub: histSummary(subRes.hub).s, pub2sub: histSummary(subRes.pub2sub).s, decodeNsP50: decodeHist(subRes.decode).getValueAtPercentile(50),
       loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock, prerender,
+      extras: extraRes.map(({ x, r }) => ({ label: x.label, sub: r, e2e: histSummary(r.e2e).s, loss: lossAgainstTape(hub.ready, o.universe, fromNs, toNs, r.keysFile, x.subset) })),
     };
   } finally {
     await dash?.close().catch(() => {});
@@ -567,6 +589,21 @@ function profilesJson(profiles: HubMeasure['profiles'], topN: number): { profile
 function pyPrefix(pattern: string): string {
   const dot = pattern.lastIndexOf('.');
   return `tick.${pattern.slice(dot + 1)}.${pattern.slice(0, dot)}.`;
+}
+
+/** Products of the narrow subscriber: liquid contracts of six exchanges (ARCHITECTURE.md, bench:e2e for issue 17). */
+const NARROW_PRODUCTS = ['rb', 'au', 'cu', 'm', 'i', 'SR', 'TA', 'IF', 'sc', 'si'];
+
+/** The most active future of each narrow product in the universe: the highest previous-day open interest. */
+function narrowInstruments(universe: SimInstrument[]): SimInstrument[] {
+  const out: SimInstrument[] = [];
+  for (const code of NARROW_PRODUCTS) {
+    const best = universe.filter((i) => i.kind === 'future' && i.product.product.toLowerCase() === code.toLowerCase())
+      .sort((a, b) => b.pre_open_interest - a.pre_open_interest)[0];
+    if (best) out.push(best);
+    else notes.push(`narrow subscriber: no ${code} future among the ${universe.length} instruments`);
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -743,14 +780,25 @@ async function main(): Promise<void> {
   const subsetIdx = new Set<number>();
   for (let i = 0; i < universe.length; i += 10) subsetIdx.add(i);
   const subsetPatterns = [...subsetIdx].map((i) => `${universe[i]!.symbol}.${universe[i]!.exchange}`);
+  // The per-tick wide subscriber takes every 10th instrument when every tick would make it the bottleneck;
+  // batched subscribers take every instrument whatever the per-tick ceiling.
   const mainOnSubset = argv.all !== true && TARGET_RATE > 0.6 * clientCeiling;
-  if (mainOnSubset) notes.push(`main run: target ${TARGET_RATE}/s is above 60 % of the @mdhub/client ceiling (${clientCeiling}/s): the measuring and Python subscribers take every 10th instrument (${subsetIdx.size})`);
-  log(`hub run: ${SOURCES} gateway-sim sources × ${INSTRUMENTS} instruments, clockRate ${clockRate.toFixed(3)}, ${DURATION_S} s measured`);
+  if (mainOnSubset) notes.push(`main run: target ${TARGET_RATE}/s is above 60 % of the @mdhub/client per-tick ceiling (${clientCeiling}/s): the wide per-tick subscriber takes every 10th instrument (${subsetIdx.size})`);
+  // Four subscribers at once (issue 21): the measuring one on `*` through the batch stream (the client's
+  // default for wide patterns), a wide one on the per-tick topics, a narrow one on ten liquid instruments of
+  // different exchanges, and the pyzmq subscriber on the batch stream.
+  const narrow = narrowInstruments(universe);
+  const extras: ExtraSubscriber[] = [
+    { label: 'wide-tick', patterns: mainOnSubset ? subsetPatterns : ['*'], batch: 'off', subset: mainOnSubset ? subsetIdx : null },
+    { label: 'narrow', patterns: narrow.map((i) => `${i.symbol}.${i.exchange}`), batch: 'auto', subset: new Set(narrow.map((i) => i.index)) },
+  ];
+  log(`hub run: ${SOURCES} gateway-sim sources × ${INSTRUMENTS} instruments, clockRate ${clockRate.toFixed(3)}, ${DURATION_S} s measured; subscribers: wide batched (Node, pyzmq), wide per-tick, narrow (${narrow.map((i) => i.symbol).join(' ')})`);
   const main = await measuredHubRun({
-    label: 'main', clockRate, universe, patterns: mainOnSubset ? subsetPatterns : ['*'], subset: mainOnSubset ? subsetIdx : null, warmMs: P.warmMs, maxWarmMs: P.maxWarmMs, durMs: DURATION_S * 1000,
-    python: withPython, cpuProf: argv['cpu-prof'] === true, dashboard: DASHBOARD,
+    label: 'main', clockRate, universe, patterns: ['*'], subset: null, warmMs: P.warmMs, maxWarmMs: P.maxWarmMs, durMs: DURATION_S * 1000,
+    python: withPython, cpuProf: argv['cpu-prof'] === true, dashboard: DASHBOARD, batch: 'auto', extras, pythonPrefixes: ['batch.'],
   });
-  log(`hub: e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
+  const extra = (label: string): HubMeasure['extras'][number] => main.extras.find((x) => x.label === label)!;
+  log(`hub: wide batched e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; wide per-tick p50 ${extra('wide-tick').e2e.p50} µs; narrow p50 ${extra('narrow').e2e.p50} µs; pyzmq batched p50 ${main.python?.p50_us ?? '-'} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
 
   // 3. storm
   let storm: StormOutcome | null = null;
@@ -837,6 +885,26 @@ async function main(): Promise<void> {
 
   const st = main.stats;
   const ratio = raw.lat.p50 > 0 ? r2(main.e2e.s.p50 / raw.lat.p50) : null;
+  const wideTick = extra('wide-tick');
+  const narrowRun = extra('narrow');
+  const clientSummary = (x: { e2e: HistSummary; sub: SubResult; loss: LossReport }): Record<string, unknown> => ({
+    p50_us: x.e2e.p50, p99_us: x.e2e.p99, p999_us: x.e2e.p999, max_us: x.e2e.max, in_window: x.sub.inWindow, gaps: x.sub.gaps,
+    lost: x.loss.lost, expected: x.loss.expected, duplicates: x.loss.duplicates,
+  });
+  const pyRatio = main.python && raw.lat.p50 > 0 ? r2(main.python.p50_us / raw.lat.p50) : null;
+  const narrowLimitUs = TARGET_RATE <= 2000 ? 1000 : 2000;
+  // The storm at the batched subscriber: p50 over the warm bursts (the first, with every instrument's first sight, excluded).
+  const warmDrains = (storm?.per_burst ?? []).slice(1).map((b) => b.drain_ms).sort((a, b) => a - b);
+  const stormWarmP50 = warmDrains.length > 0 ? r2(warmDrains[Math.floor((warmDrains.length - 1) / 2)]!) : null;
+  const clients = {
+    raw_hop_node: { p50_us: raw.lat.p50, p99_us: raw.lat.p99 },
+    raw_hop_python: rawPython ? { p50_us: rawPython.p50_us, p99_us: rawPython.p99_us } : null,
+    wide_batch_node: { ...clientSummary({ e2e: main.e2e.s, sub: main.sub, loss: main.loss }), stream: 'batch (client option batch: auto)' },
+    wide_batch_python: main.python ? { p50_us: main.python.p50_us, p99_us: main.python.p99_us, p999_us: main.python.p999_us, in_window: main.python.in_window } : null,
+    wide_tick_node: { ...clientSummary(wideTick), instruments: mainOnSubset ? subsetIdx.size : INSTRUMENTS },
+    narrow_node: { ...clientSummary(narrowRun), instruments: narrow.map((i) => `${i.symbol}.${i.exchange}`) },
+    storm_batch_drain_ms_p50_warm: stormWarmP50,
+  };
   const published = st?.published_per_s ?? 0;
   const targets = {
     e2e_p50_le_2x_raw_p50: { target: '≤ 2 × raw p50', value: ratio, pass: ratio !== null && ratio <= 2 },
@@ -846,6 +914,11 @@ async function main(): Promise<void> {
     cleansing_le_2us: { target: '≤ 2 µs per tick (npm run bench:cleansing, not measured here)', value: null, pass: null },
     storm_drain_le_50ms: { target: '15000-tick burst drained ≤ 50 ms', value: storm?.drain_ms_max ?? null, pass: storm ? storm.drain_ms_max <= 50 && storm.burst_ticks >= 15_000 && storm.lost === 0 : null },
     core_rss_le_300mb: { target: '≤ 300 MB with 5000 instruments', value: st?.core_rss_mb ?? null, pass: st ? st.core_rss_mb <= 300 : null },
+    wide_batch_p50_le_half_raw_p50: { target: '≤ 0.5 × raw per-tick hop p50 (Node)', value: ratio, pass: ratio !== null && ratio <= 0.5 },
+    wide_batch_python_p50_le_half_raw_p50: { target: '≤ 0.5 × raw per-tick hop p50 (Node)', value: pyRatio, pass: pyRatio === null ? null : pyRatio <= 0.5 },
+    narrow_p50: { target: `≤ ${narrowLimitUs} µs at ${TARGET_RATE}/s`, value: narrowRun.e2e.p50, pass: narrowRun.e2e.p50 <= narrowLimitUs },
+    storm_batch_p50_le_50ms: { target: `${storm?.burst_ticks ?? '-'}-tick storm drained at the wide batched subscriber ≤ 50 ms (p50 of warm bursts)`, value: stormWarmP50, pass: stormWarmP50 === null ? null : stormWarmP50 <= 50 && (storm?.lost ?? 1) === 0 },
+    nothing_lost_any_subscriber: { target: '0 lost at every subscriber', value: main.loss.lost + wideTick.loss.lost + narrowRun.loss.lost, pass: main.loss.lost + wideTick.loss.lost + narrowRun.loss.lost === 0 },
     no_heap_growth_10min: { target: '10-minute soak (not run by bench:e2e)', value: null, pass: null },
   };
   const out = {
@@ -880,6 +953,7 @@ async function main(): Promise<void> {
       raw_sub_decode_p50_us: r2(raw.decodeNsP50 / 1000),
     },
     capacity_inbound_per_s: capacity,
+    clients,
     storm: storm ? {
       burst_ticks: storm.burst_ticks, published_per_burst: storm.published_per_burst, bursts: storm.bursts,
       drain_ms_p50: storm.drain_ms_p50, drain_ms_max: storm.drain_ms_max, worst_latency_us: storm.worst_latency_us,
@@ -915,7 +989,8 @@ async function main(): Promise<void> {
       quick: QUICK, sources: SOURCES, instruments: INSTRUMENTS, target_published_per_s: TARGET_RATE, clock_rate: r2(clockRate),
       tape_snapshots_per_market_s: Math.round(tapeRate), duration_s: DURATION_S, link_transport: TRANSPORT, pub_transport: 'tcp',
       raw_phase_consumers: withPython ? 'raw SUB + pyzmq subscriber (the hub run\'s consumers)' : 'raw SUB',
-      main_subscriber: mainOnSubset ? `every 10th instrument (${subsetIdx.size})` : 'all instruments',
+      main_subscriber: 'all instruments, batch stream (@mdhub/client batch auto)',
+      wide_tick_subscriber: mainOnSubset ? `every 10th instrument (${subsetIdx.size}), per-tick topics` : 'all instruments, per-tick topics',
       sweep_subscriber: `every 10th instrument (${subsetIdx.size})`,
       sweep_sources: SWEEP_PRERENDER ? `tape pre-rendered before each step, delivered in turns of ≥ ${SWEEP_TURN_MS} ms (sources only encode and send; --sweep-sources live to simulate it during the step)` : 'live simulation', cleansing: 'hub config default (cleansing.enabled true)',
     },

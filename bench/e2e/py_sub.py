@@ -2,6 +2,9 @@
 
     /usr/bin/python3 py_sub.py ENDPOINT FROM_NS TO_NS STOP_NS PREFIX...
 
+A PREFIX starting with `batch.` takes the batch stream (wire v1.1): one message per exchange and publish
+turn, a map whose `ticks` are the per-tick maps.
+
 FROM_NS / TO_NS / STOP_NS are CLOCK_MONOTONIC nanoseconds (the same clock as Node's
 process.hrtime.bigint()). FROM_NS 0: the window is not known yet; it arrives later as one line
 "FROM_NS TO_NS STOP_NS" on standard input (the bench starts the subscriber before the hub has settled). Latency of a tick = receive time in epoch µs − gw_recv_ts, where the receive
@@ -92,10 +95,19 @@ def main():
                 break
             m = unpack(frames[1], raw=False)
             t = mono(CM)
-            received += 1
-            if from_ns <= t <= to_ns:
-                in_window += 1
-                lat.append(t / 1000.0 + off - m["gw_recv_ts"])
+            if frames[0].startswith(b"batch."):
+                # the batch stream: every tick of the message is in hand once it is unpacked
+                ticks = m["ticks"]
+                received += len(ticks)
+                if from_ns <= t <= to_ns:
+                    in_window += len(ticks)
+                    now_us = t / 1000.0 + off
+                    lat.extend(now_us - x["gw_recv_ts"] for x in ticks)
+            else:
+                received += 1
+                if from_ns <= t <= to_ns:
+                    in_window += 1
+                    lat.append(t / 1000.0 + off - m["gw_recv_ts"])
             n += 1
             if (n & 255) == 0:
                 if waiting and not read_window():

@@ -1,7 +1,10 @@
 /**
  * The measuring subscriber: @mdhub/client, a callback per tick.
  *
- *   subscriber.ts --endpoint E --keys FILE [--pattern P]... [--storm]
+ *   subscriber.ts --endpoint E --keys FILE [--pattern P]... [--storm] [--batch auto|off]
+ *
+ * With `--batch auto` (the client's default) wide patterns take the batch stream when the hub serves it;
+ * `--batch off` keeps every subscription on the per-tick topics.
  *
  * Per tick, at the top of the callback (after the client's decodeTick): now in epoch µs from
  * CLOCK_MONOTONIC + this process's epoch offset (the hub's own method), so
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     endpoint: { type: 'string' }, keys: { type: 'string' }, pattern: { type: 'string', multiple: true }, storm: { type: 'boolean' },
     /** Say ready this many ms after connecting instead of at the first heartbeat (a raw publisher sends none). */
     'ready-after': { type: 'string' },
+    /** The client's `batch` option: `auto` (the batch stream for wide patterns when the hub serves it) or `off`. */
+    batch: { type: 'string', default: 'auto' },
   },
 });
 const endpoint = values.endpoint!;
@@ -134,7 +139,7 @@ function onTick(t: Tick): void {
   }
 }
 
-const client = connect({ endpoint, receiveHighWaterMark: 1_000_000 });
+const client = connect({ endpoint, receiveHighWaterMark: 1_000_000, batch: values.batch === 'off' ? 'off' : 'auto' });
 client.on('gap', () => { gaps++; });
 const sub = client.subscribe(patterns, onTick);
 
