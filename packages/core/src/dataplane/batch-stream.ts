@@ -19,11 +19,13 @@ interface Pending {
 /** Bytes of the batch map around its ticks (keys, run id, two sequence numbers, array header). */
 const HEAD_BYTES = 128;
 /**
- * Longest a published tick waits in a batch, µs: a long turn (a gateway message of a whole burst) sends
- * what it has every 250 µs instead of at its end, so the first ticks of a burst are not held for the last.
- * Every exchange's batch goes out at once, so a flush keeps the hub-wide seq contiguous across them.
+ * A long turn (a gateway message of a whole burst) sends what it has once its oldest tick has waited
+ * 250 µs and at least 64 ticks wait, instead of at its end, so the first ticks of a burst are not held
+ * for the last. The count keeps small turns (a quiet market, a slow moment of the machine) in one message
+ * per exchange. Every exchange's batch goes out at once: a flush sends a contiguous range of seq.
  */
 export const BATCH_MAX_WAIT_US = 250;
+export const BATCH_EARLY_MIN_TICKS = 64;
 
 export class BatchStream {
   private readonly pending = new Map<string, Pending>();
@@ -34,16 +36,18 @@ export class BatchStream {
 
   constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
 
-  /** When the oldest waiting tick was published, µs. */
+  /** When the oldest waiting tick was published, µs, and how many wait. */
   private oldestUs = 0;
+  private waitingTicks = 0;
 
   /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch; `nowUs`: its hub_pub_ts. */
   add(exchange: string, payload: Uint8Array, seq: number, nowUs: number): void {
     if (this.waiting.length === 0) this.oldestUs = nowUs;
-    else if (nowUs - this.oldestUs >= BATCH_MAX_WAIT_US) {
+    else if (this.waitingTicks >= BATCH_EARLY_MIN_TICKS && nowUs - this.oldestUs >= BATCH_MAX_WAIT_US) {
       this.flush();
       this.oldestUs = nowUs;
     }
+    this.waitingTicks++;
     let p = this.pending.get(exchange);
     if (p === undefined) this.pending.set(exchange, (p = { topic: Buffer.from(batchTopic(exchange)), items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
     if (p.items.length > 0 && (p.items.length >= TICK_BATCH_MAX_TICKS || p.bytes + payload.length > TICK_BATCH_MAX_BYTES)) this.flushOne(p);
@@ -61,6 +65,7 @@ export class BatchStream {
     if (this.waiting.length === 0) return;
     for (const p of this.waiting) if (p.items.length > 0) this.emit(p);
     this.waiting.length = 0;
+    this.waitingTicks = 0;
   }
 
   private flushOne(p: Pending): void {

@@ -9,7 +9,7 @@ import type { Exchange, MarketTick, Tick } from '@mdhub/protocol';
 import {
   TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch,
 } from '@mdhub/protocol';
-import { BATCH_MAX_WAIT_US, BatchStream } from '../../src/dataplane/batch-stream.js';
+import { BATCH_EARLY_MIN_TICKS, BATCH_MAX_WAIT_US, BatchStream } from '../../src/dataplane/batch-stream.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
@@ -66,18 +66,27 @@ describe('BatchStream', () => {
     expect(sent.length).toBeLessThan(1000 / 50);
   });
 
-  it(`sends what waits once the oldest tick has waited ${BATCH_MAX_WAIT_US} µs, every exchange at once`, () => {
+  it(`sends what waits once ${BATCH_EARLY_MIN_TICKS} ticks wait and the oldest has waited ${BATCH_MAX_WAIT_US} µs, every exchange at once`, () => {
     const sent: Array<{ topic: string; seqs: number[] }> = [];
     const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), seqs: decodeTickBatch(payload).ticks.map((t) => t.seq) }));
     const enc = new TickEncoder();
+    // A slow small turn: few ticks wait long, still one message per exchange at its end.
     bs.add('SHFE', enc.encode(sample(1)), 1, 10_000);
     bs.add('DCE', enc.encode(sample(2, 'DCE')), 2, 10_100);
-    bs.add('SHFE', enc.encode(sample(3)), 3, 10_200);
+    bs.add('SHFE', enc.encode(sample(3)), 3, 10_000 + 5 * BATCH_MAX_WAIT_US);
     expect(sent).toEqual([]);
-    bs.add('SHFE', enc.encode(sample(4)), 4, 10_000 + BATCH_MAX_WAIT_US); // the first has waited long enough
-    expect(sent).toEqual([{ topic: 'batch.SHFE.', seqs: [1, 3] }, { topic: 'batch.DCE.', seqs: [2] }]);
     bs.flush();
-    expect(sent.at(-1)).toEqual({ topic: 'batch.SHFE.', seqs: [4] });
+    expect(sent).toEqual([{ topic: 'batch.SHFE.', seqs: [1, 3] }, { topic: 'batch.DCE.', seqs: [2] }]);
+    // A long turn: once 64 wait and the first has waited 250 µs, what waits goes out.
+    sent.length = 0;
+    let seq = 10;
+    for (let i = 0; i < BATCH_EARLY_MIN_TICKS; i++, seq++) bs.add(i % 2 === 0 ? 'SHFE' : 'DCE', enc.encode(sample(seq)), seq, 20_000 + i);
+    expect(sent).toEqual([]);
+    bs.add('SHFE', enc.encode(sample(seq)), seq, 20_000 + BATCH_MAX_WAIT_US);
+    expect(sent.map((x) => x.topic)).toEqual(['batch.SHFE.', 'batch.DCE.']);
+    expect(sent.flatMap((x) => x.seqs).sort((a, b) => a - b)).toEqual(Array.from({ length: BATCH_EARLY_MIN_TICKS }, (_, i) => 10 + i));
+    bs.flush();
+    expect(sent.at(-1)).toEqual({ topic: 'batch.SHFE.', seqs: [seq] });
   });
 });
 
