@@ -18,7 +18,7 @@
 import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import type { Tick } from '@mdhub/protocol';
-import { TickEncoder, decodeTick, tickTopic } from '@mdhub/protocol';
+import { TickEncoder, decodeTick, encodeEvent, tickTopic } from '@mdhub/protocol';
 import { TradingCalendar, listProducts, loadMarketData } from '@mdhub/core';
 import { Tape, buildUniverse } from '@mdhub/gateway-sim';
 
@@ -77,6 +77,13 @@ async function pub(): Promise<void> {
   const failed = (): void => { sendFailed++; };
   await sock.bind('tcp://127.0.0.1:*');
   send({ t: 'ready', endpoint: sock.lastEndpoint ?? '', clock: clockReport() });
+  // Heartbeats as a hub sends them (no features: per-tick topics only): @mdhub/client starts delivering a
+  // subscription once a heartbeat shows it reached the publisher, and judges liveness by them.
+  const startedAt = Date.now();
+  const heartbeat = setInterval(() => {
+    sock.send(['heartbeat', encodeEvent({ hub_id: 'raw', run_id: runId, seq, ts: Date.now(), market_ts: Date.now(), simulated: true, v: 1, started_at: startedAt, state: 'running', features: [] })]).catch(failed);
+  }, 250);
+  heartbeat.unref();
 
   let sent = 0;
   let sentInWindow = 0;
@@ -118,9 +125,11 @@ async function pub(): Promise<void> {
 
   const blast = async (): Promise<void> => {
     // a pool of real tape ticks, encoded once: the publisher side then costs only the send
+    // Each send is a new state of its instrument (seq and iseq move on: a client drops a repeated iseq as a
+    // duplicate), so the tick is re-encoded per send.
     const snaps = tape.advance(anchor + 3000).slice(0, 20_000);
     const stUs = Math.round(monoNs() / 1000 + offset);
-    const pool = snaps.map((s) => ({ topic: topics[s.index]!, payload: enc.encode(toTick(s.tick as Tick, s.index, stUs, anchor)) }));
+    const pool = snaps.map((s) => ({ topic: topics[s.index]!, index: s.index, tick: s.tick as Tick }));
     let i = 0;
     for (;;) {
       const now = monoNs();
@@ -128,7 +137,7 @@ async function pub(): Promise<void> {
       const p = pool[i++ % pool.length]!;
       const frame = Buffer.allocUnsafe(8);
       frame.writeDoubleLE(now, 0);
-      sock.send([p.topic, p.payload, frame]).catch(failed);
+      sock.send([p.topic, enc.encode(toTick(p.tick, p.index, stUs, anchor)), frame]).catch(failed);
       sent++;
       if (now >= fromNs && now <= toNs) sentInWindow++;
       if ((i & 1023) === 0) await new Promise((r) => setImmediate(r));
