@@ -17,7 +17,7 @@
  * `tick.<EX>.` or `batch.<EX>.`; everything `tick.` or `batch.`.
  */
 import type { Exchange } from '@mdhub/protocol';
-import { BATCH_TOPIC_PREFIX, EXCHANGES, TICK_TOPIC_PREFIX, batchTopic, tickTopic } from '@mdhub/protocol';
+import { BATCH_TOPIC_PREFIX, EXCHANGES, TICK_TOPIC_PREFIX, batchTopic, parseInstrumentId, tickTopic } from '@mdhub/protocol';
 import { ClientError } from './errors.js';
 
 export type Pattern =
@@ -55,33 +55,13 @@ export function parsePattern(pattern: string): Pattern {
   return { kind: 'instrument', text, exchange, symbol: head };
 }
 
-const LOWER_FUT = /^([a-z]{1,3})\d{4}$/;
-const LOWER_OPT = /^([a-z]{1,3})\d{4}-?[CP]-?\d+(?:\.\d+)?$/;
-const MONTHLY_AVG = /^(?:([a-z]{1,3})_f\d{4}|([A-Za-z]{1,3})\d{4}F)$/;
-const CZCE_FUT = /^([A-Z]{1,3})\d{3,4}$/;
-const CZCE_OPT = /^([A-Z]{1,3})\d{3,4}-?[CP]-?\d+(?:\.\d+)?$/;
-const CFFEX_FUT = /^([A-Z]{1,2})\d{4}$/;
-const CFFEX_OPT = /^([A-Z]{2})\d{4}-[CP]-\d+(?:\.\d+)?$/;
-
 /**
  * The product code an instrument id names, by the exchange's id rules (the hub's `productOfSymbol`
  * without the table): `rb2701` → `rb`, `m2701-C-2850` → `m_o`, `SR701C6000` → `SR_o`, `IO2612-C-4000` →
  * `IO`, `l_f2609` / `L2609F` → `l_f`. Null when the id does not fit (and always on SSE/SZSE).
  */
 export function productCode(symbol: string, exchange: string): string | null {
-  if (exchange === 'SSE' || exchange === 'SZSE') return null;
-  if (exchange === 'CFFEX') {
-    const f = CFFEX_FUT.exec(symbol) ?? CFFEX_OPT.exec(symbol);
-    return f ? f[1]! : null;
-  }
-  const czce = exchange === 'CZCE';
-  const fut = (czce ? CZCE_FUT : LOWER_FUT).exec(symbol);
-  if (fut) return fut[1]!;
-  const opt = (czce ? CZCE_OPT : LOWER_OPT).exec(symbol);
-  if (opt) return `${opt[1]!}_o`;
-  const avg = exchange === 'DCE' ? MONTHLY_AVG.exec(symbol) : null;
-  if (avg) return `${(avg[1] ?? avg[2] ?? '').toLowerCase()}_f`;
-  return null;
+  return parseInstrumentId(symbol, exchange)?.code ?? null;
 }
 
 /** Whether an instrument matches a pattern. */

@@ -8,6 +8,8 @@ export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick
   encodeTickBatch, decodeTickBatch, TICK_BATCH_MAX_TICKS, TICK_BATCH_MAX_BYTES,
 } from './codec.js';
 export { stateKey } from './state-key.js';
+export { parseInstrumentId } from './instrument-id.js';
+export type { ParsedInstrumentId } from './instrument-id.js';
 export { BATCH_TAG, BatchDecoder, BatchEncoder, BatchView, StringInterner, encodeBatch, decodeBatch } from './batch.js';
 export type { BatchEncoderOptions, BatchHeader, DecodedBatch } from './batch.js';
 export type { ProtocolErrorCode, ErrorCatalog } from './errors.js';

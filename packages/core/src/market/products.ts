@@ -3,7 +3,7 @@
  * relative to this module, so the same code works from src/ (tests, tsx) and dist/.
  */
 import { readFileSync } from 'node:fs';
-import { EXCHANGES } from '@mdhub/protocol';
+import { EXCHANGES, parseInstrumentId } from '@mdhub/protocol';
 import type { Exchange } from '@mdhub/protocol';
 import { MarketError } from './errors.js';
 import type { AuctionRule, MarketData, ProductSpec, SessionTemplateId } from './types.js';
@@ -245,38 +245,6 @@ export function findProduct(exchange: Exchange, productCode: string, kind?: Prod
   return idx.byKey.get(indexKey(exchange, productCode)) ?? idx.byCode.get(indexKey(exchange, productCode, 'future'));
 }
 
-/** What an instrument id says: product code, kind and, when known, whether it is an option. */
-interface ParsedId {
-  code: string;
-  kind: ProductSpec['kind'];
-}
-
-const LOWER_FUT = /^([a-z]{1,3})\d{4}$/;
-const LOWER_OPT = /^([a-z]{1,3})\d{4}-?[CP]-?\d+(?:\.\d+)?$/;
-const MONTHLY_AVG = /^(?:([a-z]{1,3})_f\d{4}|([A-Za-z]{1,3})\d{4}F)$/;
-const CZCE_FUT = /^([A-Z]{1,3})\d{3,4}$/;
-const CZCE_OPT = /^([A-Z]{1,3})\d{3,4}-?[CP]-?\d+(?:\.\d+)?$/;
-const CFFEX_FUT = /^([A-Z]{1,2})\d{4}$/;
-const CFFEX_OPT = /^([A-Z]{2})\d{4}-[CP]-\d+(?:\.\d+)?$/;
-
-function parseCommodityId(symbol: string, exchange: Exchange): ParsedId | undefined {
-  const czce = exchange === 'CZCE';
-  const fut = (czce ? CZCE_FUT : LOWER_FUT).exec(symbol);
-  if (fut) return { code: fut[1] as string, kind: 'future' };
-  const opt = (czce ? CZCE_OPT : LOWER_OPT).exec(symbol);
-  if (opt) return { code: `${opt[1] as string}_o`, kind: 'option' };
-  const avg = exchange === 'DCE' ? MONTHLY_AVG.exec(symbol) : null;
-  if (avg) return { code: `${(avg[1] ?? avg[2] ?? '').toLowerCase()}_f`, kind: 'future' };
-  return undefined;
-}
-
-function parseCffexId(symbol: string): ParsedId | undefined {
-  const fut = CFFEX_FUT.exec(symbol);
-  if (fut) return { code: fut[1] as string, kind: 'future' };
-  const opt = CFFEX_OPT.exec(symbol);
-  return opt ? { code: opt[1] as string, kind: 'option' } : undefined;
-}
-
 function etfOption(exchange: 'SSE' | 'SZSE', symbol: string, hint?: string): ProductSpec | undefined {
   if (!(exchange === 'SSE' ? /^1\d{7}$/ : /^9\d{7}$/).test(symbol)) return undefined;
   const options = loadMarketData().products.filter((p) => p.exchange === exchange && p.kind === 'option');
@@ -294,7 +262,7 @@ function etfOption(exchange: 'SSE' | 'SZSE', symbol: string, hint?: string): Pro
  */
 export function productOfSymbol(symbol: string, exchange: Exchange, hint?: string): ProductSpec | undefined {
   if (exchange === 'SSE' || exchange === 'SZSE') return etfOption(exchange, symbol, hint);
-  const parsed = exchange === 'CFFEX' ? parseCffexId(symbol) : parseCommodityId(symbol, exchange);
+  const parsed = parseInstrumentId(symbol, exchange);
   if (!parsed) return undefined;
   const p = findProduct(exchange, parsed.code);
   return p?.kind === parsed.kind ? p : undefined;
