@@ -895,7 +895,8 @@ async function main(): Promise<void> {
   const narrowLimitUs = TARGET_RATE <= 2000 ? 1000 : 2000;
   // The storm at the batched subscriber: p50 over the warm bursts (the first, with every instrument's first sight, excluded).
   const warmDrains = (storm?.per_burst ?? []).slice(1).map((b) => b.drain_ms).sort((a, b) => a - b);
-  const stormWarmP50 = warmDrains.length > 0 ? r2(warmDrains[Math.floor((warmDrains.length - 1) / 2)]!) : null;
+  const mid = warmDrains.length >> 1;
+  const stormWarmP50 = warmDrains.length === 0 ? null : r2(warmDrains.length % 2 === 1 ? warmDrains[mid]! : (warmDrains[mid - 1]! + warmDrains[mid]!) / 2);
   const clients = {
     raw_hop_node: { p50_us: raw.lat.p50, p99_us: raw.lat.p99 },
     raw_hop_python: rawPython ? { p50_us: rawPython.p50_us, p99_us: rawPython.p99_us } : null,
