@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../packages/core/src/cli/spec.js';
-import { CLI, ROOT, mdhub } from './helpers.js';
+import { CLI, ROOT, mdhub, startHubProcess } from './helpers.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -51,6 +51,21 @@ describe('mdhub CLI', () => {
     expect(b.stderr).toContain('--nmae');
     const c = await run(process.execPath, [CLI]);
     expect(c.code).toBe(2);
+  });
+
+  it('tail takes the clients\' patterns (rb*.SHFE) on a running hub and names a bad one before connecting', async () => {
+    const bad = await run(process.execPath, [CLI, 'tail', 'rb**.SHFE', '--data-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'mdhub-tail-'))]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('MDH_ERR_CLIENT_BAD_PATTERN');
+    const hub = await startHubProcess();
+    try {
+      const out = await mdhub(['tail', 'rb*.SHFE', '--data-dir', hub.dataDir, '--count', '3']);
+      const rows = out.split('\n').filter((l) => /^\d{2}:\d{2}:\d{2}\.\d{3} /.test(l));
+      expect(rows).toHaveLength(3);
+      for (const r of rows) expect(r.split(/\s+/)[1]).toMatch(/^rb\d{4}\.SHFE$/);
+    } finally {
+      await hub.stop();
+    }
   });
 
   it('rotates the secret key: with the key file, and with MDHUB_SECRET_KEY=NEW,OLD', async () => {

@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Tick } from '@mdhub/protocol';
-import { subscriptionPrefix } from '@mdhub/protocol';
-import { connect } from '@mdhub/client';
+import { connect, parsePattern } from '@mdhub/client';
 import { parseControlCommand } from './cli/control-command.js';
 import { COMMANDS, overview, usageOf } from './cli/spec.js';
 import type { CommandSpec } from './cli/spec.js';
@@ -238,7 +237,7 @@ function row(t: Tick): string {
 
 async function cmdTail(values: Values, pos: string[], spec: CommandSpec): Promise<void> {
   if (pos.length === 0) throw usageError('name at least one instrument', spec);
-  for (const p of pos) subscriptionPrefix(p); // bad patterns fail before anything connects
+  for (const p of pos) parsePattern(p); // bad patterns fail before anything connects (the client's grammar: rb2701.SHFE, rb*.SHFE, *.SHFE, *)
   const endpoint = str(values['pub']) ?? readReady(str(values['data-dir']) ?? '.mdhub').pub;
   const limit = int(values, 'count', 1, Number.MAX_SAFE_INTEGER) ?? Infinity;
   const client = connect({ endpoint });

@@ -66,7 +66,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'stop', summary: 'stop the hub running with a data folder (through its control socket)', uses: 'hub', flags: { ...HUB, 'if-running': { type: 'boolean', description: 'exit 0 when no hub runs with the data folder (cron)' } } },
   { name: 'status', summary: 'show the running hub: endpoints, health, sources', uses: 'hub', flags: { ...HUB, ...JSON_OUT } },
   {
-    name: 'tail', summary: 'print live ticks (rb2701.SHFE, *.SHFE, *)', positionals: 'INSTRUMENT...',
+    name: 'tail', summary: 'print live ticks (rb2701.SHFE, rb*.SHFE, *.SHFE, *)', positionals: 'INSTRUMENT...',
     flags: {
       pub: { type: 'string', arg: 'ENDPOINT', description: "the hub's PUB endpoint (default: from the data folder's ready.json)" },
       'data-dir': HUB['data-dir']!,
