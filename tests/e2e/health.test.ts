@@ -149,9 +149,12 @@ describe('source health', () => {
     const down = await waitFor('down', async () => { const h = await healthz(); return h.body.status === 'down' ? h : null; }, 5000);
     expect(down.code).toBe(503);
     expect(down.body.reasons.join('; ')).toContain('group default has no healthy source inside its trading session');
+    // The status event travels on the PUB socket, /healthz on HTTP: either may come first.
+    await waitFor('group_down event', () => statusOf(w.statuses, 'group_down', { group: 'default' }).length > 0, 5000);
     expect(statusOf(w.statuses, 'group_down', { group: 'default' })).toHaveLength(1);
     await mdhub(['gateway', 'start', 'sim-a', '--data-dir', hub.dataDir]);
     await waitFor('fed again', async () => (await healthz()).code === 200, 10_000);
+    await waitFor('group_recovered event', () => statusOf(w.statuses, 'group_recovered', { group: 'default' }).length > 0, 5000);
     expect(statusOf(w.statuses, 'group_recovered', { group: 'default' })).toHaveLength(1);
   });
 
