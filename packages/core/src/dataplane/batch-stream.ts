@@ -31,14 +31,11 @@ export class BatchStream {
   private readonly pending = new Map<string, Pending>();
   /** Exchanges with ticks waiting, in the order they got their first (a short list: flushed every turn). */
   private readonly waiting: Pending[] = [];
-  /** Batch messages handed to the socket. */
-  sent = 0;
-
-  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
-
   /** When the oldest waiting tick was published, µs, and how many wait. */
   private oldestUs = 0;
   private waitingTicks = 0;
+
+  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
 
   /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch; `nowUs`: its hub_pub_ts. */
   add(exchange: string, payload: Uint8Array, seq: number, nowUs: number): void {
@@ -78,7 +75,6 @@ export class BatchStream {
     const payload = encodeTickBatch(this.runId, p.firstSeq, p.lastSeq, p.items);
     p.items = [];
     p.bytes = HEAD_BYTES;
-    this.sent++;
     this.send(p.topic, payload);
   }
 }

@@ -16,13 +16,12 @@ const WINDOW_MS = 10_000;
 
 export class LoopLagMonitor {
   private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  private readonly timer: NodeJS.Timeout;
   private last: LoopLag | null = null;
 
   constructor() {
     this.h.enable();
-    this.timer = setInterval(() => this.roll(), WINDOW_MS);
-    this.timer.unref();
+    // Lives with its thread (see threadLoopLag): the timer never keeps a process alive.
+    setInterval(() => this.roll(), WINDOW_MS).unref();
   }
 
   private roll(): void {
@@ -35,11 +34,6 @@ export class LoopLagMonitor {
   /** The last full window's figures; null in the first 10 s. */
   read(): LoopLag | null {
     return this.last;
-  }
-
-  close(): void {
-    clearInterval(this.timer);
-    this.h.disable();
   }
 }
 
