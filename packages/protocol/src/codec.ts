@@ -205,16 +205,23 @@ const [CHECK32_AT, CHECK32, CHECK8_AT, CHECK8] = ((): [Int32Array, Uint32Array, 
 })();
 const STR_KEY_BYTES: Uint8Array[] = STR_KEYS.map((k) => new Uint8Array(k));
 
-type NumReader = (dv: DataView, strs: string[]) => Tick;
+/** Generated: whether the template's fixed bytes (keys, type bytes) are at `o` of `b`, as straight-line compares. */
+const templateAt = new Function('dv', 'b', 'o', [
+  'return (',
+  [...CHECK32_AT].map((at, i) => `dv.getUint32(o + ${at}) === ${CHECK32[i]}`).concat([...CHECK8_AT].map((at, i) => `b[o + ${at}] === ${CHECK8[i]}`)).join(' &&\n  '),
+  ');',
+].join('\n')) as (dv: DataView, b: Uint8Array, o: number) => boolean;
 
-/** Generated: one object literal per tick (fast properties), values read at the template's offsets. */
-const readTick: NumReader = new Function('dv', 's', [
+type NumReader = (dv: DataView, o: number, strs: string[]) => Tick;
+
+/** Generated: one object literal per tick (fast properties), values read at the template's offsets from `o`. */
+const readTick: NumReader = new Function('dv', 'o', 's', [
   'return {',
   ...WIRE_STR_FIELDS.map((f, i) => `  ${f}: s[${i}],`),
-  ...FLOAT_FIELDS.map((f, i) => `  ${f}: dv.getFloat64(${OFFSETS[i]}),`),
+  ...FLOAT_FIELDS.map((f, i) => `  ${f}: dv.getFloat64(o + ${OFFSETS[i]}),`),
   ...FIXED_INT_FIELDS.map((f, j) => {
     const off = OFFSETS[FLOAT_FIELDS.length + j]!;
-    return `  ${f}: dv.getUint32(${off}) * 4294967296 + dv.getUint32(${off + 4}),`;
+    return `  ${f}: dv.getUint32(o + ${off}) * 4294967296 + dv.getUint32(o + ${off + 4}),`;
   }),
   '};',
 ].join('\n')) as NumReader;
@@ -227,42 +234,55 @@ const readTick: NumReader = new Function('dv', 's', [
  */
 interface CachedStr {
   bytes: Uint8Array;
+  /** A view of `bytes`, for compares four bytes at a time. */
+  view: DataView;
   str: string;
 }
 const STR_CACHE_MAX = 100_000;
 const strCache = new Map<number, CachedStr>();
 
-function cachedStr(b: Uint8Array, at: number, len: number): string {
+/** Whether `len` bytes of `b` at `at` equal `c` (of length `len`), four at a time. */
+function sameBytes(dv: DataView, at: number, c: CachedStr, len: number): boolean {
+  const cb = c.bytes;
+  const cv = c.view;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (dv.getUint32(at + i) !== cv.getUint32(i)) return false;
+  for (; i < len; i++) if (dv.getUint8(at + i) !== cb[i]) return false;
+  return true;
+}
+
+function cachedStr(b: Uint8Array, dv: DataView, at: number, len: number): CachedStr {
   let h = len | 0;
-  for (let i = at; i < at + len; i++) h = Math.imul(h ^ b[i]!, 16777619);
+  let i = at;
+  for (const end4 = at + len - 3; i < end4; i += 4) h = Math.imul(h ^ dv.getUint32(i), 16777619);
+  for (const end = at + len; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
   const hit = strCache.get(h);
-  if (hit !== undefined && hit.bytes.length === len) {
-    const cb = hit.bytes;
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (cb[i] !== b[at + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return hit.str;
-  }
+  if (hit !== undefined && hit.bytes.length === len && sameBytes(dv, at, hit, len)) return hit;
   let ascii = true;
-  for (let i = at; i < at + len; i++) {
-    if (b[i]! >= 0x80) {
+  for (let j = at; j < at + len; j++) {
+    if (b[j]! >= 0x80) {
       ascii = false;
       break;
     }
   }
-  const view = Buffer.from(b.buffer, b.byteOffset + at, len);
-  const str = view.toString(ascii ? 'latin1' : 'utf8');
+  const str = Buffer.from(b.buffer, b.byteOffset + at, len).toString(ascii ? 'latin1' : 'utf8');
   if (strCache.size >= STR_CACHE_MAX) strCache.clear();
-  strCache.set(h, { bytes: Uint8Array.prototype.slice.call(b, at, at + len), str });
-  return str;
+  const bytes: Uint8Array = Uint8Array.prototype.slice.call(b, at, at + len);
+  const entry: CachedStr = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, len), str };
+  strCache.set(h, entry);
+  return entry;
 }
 
-/** Reads a msgpack str at pos into strs[k]; returns the next position, or -1 when it is not a str. */
-function readStr(b: Uint8Array, pos: number, strs: string[], k: number): number {
+/**
+ * Per string field, the value of the tick decoded before: run id, source, gateway, exchange and trading
+ * day repeat from tick to tick (a compare of the bytes, no hash); symbol and name fall through to the cache.
+ */
+const lastOfField: Array<CachedStr | null> = [...WIRE_STR_FIELDS, 'batch run_id'].map(() => null);
+/** The strings of the tick being read (copied into its object: reused). */
+const strsScratch: string[] = WIRE_STR_FIELDS.map(() => '');
+
+/** Reads a msgpack str at pos of `b` (viewed by `dv`) into strs[k]; returns the next position, or -1 when it is not a str. */
+function readStr(b: Uint8Array, dv: DataView, pos: number, strs: string[], k: number, slot = k): number {
   const h = b[pos];
   let len: number;
   let at: number;
@@ -272,7 +292,18 @@ function readStr(b: Uint8Array, pos: number, strs: string[], k: number): number 
   else if (h === 0xda) { len = ((b[pos + 1] ?? 0) << 8) | (b[pos + 2] ?? 0); at = pos + 3; }
   else return -1;
   if (at + len > b.length) return -1;
-  strs[k] = len <= 64 ? cachedStr(b, at, len) : Buffer.from(b.buffer, b.byteOffset + at, len).toString('utf8');
+  if (len > 64) {
+    strs[k] = Buffer.from(b.buffer, b.byteOffset + at, len).toString('utf8');
+    return at + len;
+  }
+  const last = lastOfField[slot];
+  if (last !== undefined && last !== null && last.bytes.length === len && sameBytes(dv, at, last, len)) {
+    strs[k] = last.str;
+  } else {
+    const c = cachedStr(b, dv, at, len);
+    lastOfField[slot] = c;
+    strs[k] = c.str;
+  }
   return at + len;
 }
 
@@ -283,7 +314,8 @@ function readStr(b: Uint8Array, pos: number, strs: string[], k: number): number 
  */
 function decodeTemplated(b: Uint8Array): Tick | null {
   const out: TemplatedRead = { tick: null, end: 0 };
-  return decodeTemplatedAt(b, 0, b.length, out) && out.end === b.length ? out.tick : null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return decodeTemplatedAt(b, dv, 0, out) && out.end === b.length ? out.tick : null;
 }
 
 interface TemplatedRead {
@@ -291,24 +323,21 @@ interface TemplatedRead {
   end: number;
 }
 
-/** The fast path at `start` of `b` (not past `limit`): fills `out` and returns true, or false when the layout differs. */
-function decodeTemplatedAt(whole: Uint8Array, start: number, limit: number, out: TemplatedRead): boolean {
-  if (limit - start < TEMPLATE.length) return false;
-  const b = start === 0 && limit === whole.length ? whole : whole.subarray(start, limit);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < CHECK32_AT.length; i++) if (dv.getUint32(CHECK32_AT[i]!) !== CHECK32[i]) return false;
-  for (let i = 0; i < CHECK8_AT.length; i++) if (b[CHECK8_AT[i]!] !== CHECK8[i]) return false;
-  const strs: string[] = new Array<string>(STR_KEY_BYTES.length);
-  let pos = TEMPLATE.length;
+/** The fast path at `start` of `b` (viewed by `dv`): fills `out` and returns true, or false when the layout differs. */
+function decodeTemplatedAt(b: Uint8Array, dv: DataView, start: number, out: TemplatedRead): boolean {
+  if (b.length - start < TEMPLATE.length) return false;
+  if (!templateAt(dv, b, start)) return false;
+  const strs = strsScratch;
+  let pos = start + TEMPLATE.length;
   for (let k = 0; k < STR_KEY_BYTES.length; k++) {
     const key = STR_KEY_BYTES[k]!;
     if (pos + key.length > b.length) return false;
     for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return false;
-    pos = readStr(b, pos + key.length, strs, k);
+    pos = readStr(b, dv, pos + key.length, strs, k);
     if (pos < 0) return false;
   }
-  out.tick = readTick(dv, strs);
-  out.end = start + pos;
+  out.tick = readTick(dv, start, strs);
+  out.end = pos;
   return true;
 }
 
@@ -416,7 +445,7 @@ function decodeTickBatchFast(b: Uint8Array): TickBatch | null {
   let pos = 1;
   if (!keyAt(b, pos, BATCH_KEY_BYTES[0]!)) return null;
   const strs: string[] = [''];
-  pos = readStr(b, pos + BATCH_KEY_BYTES[0]!.length, strs, 0);
+  pos = readStr(b, dv, pos + BATCH_KEY_BYTES[0]!.length, strs, 0, WIRE_STR_FIELDS.length);
   if (pos < 0 || !keyAt(b, pos, BATCH_KEY_BYTES[1]!)) return null;
   const first = readUint(b, dv, pos + BATCH_KEY_BYTES[1]!.length);
   if (first === null || !keyAt(b, first[1], BATCH_KEY_BYTES[2]!)) return null;
@@ -429,7 +458,7 @@ function decodeTickBatchFast(b: Uint8Array): TickBatch | null {
   const ticks = new Array<Tick>(n);
   const read: TemplatedRead = { tick: null, end: 0 };
   for (let i = 0; i < n; i++) {
-    if (!decodeTemplatedAt(b, pos, b.length, read)) return null;
+    if (!decodeTemplatedAt(b, dv, pos, read)) return null;
     ticks[i] = read.tick!;
     pos = read.end;
   }
