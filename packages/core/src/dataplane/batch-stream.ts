@@ -7,9 +7,14 @@
  * whose subscribers take no batch topic sends nothing more than before.
  */
 import { TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, batchTopic, encodeTickBatch } from '@mdhub/protocol';
+import type { SubscriptionView } from './publisher.js';
 
 interface Pending {
   topic: Buffer;
+  topicText: string;
+  /** Whether a subscriber takes this exchange's batches, as of `gen`. */
+  wanted: boolean;
+  gen: number;
   items: Uint8Array[];
   bytes: number;
   firstSeq: number;
@@ -35,7 +40,29 @@ export class BatchStream {
   private oldestUs = 0;
   private waitingTicks = 0;
 
-  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void) {}
+  /** `subscribed`: the publisher's view of its subscriptions; without it every exchange's batches are built. */
+  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void, private readonly subscribed?: SubscriptionView) {}
+
+  private pendingOf(exchange: string): Pending {
+    let p = this.pending.get(exchange);
+    if (p === undefined) {
+      const topicText = batchTopic(exchange);
+      this.pending.set(exchange, (p = { topic: Buffer.from(topicText, 'latin1'), topicText, wanted: true, gen: -1, items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
+    }
+    return p;
+  }
+
+  /** Whether some subscriber takes `exchange`'s batches (always, without a subscription view). */
+  wanted(exchange: string): boolean {
+    const v = this.subscribed;
+    if (v === undefined) return true;
+    const p = this.pendingOf(exchange);
+    if (p.gen !== v.generation) {
+      p.gen = v.generation;
+      p.wanted = v.wants(p.topicText);
+    }
+    return p.wanted;
+  }
 
   /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch; `nowUs`: its hub_pub_ts. */
   add(exchange: string, payload: Uint8Array, seq: number, nowUs: number): void {
@@ -45,8 +72,7 @@ export class BatchStream {
       this.oldestUs = nowUs;
     }
     this.waitingTicks++;
-    let p = this.pending.get(exchange);
-    if (p === undefined) this.pending.set(exchange, (p = { topic: Buffer.from(batchTopic(exchange)), items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
+    const p = this.pendingOf(exchange);
     if (p.items.length > 0 && (p.items.length >= TICK_BATCH_MAX_TICKS || p.bytes + payload.length > TICK_BATCH_MAX_BYTES)) this.flushOne(p);
     if (p.items.length === 0) {
       p.firstSeq = seq;

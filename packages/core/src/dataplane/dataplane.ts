@@ -99,7 +99,8 @@ export interface DataPlaneStats {
   instrumentStates: { ok: number; stale: number; suspect: number };
   instrumentStateChanges: number;
   /** The PUB socket's per-subscriber high-water mark. */
-  subscribers: { highWaterMark: number };
+  /** The PUB socket's subscriptions: prefixes held now, and tick messages left unsent because nobody held a prefix of their topic. */
+  subscribers: { highWaterMark: number; prefixes: number; unsubscribedTicks: number };
   /** Gateway receive → hub publish over the last minute (percentiles are bucket upper bounds). */
   latency: PublishLatency;
   /** Per-stage latency histograms since the hub started (`/metrics`). */
@@ -250,7 +251,7 @@ export class DataPlane {
     });
     this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000 });
     this.pub.onDrop = (err) => this.overloaded(err);
-    this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload));
+    this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub);
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
     // disconnected), so no request can hold memory.
     this.router = new zmq.Router({ linger: 0, maxMessageSize: SNAPSHOT_MAX_REQUEST });
@@ -610,9 +611,18 @@ export class DataPlane {
       this.stages.add(out.gw_recv_ts, recvUs, pubUs);
     }
     out.run_id = this.opts.runId;
+    // Built and sent only for someone: the per-tick topic, the exchange's batch, both or neither.
+    const pub = this.pub;
+    if (st.wantGen !== pub.generation) {
+      st.wantGen = pub.generation;
+      st.tickWanted = pub.wants(st.topicText);
+    }
+    const batchWanted = this.batches.wanted(st.exchange);
+    if (!st.tickWanted) pub.unsubscribed++;
+    if (!st.tickWanted && !batchWanted) return;
     const payload = this.encoder.encode(out, st.encodeMemo);
-    this.pub.send(st.topic, payload);
-    this.batches.add(st.exchange, payload, out.seq, pubUs);
+    if (st.tickWanted) pub.send(st.topic, payload);
+    if (batchWanted) this.batches.add(st.exchange, payload, out.seq, pubUs);
   }
 
   private lastOverloadEvent = 0;
@@ -783,7 +793,7 @@ export class DataPlane {
       statesReplaced: this.statesReplaced,
       instrumentStates: this.instrumentStateCounts(),
       instrumentStateChanges: this.dataStateChanges,
-      subscribers: { highWaterMark: this.pub.highWaterMark },
+      subscribers: { highWaterMark: this.pub.highWaterMark, prefixes: this.pub.subscriptions, unsubscribedTicks: this.pub.unsubscribed },
       latency: this.latency.read(nowUs() / 1000),
       stages: this.stages.read(),
       loopLag: this.loopLag.read(),

@@ -92,6 +92,8 @@ export class HubMetrics {
     define('gauge', 'instruments_by_state', 'Instruments per data state: ok, stale (no healthy source feeds it inside its session), suspect (every recent copy rejected by cleansing).', ['state'],
       (s) => Object.entries(stat(s)?.instrumentStates ?? {}).map(([k, v]) => [{ state: k }, v]));
     define('counter', 'instrument_state_changes_total', 'Changes of an instrument\'s data state (instrument_state events).', [], (s) => (stat(s) ? [[{}, stat(s)!.instrumentStateChanges ?? 0]] : []));
+    define('gauge', 'pub_subscriptions', 'Topic prefixes some subscriber holds on the PUB socket (libzmq reports each prefix once, however many subscribers hold it).', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.prefixes ?? 0]] : []));
+    define('counter', 'ticks_unsubscribed_total', 'Published ticks whose per-tick message was not sent because no subscriber held a prefix of its topic (they may still go out in the batch stream).', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.unsubscribedTicks ?? 0]] : []));
     define('gauge', 'pub_high_water_mark', 'Messages the PUB socket queues per subscriber before it drops for that subscriber (--send-hwm); a stalled subscriber holds up to this many.', [], (s) => (stat(s)?.subscribers ? [[{}, stat(s)!.subscribers.highWaterMark]] : []));
     define('counter', 'alert_emails_total', 'Alert emails by result: sent, failed (the SMTP server refused or was unreachable), rate_limited (over alerts.maxPerHour; summarised in the next email).', ['result'],
       (s) => Object.entries(s.alertEmails ?? {}).map(([result, n]) => [{ result }, n]));
