@@ -3,8 +3,8 @@
  * handling one gateway message goes out once more, grouped by exchange, as one message on topic
  * `batch.<EXCHANGE>.`. A wide subscriber then pays the per-message cost (a receive, a topic match, a
  * callback turn) once per burst instead of once per tick. The per-tick payloads are copied as they are,
- * so both streams carry the same bytes for a tick; libzmq filters topics at the publisher, so a hub
- * whose subscribers take no batch topic sends nothing more than before.
+ * so both streams carry the same bytes for a tick. An exchange's batches are built only while some
+ * subscriber holds a prefix of its topic (the publisher's subscription view).
  */
 import { TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, batchTopic, encodeTickBatch } from '@mdhub/protocol';
 import type { SubscriptionView } from './publisher.js';
