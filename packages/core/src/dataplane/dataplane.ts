@@ -78,8 +78,10 @@ export interface LinkCounters {
 }
 
 export interface DataPlaneStats {
+  /** The last published tick's seq: every tick published so far, whoever took it. */
   seq: number;
   instruments: number;
+  /** Messages handed to the PUB socket (per-tick messages someone subscribes to, batches, events). */
   published: number;
   publishDropped: number;
   sources: Record<string, SourceCounters & LinkCounters & { healthy: boolean }>;
