@@ -27,7 +27,7 @@ function snapshot(source: string): MetricsSnapshot {
     statesReplaced: 3,
     instrumentStates: { ok: 1, stale: 0, suspect: 0 },
     instrumentStateChanges: 0,
-    subscribers: { highWaterMark: 100_000 },
+    subscribers: { highWaterMark: 100_000, prefixes: 4, unsubscribedTicks: 7 },
     latency: { count: 10, p50_us: 500, p99_us: 2000 },
     stages: {
       link: { counts: [0, 3, ...new Array<number>(20).fill(0)], sum_us: 240, count: 3 },

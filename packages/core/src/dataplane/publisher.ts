@@ -82,7 +82,7 @@ export class Publisher implements SubscriptionView {
   }
 
   /** Applies one XPUB message: byte 1 + prefix (its first subscriber), byte 0 + prefix (its last one left). */
-  applySubscription(msg: Uint8Array): void {
+  private applySubscription(msg: Uint8Array): void {
     if (msg.length === 0 || (msg[0] !== 0 && msg[0] !== 1)) return;
     const prefix = Buffer.from(msg.buffer, msg.byteOffset + 1, msg.length - 1).toString('latin1');
     if (msg[0] === 1) {
