@@ -6,6 +6,7 @@
  * is drained), the bounded queue's policies, AbortSignal, run-time subscriptions, and the batch stream
  * chosen by itself for `*` and `*.EXCH`.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tick } from '@mdhub/protocol';
@@ -132,7 +133,11 @@ describe('@mdhub/client end to end', () => {
     const seqNow = async (): Promise<number> => (await c.snapshot([])).seq;
     c.pause();
     const pausedAt = await seqNow();
-    await waitFor('the hub 6,000 ticks further', async () => (await seqNow()) - pausedAt > 6000, 90_000, 500);
+    // The hub's TCP send buffer grows up to tcp_wmem's maximum (4 MB here, about 6,000 ticks of ~700 bytes):
+    // twice what all the queues can hold, so the overflow is certain.
+    const wmemMax = Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_wmem', 'utf8').trim().split(/\s+/)[2] ?? 4_194_304);
+    const further = Math.max(6000, 2 * (Math.ceil(wmemMax / 700) + 300));
+    await waitFor(`the hub ${further} ticks further`, async () => (await seqNow()) - pausedAt > further, 120_000, 500);
     c.resume();
     await waitFor('a gap found', () => ofType(events, 'gap').length > 0, 10_000);
     await waitFor('recovered', () => ofType(events, 'snapshot').some((e) => e.reason === 'gap') && c.stats().buffered === 0, 10_000);
