@@ -11,6 +11,9 @@ export interface PublisherOptions {
   sendHighWaterMark: number;
 }
 
+/** How often the data plane reads new subscriptions, ms: a subscription takes effect within about this long. */
+export const SUBSCRIPTION_POLL_MS = 5;
+
 /** What a publisher knows of its subscriptions: whether a topic has a subscriber, and when that may have changed. */
 export interface SubscriptionView {
   /** Bumped whenever the set of subscribed prefixes changes: an answer of `wants` cached under another generation is stale. */
@@ -52,7 +55,8 @@ export class Publisher implements SubscriptionView {
   readonly highWaterMark: number;
 
   constructor(opts: PublisherOptions) {
-    this.sock = new zmq.XPublisher({ sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0, linger: 0, noDrop: false });
+    this.sock = new zmq.XPublisher({ sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0, receiveTimeout: 0, linger: 0, noDrop: false });
+    this.pollTimer.unref();
     this.endpoint = opts.endpoint;
     this.highWaterMark = opts.sendHighWaterMark;
     try {
@@ -96,11 +100,27 @@ export class Publisher implements SubscriptionView {
     this.generation++;
   }
 
+  /**
+   * Reads the subscription messages waiting, every SUBSCRIPTION_POLL_MS. A receive kept pending would arm
+   * zeromq.js's read poller, which then wakes the data-plane thread at each of libzmq's internal commands
+   * (thousands a second while it sends): measured dearer than the polling. A receive timeout of 0 answers
+   * at once, with a message or EAGAIN.
+   */
+  private readonly pollTimer = setInterval(() => void this.readSubscriptions(), SUBSCRIPTION_POLL_MS);
+  private reading = false;
+
   private async readSubscriptions(): Promise<void> {
+    if (this.reading || this.closed) return;
+    this.reading = true;
     try {
-      for await (const [msg] of this.sock) if (msg) this.applySubscription(msg);
+      for (;;) {
+        const [msg] = await this.sock.receive();
+        if (msg) this.applySubscription(msg);
+      }
     } catch {
-      // the socket closed
+      // EAGAIN: nothing more waits (or the socket closed)
+    } finally {
+      this.reading = false;
     }
   }
 
@@ -128,6 +148,7 @@ export class Publisher implements SubscriptionView {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.pollTimer);
     this.sock.close();
   }
 }
