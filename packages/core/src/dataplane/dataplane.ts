@@ -39,6 +39,8 @@ export interface DataPlaneOptions {
   linkTransport: 'ipc' | 'tcp';
   groups: GroupConfig[];
   sendHighWaterMark?: number;
+  /** How often the PUB socket's new subscriptions are read, ms (default 5; a test sets it long). */
+  subscriptionPollMs?: number;
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   /** When the hub run started (epoch ms), for the heartbeat's `started_at` (default: when the data plane was made). */
@@ -251,7 +253,7 @@ export class DataPlane {
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
     });
-    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000 });
+    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}) });
     this.pub.onDrop = (err) => this.overloaded(err);
     this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub);
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
@@ -701,6 +703,8 @@ export class DataPlane {
           reply = encodeEvent({ ok: false, error: 'MDH_ERR_SNAPSHOT_BAD_REQUEST', message: 'the request is not a msgpack map' });
         }
         if (req) {
+          // Subscriptions that reached the PUB socket before this request take effect before the answer.
+          await this.pub.readSubscriptions();
           try {
             reply = this.answer(req);
           } catch (err) {

@@ -9,6 +9,8 @@ export interface PublisherOptions {
   endpoint: string;
   /** ZMQ_SNDHWM per subscriber, in messages (a multipart tick is one message). */
   sendHighWaterMark: number;
+  /** How often new subscriptions are read, ms (default SUBSCRIPTION_POLL_MS; tests set it long). */
+  subscriptionPollMs?: number;
 }
 
 /** How often the data plane reads new subscriptions, ms: a subscription takes effect within about this long. */
@@ -34,8 +36,8 @@ export interface SubscriptionView {
  * holds. The data plane asks `wants(topic)` (cached per topic and generation) and leaves a tick's
  * per-tick message, or an exchange's batch, unbuilt and unsent when nobody would receive it: a hub whose
  * wide subscribers take the batch stream no longer pays a send per tick (about 1 µs alone, a quarter of
- * the data plane's time under load). A new subscription takes effect when the data plane reads it, at
- * most one gateway message after libzmq did (clients join two heartbeats after subscribing).
+ * the data plane's time under load). A new subscription takes effect when the data plane reads it, within
+ * SUBSCRIPTION_POLL_MS (clients join two heartbeats after subscribing).
  */
 export class Publisher implements SubscriptionView {
   private readonly sock: zmq.XPublisher;
@@ -56,6 +58,7 @@ export class Publisher implements SubscriptionView {
 
   constructor(opts: PublisherOptions) {
     this.sock = new zmq.XPublisher({ sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0, receiveTimeout: 0, linger: 0, noDrop: false });
+    this.pollTimer = setInterval(() => void this.readSubscriptions(), opts.subscriptionPollMs ?? SUBSCRIPTION_POLL_MS);
     this.pollTimer.unref();
     this.endpoint = opts.endpoint;
     this.highWaterMark = opts.sendHighWaterMark;
@@ -106,21 +109,30 @@ export class Publisher implements SubscriptionView {
    * (thousands a second while it sends): measured dearer than the polling. A receive timeout of 0 answers
    * at once, with a message or EAGAIN.
    */
-  private readonly pollTimer = setInterval(() => void this.readSubscriptions(), SUBSCRIPTION_POLL_MS);
-  private reading = false;
+  private readonly pollTimer: NodeJS.Timeout;
+  /** The reads in flight, one after the other. */
+  private reads: Promise<void> = Promise.resolve();
 
-  private async readSubscriptions(): Promise<void> {
-    if (this.reading || this.closed) return;
-    this.reading = true;
+  /**
+   * Reads every subscription message waiting now; resolves once they are applied. The snapshot service
+   * calls it before it answers: a client that subscribed and then asked for a snapshot (the documented
+   * join) must not miss the ticks published between the snapshot and the hub's next poll.
+   */
+  readSubscriptions(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.reads = this.reads.then(() => this.drainSubscriptions());
+    return this.reads;
+  }
+
+  private async drainSubscriptions(): Promise<void> {
     try {
       for (;;) {
+        if (this.closed) return;
         const [msg] = await this.sock.receive();
         if (msg) this.applySubscription(msg);
       }
     } catch {
       // EAGAIN: nothing more waits (or the socket closed)
-    } finally {
-      this.reading = false;
     }
   }
 

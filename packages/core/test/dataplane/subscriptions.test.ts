@@ -7,7 +7,7 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Exchange, MarketTick } from '@mdhub/protocol';
-import { decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch } from '@mdhub/protocol';
+import { decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch, encodeEvent } from '@mdhub/protocol';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { simulatedClock } from '../../src/market/index.js';
 
@@ -33,12 +33,15 @@ function tick(symbol: string, exchange: Exchange, dt: number, volume: number): M
 const counters = (): { batches: number; handlerErrors: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
   ({ batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
 
-async function start(): Promise<{ dp: DataPlane; pub: string }> {
-  dp = new DataPlane({ hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [] });
+async function start(subscriptionPollMs?: number): Promise<{ dp: DataPlane; pub: string; snapshot: string }> {
+  dp = new DataPlane({
+    hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
+    ...(subscriptionPollMs !== undefined ? { subscriptionPollMs } : {}),
+  });
   const ep = await dp.start();
   await dp.addGateway('a');
   dp.setHealth('a', true);
-  return { dp, pub: ep.pub };
+  return { dp, pub: ep.pub, snapshot: ep.snapshot };
 }
 
 function subscriber(endpoint: string, prefixes: string[]): zmq.Subscriber {
@@ -140,5 +143,26 @@ describe('subscription-aware publishing (XPUB)', () => {
     const got = await drain(all);
     expect(got.filter((m) => m.topic.startsWith('tick.'))).toHaveLength(30);
     expect(got.filter((m) => m.topic.startsWith('batch.')).flatMap((m) => decodeTickBatch(m.payload).ticks)).toHaveLength(30);
+  });
+
+  it('a subscription made before a snapshot request is in effect when the answer comes (the documented join), whatever the poll period', async () => {
+    // Subscriptions are polled once a minute here: only the snapshot service's own read can apply it in time.
+    const { dp: d, pub, snapshot } = await start(60_000);
+    const c = counters();
+    burst(d, c);
+    const sub = subscriber(pub, ['tick.DCE.s1.']);
+    await new Promise((r) => setTimeout(r, 50)); // the subscription reaches the hub's socket (libzmq applies it on the hub's next call)
+    const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 3000 });
+    socks.push(dealer);
+    dealer.connect(snapshot);
+    await dealer.send(encodeEvent({ op: 'last', instruments: ['s1.DCE'] }));
+    const [reply] = await dealer.receive();
+    const snap = decodeEvent<{ ok: boolean; ticks: Array<{ iseq: number }> }>(reply!);
+    expect(snap.ok).toBe(true);
+    expect(snap.ticks.map((t) => t.iseq)).toEqual([1]);
+    // The next state of s1.DCE must reach the subscriber: iseq 2, right after the snapshot's 1.
+    expect(burst(d, c)).toEqual({ sent: 1, unsent: 29, published: 30 });
+    const got = await drain(sub);
+    expect(got.map((m) => decodeTick(m.payload).iseq)).toEqual([2]);
   });
 });
