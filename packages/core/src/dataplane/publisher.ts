@@ -104,10 +104,11 @@ export class Publisher implements SubscriptionView {
   }
 
   /**
-   * Reads the subscription messages waiting, every SUBSCRIPTION_POLL_MS. A receive kept pending would arm
-   * zeromq.js's read poller, which then wakes the data-plane thread at each of libzmq's internal commands
-   * (thousands a second while it sends): measured dearer than the polling. A receive timeout of 0 answers
-   * at once, with a message or EAGAIN.
+   * Reads the subscription messages waiting, every SUBSCRIPTION_POLL_MS. A receive kept pending arms
+   * zeromq.js's read poller on the socket's ZMQ_FD, which libzmq signals for its internal commands too (many
+   * a second while the hub sends), each a wake-up of the data-plane thread; 200 polls a second cost less
+   * for sure. (The end-to-end pairs could not tell the two apart: docs/benchmarks.md, round 6.) A receive
+   * timeout of 0 answers at once, with a message or EAGAIN.
    */
   private readonly pollTimer: NodeJS.Timeout;
   /** The reads in flight, one after the other. */
