@@ -46,8 +46,9 @@ export interface InstrumentState {
   readonly topic: Buffer;
   /** `topic` as text, for the publisher's subscription check. */
   readonly topicText: string;
-  /** Whether a subscriber takes this instrument's per-tick topic, as of the publisher's subscription generation `wantGen`. */
+  /** Whether a subscriber takes this instrument's per-tick topic, and its exchange's batches, as of the publisher's subscription generation `wantGen`. */
   tickWanted: boolean;
+  batchWanted: boolean;
   wantGen: number;
   /** The group that owns the instrument (changes when the configuration's groups change: {@link Arbiter.setGroups}). */
   group: GroupRuntime;
@@ -247,7 +248,7 @@ export class Arbiter {
       const topic = tickTopic(t.exchange, t.symbol);
       const group = this.groupOf(t.symbol, t.exchange);
       st = {
-        symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), topicText: topic, tickWanted: false, wantGen: -1, group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
+        symbol: t.symbol, exchange: t.exchange, vt, topic: Buffer.from(topic), topicText: topic, tickWanted: false, batchWanted: false, wantGen: -1, group, wmDt: -Infinity, wmVol: -Infinity, keys: [], iseq: 0, last: null, lastKey: -1,
         lastWinMono: 0, olderSinceMono: 0, olderFrom: new Set(), freshInRun: false, standbyLast: group.cfg.policy === 'priority' ? new Map() : null,
         pubVolume: -1, pubDay: '', encodeMemo: new TickEncodeMemo(), checkSlot: {}, canary: null, dataState: 'ok', rejectRun: 0, rejectedBy: null, session: undefined,
       };

@@ -620,8 +620,9 @@ export class DataPlane {
     if (st.wantGen !== pub.generation) {
       st.wantGen = pub.generation;
       st.tickWanted = pub.wants(st.topicText);
+      st.batchWanted = this.batches.wanted(st.exchange);
     }
-    const batchWanted = this.batches.wanted(st.exchange);
+    const batchWanted = st.batchWanted;
     if (!st.tickWanted) pub.unsubscribed++;
     if (!st.tickWanted && !batchWanted) return;
     const payload = this.encoder.encode(out, st.encodeMemo);

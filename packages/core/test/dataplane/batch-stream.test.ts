@@ -5,12 +5,13 @@
  */
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Exchange, MarketTick, Tick } from '@mdhub/protocol';
+import type { Exchange, Tick } from '@mdhub/protocol';
 import {
-  TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch,
+  TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, encodeBatch,
 } from '@mdhub/protocol';
 import { BATCH_EARLY_MIN_TICKS, BATCH_MAX_WAIT_US, BatchStream } from '../../src/dataplane/batch-stream.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
+import { bookTick } from './fixtures.js';
 import { simulatedClock } from '../../src/market/index.js';
 
 const T0 = Date.parse('2026-11-25T09:40:00+08:00');
@@ -24,12 +25,7 @@ afterEach(async () => {
   dp = null;
 });
 
-function tick(symbol: string, exchange: Exchange, dt: number, volume: number): MarketTick {
-  return {
-    ...emptyMarketTick(symbol, exchange), datetime: dt, trading_day: '20261125', volume, last_price: 3100, bid_price_1: 3099,
-    ask_price_1: 3100, bid_volume_1: 3, ask_volume_1: 4, localtime: dt + 3, gateway_name: 'a',
-  };
-}
+const tick = bookTick;
 
 function sample(seq: number, exchange: Exchange = 'SHFE'): Tick {
   return { ...tick(`x${seq}`, exchange, T0, 1), seq, iseq: 1, source: 'a', gw_recv_ts: 1, hub_recv_ts: 2, hub_pub_ts: 3, run_id: 'r' } as Tick;

@@ -6,9 +6,10 @@
  */
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Exchange, MarketTick } from '@mdhub/protocol';
-import { decodeEvent, decodeTick, decodeTickBatch, emptyMarketTick, encodeBatch, encodeEvent } from '@mdhub/protocol';
+import type { Exchange } from '@mdhub/protocol';
+import { decodeEvent, decodeTick, decodeTickBatch, encodeBatch, encodeEvent } from '@mdhub/protocol';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
+import { bookTick } from './fixtures.js';
 import { simulatedClock } from '../../src/market/index.js';
 
 const T0 = Date.parse('2026-11-25T09:40:00+08:00');
@@ -23,12 +24,7 @@ afterEach(async () => {
   dp = null;
 });
 
-function tick(symbol: string, exchange: Exchange, dt: number, volume: number): MarketTick {
-  return {
-    ...emptyMarketTick(symbol, exchange), datetime: dt, trading_day: '20261125', volume, last_price: 3100, bid_price_1: 3099,
-    ask_price_1: 3100, bid_volume_1: 3, ask_volume_1: 4, localtime: dt + 3, gateway_name: 'a',
-  };
-}
+const tick = bookTick;
 
 const counters = (): { batches: number; handlerErrors: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
   ({ batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
