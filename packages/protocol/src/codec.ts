@@ -100,6 +100,33 @@ export class TickEncoder {
 
   /** Encodes into a Buffer of exactly the payload's size (no scratch copy). `memo`: see {@link TickEncodeMemo}. */
   encode(t: Tick, memo?: TickEncodeMemo): Buffer {
+    const size = this.prepare(t, memo);
+    if (this.slabPos + size > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.slabBytes = new Uint8Array(this.slab);
+      this.slabView = new DataView(this.slab);
+      this.slabPos = 0;
+    }
+    const base = this.slabPos;
+    const end = this.write(t, this.slabBytes, this.slabView, base);
+    // 8-byte aligned starts; the slab is never rewritten, so earlier views stay valid while held
+    this.slabPos = (end + 7) & ~7;
+    return Buffer.from(this.slab, base, size);
+  }
+
+  /**
+   * Encodes into `bytes` (with `view` over the same memory) at `pos`, for a caller that owns the buffer
+   * (the hub's batch stream writes each tick once, where its batch message will be sent from). Returns
+   * where the tick ends, or -1 (nothing written) when it does not fit before `bytes.length`.
+   */
+  encodeAt(t: Tick, memo: TickEncodeMemo | undefined, bytes: Uint8Array, view: DataView, pos: number): number {
+    const size = this.prepare(t, memo);
+    if (pos + size > bytes.length) return -1;
+    return this.write(t, bytes, view, pos);
+  }
+
+  /** Picks the string fields' encodings into `parts`; returns the payload's size. */
+  private prepare(t: Tick, memo: TickEncodeMemo | undefined): number {
     const parts = this.parts;
     if (memo) {
       const v = memo.values;
@@ -123,25 +150,21 @@ export class TickEncoder {
     }
     let size = TEMPLATE.length;
     for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
-    if (this.slabPos + size > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
-      this.slabBytes = new Uint8Array(this.slab);
-      this.slabView = new DataView(this.slab);
-      this.slabPos = 0;
-    }
-    const base = this.slabPos;
-    const bytes = this.slabBytes;
+    return size;
+  }
+
+  /** Writes the template, the numbers and the prepared strings at `base`; returns the end. */
+  private write(t: Tick, bytes: Uint8Array, view: DataView, base: number): number {
+    const parts = this.parts;
     bytes.set(TEMPLATE, base);
-    writeNumbers(t, this.slabView, base);
+    writeNumbers(t, view, base);
     let pos = base + TEMPLATE.length;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       bytes.set(p, pos);
       pos += p.length;
     }
-    // 8-byte aligned starts; the slab is never rewritten, so earlier views stay valid while held
-    this.slabPos = (pos + 7) & ~7;
-    return Buffer.from(this.slab, base, size);
+    return pos;
   }
 
   /** Field i's key and string value, encoded once per distinct value. */
@@ -396,28 +419,76 @@ export const TICK_BATCH_MAX_BYTES = 64 * 1024;
 const BATCH_HEAD_KEYS = ['run_id', 'first_seq', 'last_seq'] as const;
 const BATCH_KEY_BYTES = [...BATCH_HEAD_KEYS, 'ticks'].map((k) => Uint8Array.from(encode(k)));
 
+/** Bytes a batch message's head can take at most for `runId` (see {@link writeTickBatchHead}). */
+export function tickBatchHeadMax(runId: string): number {
+  let keys = 0;
+  for (const k of BATCH_KEY_BYTES) keys += k.length;
+  return 1 + keys + runId.length * 3 + 3 + 9 + 9 + 5;
+}
+
 /**
- * Encodes a batch message from already-encoded tick maps (the hub's per-tick payloads, copied as they
- * are): `{run_id, first_seq, last_seq, ticks: [...]}` with the array as array32.
+ * Writes a batch message's head, everything before its ticks' bytes (`{run_id, first_seq, last_seq,
+ * ticks: <array32 header>`), at the start of `out`; returns its length. `out` holds tickBatchHeadMax(runId)
+ * bytes or more. The ticks follow it as they are: the hub writes them where the message is sent from.
  */
-export function encodeTickBatch(runId: string, firstSeq: number, lastSeq: number, ticks: readonly Uint8Array[]): Buffer {
-  const head = encode({ run_id: runId, first_seq: firstSeq, last_seq: lastSeq });
-  let size = head.length + BATCH_KEY_BYTES[3]!.length + 5;
-  for (const t of ticks) size += t.length;
-  const out = Buffer.allocUnsafe(size);
-  out.set(head, 0);
-  out[0] = 0x84; // four entries: the three of `head` and `ticks`
-  let pos = head.length;
+export function writeTickBatchHead(out: Buffer, runId: string, firstSeq: number, lastSeq: number, count: number): number {
+  out[0] = 0x84; // four entries
+  let pos = 1;
+  out.set(BATCH_KEY_BYTES[0]!, pos);
+  pos = writeStr(out, pos + BATCH_KEY_BYTES[0]!.length, runId);
+  out.set(BATCH_KEY_BYTES[1]!, pos);
+  pos = writeUint(out, pos + BATCH_KEY_BYTES[1]!.length, firstSeq);
+  out.set(BATCH_KEY_BYTES[2]!, pos);
+  pos = writeUint(out, pos + BATCH_KEY_BYTES[2]!.length, lastSeq);
   out.set(BATCH_KEY_BYTES[3]!, pos);
   pos += BATCH_KEY_BYTES[3]!.length;
   out[pos] = 0xdd;
-  out.writeUInt32BE(ticks.length, pos + 1);
-  pos += 5;
+  out.writeUInt32BE(count, pos + 1);
+  return pos + 5;
+}
+
+/** Writes a msgpack unsigned integer in its shortest form; returns the new position. */
+function writeUint(b: Buffer, pos: number, n: number): number {
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`not a msgpack unsigned integer: ${n}`);
+  if (n <= 0x7f) {
+    b[pos] = n;
+    return pos + 1;
+  }
+  if (n <= 0xff) {
+    b[pos] = 0xcc;
+    b[pos + 1] = n;
+    return pos + 2;
+  }
+  if (n <= 0xffff) {
+    b[pos] = 0xcd;
+    b.writeUInt16BE(n, pos + 1);
+    return pos + 3;
+  }
+  if (n <= 0xffffffff) {
+    b[pos] = 0xce;
+    b.writeUInt32BE(n, pos + 1);
+    return pos + 5;
+  }
+  b[pos] = 0xcf;
+  b.writeUInt32BE(Math.floor(n / 4294967296), pos + 1);
+  b.writeUInt32BE(n >>> 0, pos + 5);
+  return pos + 9;
+}
+
+/**
+ * Encodes a batch message from already-encoded tick maps (copied as they are):
+ * `{run_id, first_seq, last_seq, ticks: [...]}` with the array as array32.
+ */
+export function encodeTickBatch(runId: string, firstSeq: number, lastSeq: number, ticks: readonly Uint8Array[]): Buffer {
+  let size = tickBatchHeadMax(runId);
+  for (const t of ticks) size += t.length;
+  const out = Buffer.allocUnsafe(size);
+  let pos = writeTickBatchHead(out, runId, firstSeq, lastSeq, ticks.length);
   for (const t of ticks) {
     out.set(t, pos);
     pos += t.length;
   }
-  return out;
+  return out.subarray(0, pos);
 }
 
 /** Reads a msgpack unsigned integer at pos: [value, next] or null. */

@@ -5,7 +5,7 @@ export {
 } from './topics.js';
 export type { Heartbeat, HubState, StatusEvent, LogRecord, LogLevel, TickBatch } from './codec.js';
 export { WIRE_VERSION, TICK_WIRE_FIELDS, TickEncodeMemo, TickEncoder, decodeTick, encodeEvent, encodeFloatMap, decodeEvent,
-  encodeTickBatch, decodeTickBatch, TICK_BATCH_MAX_TICKS, TICK_BATCH_MAX_BYTES,
+  encodeTickBatch, decodeTickBatch, writeTickBatchHead, tickBatchHeadMax, TICK_BATCH_MAX_TICKS, TICK_BATCH_MAX_BYTES,
 } from './codec.js';
 export { stateKey } from './state-key.js';
 export { parseInstrumentId } from './instrument-id.js';

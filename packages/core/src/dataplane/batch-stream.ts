@@ -2,11 +2,13 @@
  * The batch stream (wire v1.1, heartbeat feature `batch`): every tick the data plane publishes while
  * handling one gateway message goes out once more, grouped by exchange, as one message on topic
  * `batch.<EXCHANGE>.`. A wide subscriber then pays the per-message cost (a receive, a topic match, a
- * callback turn) once per burst instead of once per tick. The per-tick payloads are copied as they are,
- * so both streams carry the same bytes for a tick. An exchange's batches are built only while some
- * subscriber holds a prefix of its topic (the publisher's subscription view).
+ * callback turn) once per burst instead of once per tick. A tick is encoded once, in place in its batch;
+ * its per-tick topic sends a view of the same bytes, so both streams carry the same bytes for a tick and
+ * nothing is copied. An exchange's batches are built only while some subscriber holds a prefix of its
+ * topic (the publisher's subscription view).
  */
-import { TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, batchTopic, encodeTickBatch } from '@mdhub/protocol';
+import type { Tick, TickEncodeMemo } from '@mdhub/protocol';
+import { TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, batchTopic, tickBatchHeadMax, writeTickBatchHead } from '@mdhub/protocol';
 import type { SubscriptionView } from './publisher.js';
 
 interface Pending {
@@ -15,14 +17,18 @@ interface Pending {
   /** Whether a subscriber takes this exchange's batches, as of `gen`. */
   wanted: boolean;
   gen: number;
-  items: Uint8Array[];
-  bytes: number;
+  /** The exchange's slab: its batches are encoded in place, one after another, and sent from it. */
+  slab: ArrayBuffer;
+  bytes: Uint8Array;
+  view: DataView;
+  /** Where the waiting batch's ticks begin (its head goes just before) and end. */
+  start: number;
+  end: number;
+  count: number;
   firstSeq: number;
   lastSeq: number;
 }
 
-/** Bytes of the batch map around its ticks (keys, run id, two sequence numbers, array header). */
-const HEAD_BYTES = 128;
 /**
  * A long turn (a gateway message of a whole burst) sends what it has once its oldest tick has waited
  * 250 µs and at least 64 ticks wait, instead of at its end, so the first ticks of a burst are not held
@@ -32,6 +38,14 @@ const HEAD_BYTES = 128;
 export const BATCH_MAX_WAIT_US = 250;
 export const BATCH_EARLY_MIN_TICKS = 64;
 
+/**
+ * Each exchange encodes into a slab of its own: a batch starts in it while a whole batch (plus one tick)
+ * still fits, and a message sent from it is a view that is never written again, so a slab is freed once
+ * nothing queued refers to it.
+ */
+const SLAB_BYTES = 256 * 1024;
+const ROOM_FOR_A_BATCH = TICK_BATCH_MAX_BYTES + 16 * 1024;
+
 export class BatchStream {
   private readonly pending = new Map<string, Pending>();
   /** Exchanges with ticks waiting, in the order they got their first (a short list: flushed every turn). */
@@ -39,15 +53,33 @@ export class BatchStream {
   /** When the oldest waiting tick was published, µs, and how many wait. */
   private oldestUs = 0;
   private waitingTicks = 0;
+  private readonly headMax: number;
+  private readonly head: Buffer;
 
-  /** `subscribed`: the publisher's view of its subscriptions; without it every exchange's batches are built. */
-  constructor(private readonly runId: string, private readonly send: (topic: Buffer, payload: Buffer) => void, private readonly subscribed?: SubscriptionView) {}
+  /**
+   * `subscribed`: the publisher's view of its subscriptions; without it every exchange's batches are built.
+   * `encoder`: the data plane's (its string caches are shared with the per-tick topics).
+   */
+  constructor(
+    private readonly runId: string,
+    private readonly send: (topic: Buffer, payload: Uint8Array) => void,
+    private readonly subscribed?: SubscriptionView,
+    private readonly encoder: TickEncoder = new TickEncoder(),
+  ) {
+    this.headMax = tickBatchHeadMax(runId);
+    this.head = Buffer.alloc(this.headMax);
+  }
 
   private pendingOf(exchange: string): Pending {
     let p = this.pending.get(exchange);
     if (p === undefined) {
       const topicText = batchTopic(exchange);
-      this.pending.set(exchange, (p = { topic: Buffer.from(topicText, 'latin1'), topicText, wanted: true, gen: -1, items: [], bytes: HEAD_BYTES, firstSeq: 0, lastSeq: 0 }));
+      const slab = new ArrayBuffer(0);
+      p = {
+        topic: Buffer.from(topicText, 'latin1'), topicText, wanted: true, gen: -1,
+        slab, bytes: new Uint8Array(slab), view: new DataView(slab), start: 0, end: 0, count: 0, firstSeq: 0, lastSeq: 0,
+      };
+      this.pending.set(exchange, p);
     }
     return p;
   }
@@ -64,31 +96,60 @@ export class BatchStream {
     return p.wanted;
   }
 
-  /** Adds one published tick's payload (never written again by its encoder) to its exchange's batch; `nowUs`: its hub_pub_ts. */
-  add(exchange: string, payload: Uint8Array, seq: number, nowUs: number): void {
+  /**
+   * Encodes one published tick into its exchange's waiting batch; `nowUs`: its hub_pub_ts. Returns the
+   * tick's own bytes, never written again: the same payload for its per-tick topic, with no second encoding.
+   */
+  add(exchange: string, t: Tick, memo: TickEncodeMemo | undefined, seq: number, nowUs: number): Uint8Array {
     if (this.waiting.length === 0) this.oldestUs = nowUs;
     else if (this.waitingTicks >= BATCH_EARLY_MIN_TICKS && nowUs - this.oldestUs >= BATCH_MAX_WAIT_US) {
       this.flush();
       this.oldestUs = nowUs;
     }
-    this.waitingTicks++;
     const p = this.pendingOf(exchange);
-    if (p.items.length > 0 && (p.items.length >= TICK_BATCH_MAX_TICKS || p.bytes + payload.length > TICK_BATCH_MAX_BYTES)) this.flushOne(p);
-    if (p.items.length === 0) {
+    if (p.count === 0) this.open(p, false);
+    let at = p.end;
+    let end = this.encoder.encodeAt(t, memo, p.bytes, p.view, at);
+    if (end < 0 || (p.count > 0 && end + this.headMax - p.start > TICK_BATCH_MAX_BYTES)) {
+      // The tick would take the batch past its bound (or the slab's end): the batch goes without it, and the
+      // tick starts the next one (its bytes here were never sent: they are written over).
+      if (p.count > 0) this.flushOne(p);
+      this.open(p, end < 0);
+      at = p.end;
+      end = this.encoder.encodeAt(t, memo, p.bytes, p.view, at);
+      if (end < 0) throw new RangeError(`a tick of ${exchange} does not fit a ${SLAB_BYTES}-byte batch slab`);
+    }
+    this.waitingTicks++;
+    if (p.count === 0) {
       p.firstSeq = seq;
       this.waiting.push(p);
     }
-    p.items.push(payload);
-    p.bytes += payload.length;
+    p.count++;
+    p.end = end;
     p.lastSeq = seq;
+    const tick = new Uint8Array(p.slab, at, end - at);
+    if (p.count >= TICK_BATCH_MAX_TICKS) this.flushOne(p);
+    return tick;
   }
 
   /** Sends every exchange's waiting ticks: at the end of each publish turn. */
   flush(): void {
     if (this.waiting.length === 0) return;
-    for (const p of this.waiting) if (p.items.length > 0) this.emit(p);
+    for (const p of this.waiting) if (p.count > 0) this.emit(p);
     this.waiting.length = 0;
     this.waitingTicks = 0;
+  }
+
+  /** Starts `p`'s next batch after its last one, with room for the head before it; in a new slab when `fresh` or short of room. */
+  private open(p: Pending, fresh: boolean): void {
+    let start = ((p.end + 7) & ~7) + this.headMax;
+    if (fresh || p.slab.byteLength - start < ROOM_FOR_A_BATCH) {
+      p.slab = new ArrayBuffer(SLAB_BYTES);
+      p.bytes = new Uint8Array(p.slab);
+      p.view = new DataView(p.slab);
+      start = this.headMax;
+    }
+    p.start = p.end = start;
   }
 
   private flushOne(p: Pending): void {
@@ -97,10 +158,12 @@ export class BatchStream {
     if (i >= 0) this.waiting.splice(i, 1);
   }
 
+  /** Writes the head just before the batch's ticks and sends the whole from the slab, uncopied. */
   private emit(p: Pending): void {
-    const payload = encodeTickBatch(this.runId, p.firstSeq, p.lastSeq, p.items);
-    p.items = [];
-    p.bytes = HEAD_BYTES;
-    this.send(p.topic, payload);
+    const headLen = writeTickBatchHead(this.head, this.runId, p.firstSeq, p.lastSeq, p.count);
+    const from = p.start - headLen;
+    p.bytes.set(this.head.subarray(0, headLen), from);
+    p.count = 0;
+    this.send(p.topic, new Uint8Array(p.slab, from, p.end - from));
   }
 }

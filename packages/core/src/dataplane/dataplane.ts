@@ -255,7 +255,7 @@ export class DataPlane {
     });
     this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}) });
     this.pub.onDrop = (err) => this.overloaded(err);
-    this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub);
+    this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub, this.encoder);
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
     // disconnected), so no request can hold memory.
     this.router = new zmq.Router({ linger: 0, maxMessageSize: SNAPSHOT_MAX_REQUEST });
@@ -625,9 +625,11 @@ export class DataPlane {
     const batchWanted = st.batchWanted;
     if (!st.tickWanted) pub.unsubscribed++;
     if (!st.tickWanted && !batchWanted) return;
-    const payload = this.encoder.encode(out, st.encodeMemo);
-    if (st.tickWanted) pub.send(st.topic, payload);
-    if (batchWanted) this.batches.add(st.exchange, payload, out.seq, pubUs);
+    if (!batchWanted) pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
+    else {
+      const payload = this.batches.add(st.exchange, out, st.encodeMemo, out.seq, pubUs); // encoded once, in its batch
+      if (st.tickWanted) pub.send(st.topic, payload);
+    }
   }
 
   private lastOverloadEvent = 0;

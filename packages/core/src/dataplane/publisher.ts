@@ -138,7 +138,7 @@ export class Publisher implements SubscriptionView {
   }
 
   /** Hands one message to libzmq; returns false (and counts it) when that fails. */
-  send(topic: Buffer | string, payload: Buffer): boolean {
+  send(topic: Buffer | string, payload: Uint8Array): boolean {
     if (this.closed) return false;
     try {
       // Resolved or rejected before send() returns (send timeout 0); only a rejection needs a handler.

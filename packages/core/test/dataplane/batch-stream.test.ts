@@ -7,7 +7,7 @@ import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Exchange, Tick } from '@mdhub/protocol';
 import {
-  TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, TickEncoder, decodeEvent, decodeTick, decodeTickBatch, encodeBatch,
+  TICK_BATCH_MAX_BYTES, TICK_BATCH_MAX_TICKS, decodeEvent, decodeTick, decodeTickBatch, encodeBatch,
 } from '@mdhub/protocol';
 import { BATCH_EARLY_MIN_TICKS, BATCH_MAX_WAIT_US, BatchStream } from '../../src/dataplane/batch-stream.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
@@ -33,11 +33,10 @@ function sample(seq: number, exchange: Exchange = 'SHFE'): Tick {
 
 describe('BatchStream', () => {
   it('groups a turn by exchange, keeps order, and says which seqs each batch spans', () => {
-    const sent: Array<{ topic: string; payload: Buffer }> = [];
+    const sent: Array<{ topic: string; payload: Uint8Array }> = [];
     const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), payload }));
-    const enc = new TickEncoder();
     const order: Array<[Exchange, number]> = [['SHFE', 1], ['DCE', 2], ['SHFE', 3], ['CZCE', 4], ['DCE', 5]];
-    for (const [ex, seq] of order) bs.add(ex, enc.encode(sample(seq, ex)), seq, 1000 + seq);
+    for (const [ex, seq] of order) bs.add(ex, sample(seq, ex), undefined, seq, 1000 + seq);
     expect(sent).toEqual([]); // nothing goes out before the turn ends
     bs.flush();
     expect(sent.map((s) => s.topic)).toEqual(['batch.SHFE.', 'batch.DCE.', 'batch.CZCE.']);
@@ -48,10 +47,9 @@ describe('BatchStream', () => {
   });
 
   it(`splits a long turn at ${TICK_BATCH_MAX_TICKS} ticks or ${TICK_BATCH_MAX_BYTES} bytes, in order`, () => {
-    const sent: Buffer[] = [];
+    const sent: Uint8Array[] = [];
     const bs = new BatchStream('r', (_t, payload) => sent.push(payload));
-    const enc = new TickEncoder();
-    for (let seq = 1; seq <= 1000; seq++) bs.add('SHFE', enc.encode(sample(seq)), seq, 1000);
+    for (let seq = 1; seq <= 1000; seq++) bs.add('SHFE', sample(seq), undefined, seq, 1000);
     bs.flush();
     const batches = sent.map((p) => decodeTickBatch(p));
     expect(batches.flatMap((b) => b.ticks.map((t) => t.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
@@ -62,23 +60,41 @@ describe('BatchStream', () => {
     expect(sent.length).toBeLessThan(1000 / 50);
   });
 
+  it('encodes each tick once: what it returns and what it sent stay intact while later ticks are encoded', () => {
+    // The per-tick payload and the batch messages are views of the exchange's slabs; a slab must never be
+    // written where a view was handed out (a queued message would change under libzmq).
+    const sent: Uint8Array[] = [];
+    const bs = new BatchStream('r', (_t, payload) => sent.push(payload));
+    const exchanges: Exchange[] = ['SHFE', 'DCE', 'CZCE'];
+    const views: Array<{ seq: number; view: Uint8Array }> = [];
+    for (let seq = 1; seq <= 3000; seq++) {
+      views.push({ seq, view: bs.add(exchanges[seq % 3]!, sample(seq, exchanges[seq % 3]!), undefined, seq, 1000 + seq) });
+      if (seq % 37 === 0) bs.flush(); // turns of uneven length
+    }
+    bs.flush();
+    for (const { seq, view } of views) expect(decodeTick(view)).toEqual(sample(seq, exchanges[seq % 3]!));
+    const batched = sent.flatMap((p) => decodeTickBatch(p).ticks);
+    expect(batched.map((t) => t.seq).sort((a, b) => a - b)).toEqual(views.map((v) => v.seq));
+    for (const t of batched) expect(t).toEqual(sample(t.seq, exchanges[t.seq % 3]!));
+    expect(new Set(views.map((v) => v.view.buffer)).size).toBeGreaterThan(3); // the slabs filled and were replaced
+  });
+
   it(`sends what waits once ${BATCH_EARLY_MIN_TICKS} ticks wait and the oldest has waited ${BATCH_MAX_WAIT_US} µs, every exchange at once`, () => {
     const sent: Array<{ topic: string; seqs: number[] }> = [];
     const bs = new BatchStream('r', (topic, payload) => sent.push({ topic: topic.toString(), seqs: decodeTickBatch(payload).ticks.map((t) => t.seq) }));
-    const enc = new TickEncoder();
     // A slow small turn: few ticks wait long, still one message per exchange at its end.
-    bs.add('SHFE', enc.encode(sample(1)), 1, 10_000);
-    bs.add('DCE', enc.encode(sample(2, 'DCE')), 2, 10_100);
-    bs.add('SHFE', enc.encode(sample(3)), 3, 10_000 + 5 * BATCH_MAX_WAIT_US);
+    bs.add('SHFE', sample(1), undefined, 1, 10_000);
+    bs.add('DCE', sample(2, 'DCE'), undefined, 2, 10_100);
+    bs.add('SHFE', sample(3), undefined, 3, 10_000 + 5 * BATCH_MAX_WAIT_US);
     expect(sent).toEqual([]);
     bs.flush();
     expect(sent).toEqual([{ topic: 'batch.SHFE.', seqs: [1, 3] }, { topic: 'batch.DCE.', seqs: [2] }]);
     // A long turn: once 64 wait and the first has waited 250 µs, what waits goes out.
     sent.length = 0;
     let seq = 10;
-    for (let i = 0; i < BATCH_EARLY_MIN_TICKS; i++, seq++) bs.add(i % 2 === 0 ? 'SHFE' : 'DCE', enc.encode(sample(seq)), seq, 20_000 + i);
+    for (let i = 0; i < BATCH_EARLY_MIN_TICKS; i++, seq++) bs.add(i % 2 === 0 ? 'SHFE' : 'DCE', sample(seq), undefined, seq, 20_000 + i);
     expect(sent).toEqual([]);
-    bs.add('SHFE', enc.encode(sample(seq)), seq, 20_000 + BATCH_MAX_WAIT_US);
+    bs.add('SHFE', sample(seq), undefined, seq, 20_000 + BATCH_MAX_WAIT_US);
     expect(sent.map((x) => x.topic)).toEqual(['batch.SHFE.', 'batch.DCE.']);
     expect(sent.flatMap((x) => x.seqs).sort((a, b) => a - b)).toEqual(Array.from({ length: BATCH_EARLY_MIN_TICKS }, (_, i) => 10 + i));
     bs.flush();
