@@ -41,6 +41,8 @@ import {
 import type { GatewaySpec, HubRun, Sample, WindowStats } from './hubrun.js';
 import { startHub, startSampler, waitSubscribed, windowStats } from './hubrun.js';
 import { cdfSvg } from './plot.js';
+import type { SchedFigures } from './sched.js';
+import { schedReport, schedSnapshot } from './sched.js';
 import { summarizeProfile } from './profile.js';
 import { openDashboard } from './dashboard.js';
 import type { OpenDashboard } from './dashboard.js';
@@ -349,7 +351,7 @@ interface RawOutcome {
  * One raw phase. With `python`, the pyzmq subscriber also takes the raw publisher's ticks, so the raw hop is
  * measured with the same consumers on the machine as the hub run (which always carries it unless --no-python).
  */
-async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: number, durMs: number, subscriber: 'raw' | 'client', python = false): Promise<{ raw: RawOutcome | null; client: SubResult | null; pubRate: number; python: PyResult | null }> {
+async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: number, durMs: number, subscriber: 'raw' | 'client', python = false): Promise<{ raw: RawOutcome | null; client: SubResult | null; pubRate: number; python: PyResult | null; sched: Record<string, SchedFigures> }> {
   const pub = forkTs('raw.ts', ['pub', '--instruments', String(INSTRUMENTS), '--rate', String(clockRate), '--mode', mode, '--anchor', SIM_ANCHOR]);
   const pr = await waitMessage(pub, 'raw pub ready', isMsg<ReadyMsg>('ready'), 60_000);
   const endpoint = pr.endpoint!;
@@ -374,6 +376,15 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
   tell(pub, { t: 'go', fromNs, toNs, stopNs });
   if (client) tell(sub, { t: 'window', fromNs, toNs, collectFromNs: 0, collectToNs: 0 });
   else tell(sub, { t: 'go', fromNs, toNs, stopNs });
+  const roles: Record<string, number[]> = {
+    raw_pub: pub.pid !== undefined ? [pub.pid] : [], raw_sub: sub.pid !== undefined ? [sub.pid] : [],
+    ...(py?.proc.pid !== undefined ? { python: [py.proc.pid] } : {}),
+  };
+  await sleep((fromNs - monoNs()) / 1e6);
+  const schedFrom = schedSnapshot(Object.values(roles).flat());
+  const schedFromNs = monoNs();
+  await sleep((toNs - monoNs()) / 1e6);
+  const sched = schedReport(schedFrom, schedSnapshot(Object.values(roles).flat()), (monoNs() - schedFromNs) / 1e9, roles, -1);
   await sleep((stopNs - monoNs()) / 1e6 + 300);
   const pyRes = py ? await pyResultWithin(py, 10_000) : null;
   const pubRes = waitMessage(pub, 'raw pub result', isMsg<RawPubResult>('pub-result'));
@@ -392,7 +403,7 @@ async function rawPhase(clockRate: number, mode: 'paced' | 'blast', warmMs: numb
     raw = { lat: l.s, latHist: l.h, decodeNsP50: decodeHist(s.decode).getValueAtPercentile(50), pub: pubResult, sub: s };
   }
   await Promise.all([waitExit(pub, 3000), waitExit(sub, 3000)]);
-  return { raw, client: clientRes, pubRate: pubResult.ratePerS, python: pyRes };
+  return { raw, client: clientRes, pubRate: pubResult.ratePerS, python: pyRes, sched };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -419,6 +430,8 @@ interface HubMeasure {
   prerender: { sources: number; real_s_max: number; late_s_max: number; until_market_ms_min: number; covered: boolean } | null;
   /** The other subscribers of the run, each measured the same way as the main one. */
   extras: Array<{ label: string; sub: SubResult; e2e: HistSummary; loss: LossReport }>;
+  /** Per role, time on a CPU and time runnable without one, over the window (see sched.ts). */
+  sched: Record<string, SchedFigures>;
 }
 
 /** A subscriber that runs beside the measuring one (issue 21's client comparison). */
@@ -511,7 +524,19 @@ async function measuredHubRun(o: {
     for (const e of extras) tell(e.h.proc, { t: 'window', fromNs, toNs, collectFromNs, collectToNs: Number.MAX_VALUE });
     const pyStopNs = toNs + P.tailMs * 1e6;
     py?.setWindow(fromNs, toNs, pyStopNs);
-    await sleep((toNs - monoNs()) / 1e6 + P.tailMs);
+    // Who waited for a core over the window (the kernel's run-queue figures of every process's threads).
+    const roles: Record<string, number[]> = {
+      hub: [hub.pid], sources: hub.gatewayPids(), subscriber: sub.proc.pid !== undefined ? [sub.proc.pid] : [],
+      ...Object.fromEntries(extras.map((e) => [`subscriber_${e.x.label}`, e.h.proc.pid !== undefined ? [e.h.proc.pid] : []])),
+      ...(py?.proc.pid !== undefined ? { python: [py.proc.pid] } : {}),
+    };
+    const allPids = Object.values(roles).flat();
+    await sleep((fromNs - monoNs()) / 1e6);
+    const schedFrom = schedSnapshot(allPids);
+    const schedFromNs = monoNs();
+    await sleep((toNs - monoNs()) / 1e6);
+    const sched = schedReport(schedFrom, schedSnapshot(allPids), (monoNs() - schedFromNs) / 1e9, roles, hub.pid);
+    await sleep(P.tailMs);
     // Tail: until the subscriber has received ticks stamped past the window's end (it may lag), at most maxTailMs.
     const { anchorMs, monoRefNs, rate } = hub.ready.clock;
     const windowEndMarket = anchorMs + ((toNs - monoRefNs) / 1e6) * rate;
@@ -577,7 +602,7 @@ async function measuredHubRun(o: {
     return {
       label: o.label, clockRate: o.clockRate, stats, sub: subRes, e2e: histSummary(subRes.e2e), link: histSummary(subRes.link).s,
       hub: histSummary(subRes.hub).s, pub2sub: histSummary(subRes.pub2sub).s, decodeNsP50: decodeHist(subRes.decode).getValueAtPercentile(50),
-      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock, prerender,
+      loss, python: pyRes, e2eTrendUsPerS: r1(e2eTrend), backlogGrowing: queueGrowing || latencyGrowing, profiles, warm, hubClock: hub.ready.clock, prerender, sched,
       extras: extraRes.map(({ x, r }) => ({ label: x.label, sub: r, e2e: histSummary(r.e2e).s, loss: lossAgainstTape(hub.ready, o.universe, fromNs, toNs, r.keysFile, x.subset) })),
     };
   } finally {
@@ -760,6 +785,7 @@ async function main(): Promise<void> {
   const raw = rawRun.raw!;
   const rawPython = rawRun.python;
   log(`raw: p50 ${raw.lat.p50} µs, p99 ${raw.lat.p99} µs, ${raw.sub.ratePerS.toFixed(0)} msg/s${rawPython ? `; pyzmq on the raw hop p50 ${rawPython.p50_us} µs, p99 ${rawPython.p99_us} µs` : ''}`);
+  log(`raw phase run-queue wait (ms per s waiting for a core / ms per s on one): ${Object.entries(rawRun.sched).map(([k, v]) => `${k} ${v.wait_ms_per_s}/${v.run_ms_per_s}`).join(', ')}`);
   let rawCeiling: number | null = null;
   let rawCeilingPub: number | null = null;
   if (P.bothCeilings) {
@@ -807,6 +833,7 @@ async function main(): Promise<void> {
   });
   const extra = (label: string): HubMeasure['extras'][number] => main.extras.find((x) => x.label === label)!;
   log(`hub: wide batched e2e p50 ${main.e2e.s.p50} µs p99 ${main.e2e.s.p99} µs; wide per-tick p50 ${WIDE_TICK ? extra('wide-tick').e2e.p50 : '-'} µs; narrow p50 ${extra('narrow').e2e.p50} µs; pyzmq batched p50 ${main.python?.p50_us ?? '-'} µs; published ${main.stats?.published_per_s}/s inbound ${main.stats?.inbound_per_s}/s; lost ${main.loss.lost}/${main.loss.expected}; core CPU ${main.stats?.core_cpu_pct}%`);
+  log(`run-queue wait over the window (ms per s waiting for a core / ms per s on one): ${Object.entries(main.sched).map(([k, v]) => `${k} ${v.wait_ms_per_s}/${v.run_ms_per_s}`).join(', ')}`);
 
   // 3. storm
   let storm: StormOutcome | null = null;
@@ -955,6 +982,9 @@ async function main(): Promise<void> {
     // where a high RSS comes from: its median, and the peak V8 heap of each hub thread, over the main window
     memory: st ? { rss_mb_p50: st.core_rss_mb_p50, heap_dataplane_mb_max: st.heap_dataplane_mb_max, heap_control_mb_max: st.heap_control_mb_max } : null,
     core_cpu_pct: st?.core_cpu_pct ?? null,
+    // over the main window, per role: ms on a CPU and ms runnable without one, per second (/proc schedstat)
+    sched: main.sched,
+    raw_sched: rawRun.sched,
     idle_cpu_pct: storm?.idle_cpu_pct ?? null,
     stages: {
       link_p50_us: main.link.p50, link_p99_us: main.link.p99, hub_p50_us: main.hub.p50, hub_p99_us: main.hub.p99,
