@@ -127,13 +127,13 @@ export class Publisher implements SubscriptionView {
 
   private async drainSubscriptions(): Promise<void> {
     try {
-      for (;;) {
-        if (this.closed) return;
+      // `readable` (ZMQ_EVENTS) asks libzmq without a receive: an idle poll costs no EAGAIN error object.
+      while (!this.closed && this.sock.readable) {
         const [msg] = await this.sock.receive();
         if (msg) this.applySubscription(msg);
       }
     } catch {
-      // EAGAIN: nothing more waits (or the socket closed)
+      // EAGAIN (nothing waited after all) or the socket closed
     }
   }
 
