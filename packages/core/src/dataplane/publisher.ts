@@ -107,8 +107,8 @@ export class Publisher implements SubscriptionView {
    * Reads the subscription messages waiting, every SUBSCRIPTION_POLL_MS. A receive kept pending arms
    * zeromq.js's read poller on the socket's ZMQ_FD, which libzmq signals for its internal commands too (many
    * a second while the hub sends), each a wake-up of the data-plane thread; polling bounds the cost at 200
-   * receive calls a second. (The end-to-end pairs could not tell the two apart: docs/benchmarks.md, round 6.) A receive
-   * timeout of 0 answers at once, with a message or EAGAIN.
+   * polls a second. (The end-to-end pairs could not tell the two apart: docs/benchmarks.md, round 6.) A poll asks
+   * `readable` first and receives (timeout 0) only what waits.
    */
   private readonly pollTimer: NodeJS.Timeout;
   /** The reads in flight, one after the other. */
