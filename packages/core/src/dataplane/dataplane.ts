@@ -39,8 +39,10 @@ export interface DataPlaneOptions {
   linkTransport: 'ipc' | 'tcp';
   groups: GroupConfig[];
   sendHighWaterMark?: number;
-  /** How often the PUB socket's new subscriptions are read, ms (default 5; a test sets it long). */
+  /** How old the last read of the PUB socket's new subscriptions may be when a gateway message is handled, ms (default 5; a test sets it long). See PublisherOptions. */
   subscriptionPollMs?: number;
+  /** The idle poll of new subscriptions, ms (default 100; a test sets it long). See PublisherOptions. */
+  subscriptionIdlePollMs?: number;
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   /** When the hub run started (epoch ms), for the heartbeat's `started_at` (default: when the data plane was made). */
@@ -253,7 +255,8 @@ export class DataPlane {
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
     });
-    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}) });
+    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}),
+      ...(opts.subscriptionIdlePollMs !== undefined ? { subscriptionIdlePollMs: opts.subscriptionIdlePollMs } : {}) });
     this.pub.onDrop = (err) => this.overloaded(err);
     this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub, this.encoder);
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
@@ -423,6 +426,12 @@ export class DataPlane {
     try {
       for await (const [msg] of sock) {
         if (this.closed) break;
+        // New subscriptions first, when the last read is SUBSCRIPTION_POLL_MS old (after a quiet spell, always).
+        const read = this.pub.readIfDue();
+        if (read !== null) {
+          await read;
+          if (this.closed) break;
+        }
         const t0 = performance.now();
         try {
           this.handleBatch(id, msg!, counters, decoder);

@@ -29,15 +29,16 @@ const tick = bookTick;
 const counters = (): { batches: number; handlerErrors: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
   ({ batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
 
-async function start(subscriptionPollMs?: number): Promise<{ dp: DataPlane; pub: string; snapshot: string }> {
+async function start(subscriptionPollMs?: number, subscriptionIdlePollMs?: number): Promise<{ dp: DataPlane; pub: string; snapshot: string; link: string }> {
   dp = new DataPlane({
     hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
     ...(subscriptionPollMs !== undefined ? { subscriptionPollMs } : {}),
+    ...(subscriptionIdlePollMs !== undefined ? { subscriptionIdlePollMs } : {}),
   });
   const ep = await dp.start();
-  await dp.addGateway('a');
+  const link = await dp.addGateway('a');
   dp.setHealth('a', true);
-  return { dp, pub: ep.pub, snapshot: ep.snapshot };
+  return { dp, pub: ep.pub, snapshot: ep.snapshot, link };
 }
 
 function subscriber(endpoint: string, prefixes: string[]): zmq.Subscriber {
@@ -160,5 +161,21 @@ describe('subscription-aware publishing (XPUB)', () => {
     expect(burst(d, c)).toEqual({ sent: 1, unsent: 29, published: 30 });
     const got = await drain(sub);
     expect(got.map((m) => decodeTick(m.payload).iseq)).toEqual([2]);
+  });
+
+  it('a subscription made in a quiet spell is read before the next gateway message is handled, however long the idle poll', async () => {
+    // The idle poll runs once a minute here: only the read before a gateway message can apply it in time.
+    const { dp: d, pub, link } = await start(undefined, 60_000);
+    const push = new zmq.Push({ linger: 0 });
+    socks.push(push);
+    push.connect(link);
+    await new Promise((r) => setTimeout(r, 100)); // a quiet spell: the start's own read is long past
+    const sub = subscriber(pub, ['tick.SHFE.s3.']);
+    await new Promise((r) => setTimeout(r, 100)); // the subscription reaches the hub's socket; nothing reads it yet
+    expect(d.stats().subscribers.prefixes).toBe(0);
+    await push.send(encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [tick('s3', 'SHFE', T0 - 30_000, 7)]));
+    const got = await drain(sub);
+    expect(got.map((m) => [m.topic, decodeTick(m.payload).volume])).toEqual([['tick.SHFE.s3.', 7]]);
+    expect(d.stats().subscribers.prefixes).toBe(1);
   });
 });
