@@ -115,6 +115,25 @@ export class TickEncoder {
   }
 
   /**
+   * A copy of an encoded tick in this encoder's own slabs (16 KB each). The hub's per-tick topic sends this
+   * rather than a view of a 256 KB batch slab: a message queued for a slow subscriber of a few instruments
+   * then holds a small slab, not a large one (zeromq.js sends payloads over 128 bytes without copying).
+   */
+  copy(payload: Uint8Array): Buffer {
+    const size = payload.length;
+    if (this.slabPos + size > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.slabBytes = new Uint8Array(this.slab);
+      this.slabView = new DataView(this.slab);
+      this.slabPos = 0;
+    }
+    const base = this.slabPos;
+    this.slabBytes.set(payload, base);
+    this.slabPos = (base + size + 7) & ~7;
+    return Buffer.from(this.slab, base, size);
+  }
+
+  /**
    * Encodes into `bytes` (with `view` over the same memory) at `pos`, for a caller that owns the buffer
    * (the hub's batch stream writes each tick once, where its batch message will be sent from). Returns
    * where the tick ends, or -1 (nothing written) when it does not fit before `bytes.length`.

@@ -2,9 +2,9 @@
  * The batch stream (wire v1.1, heartbeat feature `batch`): every tick the data plane publishes while
  * handling one gateway message goes out once more, grouped by exchange, as one message on topic
  * `batch.<EXCHANGE>.`. A wide subscriber then pays the per-message cost (a receive, a topic match, a
- * callback turn) once per burst instead of once per tick. A tick is encoded once, in place in its batch;
- * its per-tick topic sends a view of the same bytes, so both streams carry the same bytes for a tick and
- * nothing is copied. An exchange's batches are built only while some subscriber holds a prefix of its
+ * callback turn) once per burst instead of once per tick. A tick is encoded once, in place in its batch
+ * (its per-tick topic, when someone takes it, sends a copy of those bytes), so both streams carry the same
+ * bytes for a tick. An exchange's batches are built only while some subscriber holds a prefix of its
  * topic (the publisher's subscription view).
  */
 import type { Tick, TickEncodeMemo } from '@mdhub/protocol';
@@ -98,7 +98,8 @@ export class BatchStream {
 
   /**
    * Encodes one published tick into its exchange's waiting batch; `nowUs`: its hub_pub_ts. Returns the
-   * tick's own bytes, never written again: the same payload for its per-tick topic, with no second encoding.
+   * tick's own bytes, never written again: its per-tick payload, with no second encoding (the data plane
+   * sends a copy, so that a per-tick queue holds no batch slab).
    */
   add(exchange: string, t: Tick, memo: TickEncodeMemo | undefined, seq: number, nowUs: number): Uint8Array {
     if (this.waiting.length === 0) this.oldestUs = nowUs;

@@ -637,7 +637,9 @@ export class DataPlane {
     if (!batchWanted) pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
     else {
       const payload = this.batches.add(st.exchange, out, st.encodeMemo, out.seq, pubUs); // encoded once, in its batch
-      if (st.tickWanted) pub.send(st.topic, payload);
+      // Its per-tick message is a copy in the encoder's 16 KB slabs: a queue of a slow subscriber of a few
+      // instruments must not hold a 256 KB batch slab per queued tick.
+      if (st.tickWanted) pub.send(st.topic, this.encoder.copy(payload));
     }
   }
 

@@ -122,6 +122,17 @@ describe('DataPlane batch stream', () => {
     await new Promise((r) => setTimeout(r, 200)); // the subscriptions reach the PUB socket
     await dp.addGateway('a');
     dp.setHealth('a', true);
+    // What the publisher is handed: a per-tick payload must not be a view of a batch slab (a slow per-tick
+    // subscriber's queue would hold 256 KB per queued tick); it lives in the encoder's 16 KB slabs.
+    const pub = (dp as unknown as { pub: { send(topic: Buffer | string, payload: Uint8Array): boolean } }).pub;
+    const send = pub.send.bind(pub);
+    const backing = { tick: 0, batch: 0 };
+    pub.send = (topic, payload) => {
+      const t = topic.toString();
+      if (t.startsWith('tick.')) backing.tick = Math.max(backing.tick, payload.buffer.byteLength);
+      if (t.startsWith('batch.')) backing.batch = Math.max(backing.batch, payload.buffer.byteLength);
+      return send(topic, payload);
+    };
     const exchanges: Exchange[] = ['SHFE', 'DCE', 'CZCE', 'CFFEX'];
     const counters = { batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 };
     let n = 0;
@@ -160,5 +171,8 @@ describe('DataPlane batch stream', () => {
     // At least one message per exchange and link message; more when a turn outlasts the batch's 250 µs wait.
     expect(batchMessages).toBeGreaterThanOrEqual(20 * 4);
     expect(batchMessages).toBeLessThanOrEqual(n / 3);
+    expect(backing.tick).toBeGreaterThan(0);
+    expect(backing.tick).toBeLessThanOrEqual(16 * 1024);
+    expect(backing.batch).toBeGreaterThan(16 * 1024);
   });
 });
