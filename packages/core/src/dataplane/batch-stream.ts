@@ -108,6 +108,7 @@ export class BatchStream {
       this.oldestUs = nowUs;
     }
     const p = this.pendingOf(exchange);
+    if (p.count >= TICK_BATCH_MAX_TICKS) this.flushOne(p); // before the add, so the exchange stays in `waiting`
     if (p.count === 0) this.open(p, false);
     let at = p.end;
     let end = this.encoder.encodeAt(t, memo, p.bytes, p.view, at);
@@ -128,17 +129,15 @@ export class BatchStream {
     p.count++;
     p.end = end;
     p.lastSeq = seq;
-    const tick = new Uint8Array(p.slab, at, end - at);
-    if (p.count >= TICK_BATCH_MAX_TICKS) this.flushOne(p);
-    return tick;
+    return new Uint8Array(p.slab, at, end - at);
   }
 
   /** Sends every exchange's waiting ticks: at the end of each publish turn. */
   flush(): void {
+    this.waitingTicks = 0;
     if (this.waiting.length === 0) return;
     for (const p of this.waiting) if (p.count > 0) this.emit(p);
     this.waiting.length = 0;
-    this.waitingTicks = 0;
   }
 
   /** Starts `p`'s next batch after its last one, with room for the head before it; in a new slab when `fresh` or short of room. */

@@ -39,10 +39,8 @@ export interface DataPlaneOptions {
   linkTransport: 'ipc' | 'tcp';
   groups: GroupConfig[];
   sendHighWaterMark?: number;
-  /** How old the last read of the PUB socket's new subscriptions may be when a gateway message is handled, ms (default 5; a test sets it long). See PublisherOptions. */
+  /** The idle poll of the PUB socket's new subscriptions, ms (default 100; a test sets it long). See PublisherOptions. */
   subscriptionPollMs?: number;
-  /** The idle poll of new subscriptions, ms (default 100; a test sets it long). See PublisherOptions. */
-  subscriptionIdlePollMs?: number;
   /** Heartbeat period, ms (≤ 500). */
   heartbeatMs?: number;
   /** When the hub run started (epoch ms), for the heartbeat's `started_at` (default: when the data plane was made). */
@@ -255,8 +253,7 @@ export class DataPlane {
       groups: opts.groups,
       onEvent: (ev) => this.status(ev),
     });
-    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}),
-      ...(opts.subscriptionIdlePollMs !== undefined ? { subscriptionIdlePollMs: opts.subscriptionIdlePollMs } : {}) });
+    this.pub = new Publisher({ endpoint: opts.pubEndpoint, sendHighWaterMark: opts.sendHighWaterMark ?? 100_000, ...(opts.subscriptionPollMs !== undefined ? { subscriptionPollMs: opts.subscriptionPollMs } : {}) });
     this.pub.onDrop = (err) => this.overloaded(err);
     this.batches = new BatchStream(opts.runId, (topic, payload) => this.pub.send(topic, payload), this.pub, this.encoder);
     // A request is a small map: anything larger is refused by libzmq before it is read (the peer is
@@ -400,6 +397,24 @@ export class DataPlane {
    * vt_symbols each): clients treat them as a gap.
    */
   private publishTakeovers(takeovers: Takeover[]): void {
+    if (takeovers.length === 0) return;
+    // Called outside the receive loop: subscriptions still waiting to be read cannot be awaited here, so
+    // this turn builds and sends every topic (libzmq still delivers only what someone holds).
+    if (this.pub.subscriptionsWaiting) {
+      this.wantAll = true;
+      void this.pub.readSubscriptions();
+    }
+    try {
+      this.publishTakeoverStates(takeovers);
+    } finally {
+      this.wantAll = false;
+    }
+  }
+
+  /** While true, publishTick builds and sends every topic (subscriptions not yet read; see publishTakeovers). */
+  private wantAll = false;
+
+  private publishTakeoverStates(takeovers: Takeover[]): void {
     const replaced = new Map<string, { group: string; from: string | null; to: string; instruments: string[] }>();
     for (const { state, tick, from } of takeovers) {
       if (this.arbiter.offer(state, tick, tick.gateway_name, this.opts.clock.now(), performance.now()) === 'win') {
@@ -426,10 +441,9 @@ export class DataPlane {
     try {
       for await (const [msg] of sock) {
         if (this.closed) break;
-        // New subscriptions first, when the last read is SUBSCRIPTION_POLL_MS old (after a quiet spell, always).
-        const read = this.pub.readIfDue();
-        if (read !== null) {
-          await read;
+        // New subscriptions first: what a subscriber asked for before this message is sent to it.
+        if (this.pub.subscriptionsWaiting) {
+          await this.pub.readSubscriptions();
           if (this.closed) break;
         }
         const t0 = performance.now();
@@ -631,15 +645,17 @@ export class DataPlane {
       st.tickWanted = pub.wants(st.topicText);
       st.batchWanted = this.batches.wanted(st.exchange);
     }
-    const batchWanted = st.batchWanted;
-    if (!st.tickWanted) pub.unsubscribed++;
-    if (!st.tickWanted && !batchWanted) return;
+    const all = this.wantAll;
+    const tickWanted = st.tickWanted || all;
+    const batchWanted = st.batchWanted || all;
+    if (!tickWanted) pub.unsubscribed++;
+    if (!tickWanted && !batchWanted) return;
     if (!batchWanted) pub.send(st.topic, this.encoder.encode(out, st.encodeMemo));
     else {
       const payload = this.batches.add(st.exchange, out, st.encodeMemo, out.seq, pubUs); // encoded once, in its batch
       // Its per-tick message is a copy in the encoder's 16 KB slabs: a queue of a slow subscriber of a few
       // instruments must not hold a 256 KB batch slab per queued tick.
-      if (st.tickWanted) pub.send(st.topic, this.encoder.copy(payload));
+      if (tickWanted) pub.send(st.topic, this.encoder.copy(payload));
     }
   }
 

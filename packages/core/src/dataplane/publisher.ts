@@ -9,27 +9,18 @@ export interface PublisherOptions {
   endpoint: string;
   /** ZMQ_SNDHWM per subscriber, in messages (a multipart tick is one message). */
   sendHighWaterMark: number;
-  /**
-   * How old the last read of new subscriptions may be when a gateway message is handled, ms (default
-   * SUBSCRIPTION_POLL_MS); the idle poll is at least SUBSCRIPTION_IDLE_POLL_MS. Tests set it long.
-   */
+  /** The idle poll of new subscriptions, ms (default SUBSCRIPTION_POLL_MS; tests set it long). */
   subscriptionPollMs?: number;
-  /** The idle poll's period, ms (default: the larger of subscriptionPollMs and SUBSCRIPTION_IDLE_POLL_MS). */
-  subscriptionIdlePollMs?: number;
 }
 
 /**
- * While ticks flow, the data plane reads new subscriptions before a gateway message when the last read is
- * this old, ms: a subscription takes effect within about this long, and before the first tick after a
- * quiet spell.
+ * A timer reads new subscriptions this often, ms. While ticks flow the data plane also asks, before each
+ * gateway message, whether subscription messages wait (`subscriptionsWaiting`, ZMQ_EVENTS) and reads them
+ * first, so a new subscription is in effect for the next tick whatever this period. The timer keeps the
+ * subscription gauge current when nothing flows. (A 5 ms timer, the first version, woke the data-plane
+ * thread 200 times a second in an idle hub.)
  */
-export const SUBSCRIPTION_POLL_MS = 5;
-/**
- * With nothing flowing, a timer reads them this often, ms: nothing is published that a new subscription
- * could miss, so only the subscription gauge waits for it. (A 5 ms timer woke the data-plane thread 200
- * times a second in an idle hub, most of its idle CPU.)
- */
-export const SUBSCRIPTION_IDLE_POLL_MS = 100;
+export const SUBSCRIPTION_POLL_MS = 100;
 
 /** What a publisher knows of its subscriptions: whether a topic has a subscriber, and when that may have changed. */
 export interface SubscriptionView {
@@ -51,9 +42,8 @@ export interface SubscriptionView {
  * holds. The data plane asks `wants(topic)` (cached per topic and generation) and leaves a tick's
  * per-tick message, or an exchange's batch, unbuilt and unsent when nobody would receive it: a hub whose
  * wide subscribers take the batch stream no longer pays a send per tick (about 1 µs alone, a quarter of
- * the data plane's time under load). A new subscription takes effect when the data plane reads it: within
- * SUBSCRIPTION_POLL_MS while ticks flow, and before the first tick after a quiet spell (clients join two
- * heartbeats after subscribing).
+ * the data plane's time under load). A new subscription takes effect when the data plane reads it: before
+ * the next gateway message is handled (clients join two heartbeats after subscribing anyway).
  */
 export class Publisher implements SubscriptionView {
   private readonly sock: zmq.XPublisher;
@@ -74,8 +64,7 @@ export class Publisher implements SubscriptionView {
 
   constructor(opts: PublisherOptions) {
     this.sock = new zmq.XPublisher({ sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0, receiveTimeout: 0, linger: 0, noDrop: false });
-    this.pollMs = opts.subscriptionPollMs ?? SUBSCRIPTION_POLL_MS;
-    this.pollTimer = setInterval(() => void this.readIfDue(), opts.subscriptionIdlePollMs ?? Math.max(this.pollMs, SUBSCRIPTION_IDLE_POLL_MS));
+    this.pollTimer = setInterval(() => void this.readSubscriptions(), opts.subscriptionPollMs ?? SUBSCRIPTION_POLL_MS);
     this.pollTimer.unref();
     this.endpoint = opts.endpoint;
     this.highWaterMark = opts.sendHighWaterMark;
@@ -121,12 +110,12 @@ export class Publisher implements SubscriptionView {
   }
 
   /**
-   * Reads the subscription messages waiting: before a gateway message once the last read is SUBSCRIPTION_POLL_MS
-   * old (readIfDue), on an idle timer, and before a snapshot answer. A receive kept pending arms
-   * zeromq.js's read poller on the socket's ZMQ_FD, which libzmq signals for its internal commands too (many
-   * a second while the hub sends), each a wake-up of the data-plane thread; polling bounds the cost at 200
-   * polls a second. (The end-to-end pairs could not tell the two apart: docs/benchmarks.md, round 6.) A poll asks
-   * `readable` first and receives (timeout 0) only what waits.
+   * Reads the subscription messages waiting: before a gateway message when some wait, on the idle timer,
+   * and before a snapshot answer. A receive kept pending arms zeromq.js's read poller on the socket's
+   * ZMQ_FD, which libzmq signals for its internal commands too (many a second while the hub sends), each a
+   * wake-up of the data-plane thread; asking ZMQ_EVENTS arms nothing. (The end-to-end pairs could not tell
+   * the two apart: docs/benchmarks.md, round 6.) A read asks `readable` first and receives (timeout 0) only
+   * what waits.
    */
   private readonly pollTimer: NodeJS.Timeout;
   /** The reads in flight, one after the other. */
@@ -139,17 +128,13 @@ export class Publisher implements SubscriptionView {
    */
   readSubscriptions(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.lastRead = performance.now();
     this.reads = this.reads.then(() => this.drainSubscriptions());
     return this.reads;
   }
 
-  private readonly pollMs: number;
-  private lastRead = Number.NEGATIVE_INFINITY;
-
-  /** A read of new subscriptions when the last one is pollMs old, else null (the data plane asks before each gateway message). */
-  readIfDue(): Promise<void> | null {
-    return performance.now() - this.lastRead >= this.pollMs ? this.readSubscriptions() : null;
+  /** Whether subscription messages wait to be read (ZMQ_EVENTS: libzmq takes in its pending commands, nothing is received). */
+  get subscriptionsWaiting(): boolean {
+    return !this.closed && this.sock.readable;
   }
 
   private async drainSubscriptions(): Promise<void> {

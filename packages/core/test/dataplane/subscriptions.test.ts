@@ -29,11 +29,10 @@ const tick = bookTick;
 const counters = (): { batches: number; handlerErrors: number; badBatches: number; badTicks: number; wrongRun: number; lastBatchSeq: number; gaps: number } =>
   ({ batches: 0, handlerErrors: 0, badBatches: 0, badTicks: 0, wrongRun: 0, lastBatchSeq: 0, gaps: 0 });
 
-async function start(subscriptionPollMs?: number, subscriptionIdlePollMs?: number): Promise<{ dp: DataPlane; pub: string; snapshot: string; link: string }> {
+async function start(subscriptionPollMs?: number): Promise<{ dp: DataPlane; pub: string; snapshot: string; link: string }> {
   dp = new DataPlane({
     hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp', groups: [],
     ...(subscriptionPollMs !== undefined ? { subscriptionPollMs } : {}),
-    ...(subscriptionIdlePollMs !== undefined ? { subscriptionIdlePollMs } : {}),
   });
   const ep = await dp.start();
   const link = await dp.addGateway('a');
@@ -165,7 +164,7 @@ describe('subscription-aware publishing (XPUB)', () => {
 
   it('a subscription made in a quiet spell is read before the next gateway message is handled, however long the idle poll', async () => {
     // The idle poll runs once a minute here: only the read before a gateway message can apply it in time.
-    const { dp: d, pub, link } = await start(undefined, 60_000);
+    const { dp: d, pub, link } = await start(60_000);
     const push = new zmq.Push({ linger: 0 });
     socks.push(push);
     push.connect(link);
@@ -177,5 +176,32 @@ describe('subscription-aware publishing (XPUB)', () => {
     const got = await drain(sub);
     expect(got.map((m) => [m.topic, decodeTick(m.payload).volume])).toEqual([['tick.SHFE.s3.', 7]]);
     expect(d.stats().subscribers.prefixes).toBe(1);
+  });
+
+  it('a priority takeover right after a subscription (not yet read) reaches the new subscriber', async () => {
+    // A takeover is published outside the receive loop, where a read cannot be awaited: with subscriptions
+    // waiting, that turn sends every topic. The idle poll runs once a minute here.
+    dp = new DataPlane({
+      hubId: 't', runId, clock, pubEndpoint: 'tcp://127.0.0.1:*', snapshotEndpoint: 'tcp://127.0.0.1:*', linkTransport: 'tcp',
+      groups: [{ name: 'p', policy: 'priority', instruments: ['all'], sources: ['a', 'b'] }], subscriptionPollMs: 60_000,
+    });
+    const d = dp;
+    const ep = await d.start();
+    for (const s of ['a', 'b']) {
+      await d.addGateway(s);
+      d.setHealth(s, true);
+    }
+    const c = counters();
+    const at = T0 - 30_000;
+    d.handleBatch('a', encodeBatch({ runId, gatewayId: 'a', batchSeq: 1, sentNs: 0 }, [tick('rb2701', 'SHFE', at, 10)]), c);
+    // b is ahead (a froze): its state is held as standby and published at the takeover
+    d.handleBatch('b', encodeBatch({ runId, gatewayId: 'b', batchSeq: 1, sentNs: 0 }, [{ ...tick('rb2701', 'SHFE', at + 500, 12), gateway_name: 'b' }]), counters());
+    const sub = subscriber(ep.pub, ['tick.SHFE.rb2701.']);
+    await new Promise((r) => setTimeout(r, 100)); // the subscription reaches the hub's socket; nothing reads it yet
+    expect(d.stats().subscribers.prefixes).toBe(0);
+    d.setHealth('a', false);
+    const got = await drain(sub);
+    expect(got.map((m) => [m.topic, decodeTick(m.payload).volume, decodeTick(m.payload).source])).toEqual([['tick.SHFE.rb2701.', 12, 'b']]);
+    expect(d.stats().takeovers).toBe(1);
   });
 });
