@@ -101,16 +101,8 @@ export class TickEncoder {
   /** Encodes into a Buffer of exactly the payload's size (no scratch copy). `memo`: see {@link TickEncodeMemo}. */
   encode(t: Tick, memo?: TickEncodeMemo): Buffer {
     const size = this.prepare(t, memo);
-    if (this.slabPos + size > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
-      this.slabBytes = new Uint8Array(this.slab);
-      this.slabView = new DataView(this.slab);
-      this.slabPos = 0;
-    }
-    const base = this.slabPos;
-    const end = this.write(t, this.slabBytes, this.slabView, base);
-    // 8-byte aligned starts; the slab is never rewritten, so earlier views stay valid while held
-    this.slabPos = (end + 7) & ~7;
+    const base = this.take(size);
+    this.write(t, this.slabBytes, this.slabView, base);
     return Buffer.from(this.slab, base, size);
   }
 
@@ -120,7 +112,13 @@ export class TickEncoder {
    * then holds a small slab, not a large one (zeromq.js sends payloads over 128 bytes without copying).
    */
   copy(payload: Uint8Array): Buffer {
-    const size = payload.length;
+    const base = this.take(payload.length);
+    this.slabBytes.set(payload, base);
+    return Buffer.from(this.slab, base, payload.length);
+  }
+
+  /** Where `size` bytes go in the current slab (a new one when they do not fit); 8-byte aligned starts. */
+  private take(size: number): number {
     if (this.slabPos + size > this.slab.byteLength) {
       this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
       this.slabBytes = new Uint8Array(this.slab);
@@ -128,9 +126,9 @@ export class TickEncoder {
       this.slabPos = 0;
     }
     const base = this.slabPos;
-    this.slabBytes.set(payload, base);
+    // the slab is never rewritten, so earlier views stay valid while held
     this.slabPos = (base + size + 7) & ~7;
-    return Buffer.from(this.slab, base, size);
+    return base;
   }
 
   /**
